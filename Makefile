@@ -1,0 +1,122 @@
+# vgt — plain Makefile.  `make` builds build/libvgt.a and build/vgt;
+# `make check` builds and runs every test; `make check SAN=1` under ASan+UBSan;
+# `make check SAN=thread` under TSan; `make bench` runs the benchmarks;
+# `make deps` installs the Debian packages the project needs.
+#
+# Sources are discovered per folder so a new file needs no Makefile edit:
+#   <part>/*.c            -> build/libvgt.a   (parts: see PARTS)
+#   cli/*.c               -> build/vgt
+#   tests/test_*.c        -> one cmocka binary each (tests/support/*.c linked in)
+#   tests/e2e_*.sh        -> end-to-end tests of the vgt command
+#   bench/bench_*.c       -> one benchmark binary each
+
+CC      ?= cc
+PYTHON  ?= python3
+SAN     ?=
+WERROR  ?= $(if $(CI),1,)
+O       ?= 2
+
+PARTS   := scanner shadow gpu mediator guest tracer replay tui corpus
+BUILD   := build$(if $(SAN),-san$(subst 1,,$(SAN)),)
+
+CFLAGS_BASE := -std=gnu11 -O$(O) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
+               -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
+               -D_GNU_SOURCE -I. -pthread $(if $(filter 1,$(WERROR)),-Werror,)
+ifeq ($(SAN),1)
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),thread)
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else
+  SANFLAGS :=
+endif
+CFLAGS  += $(CFLAGS_BASE) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS) -pthread
+LIBS    := -lzstd -lm
+TESTLIBS := -lcmocka
+
+LIB_SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS  := $(wildcard cli/*.c)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+SUP_SRCS  := $(wildcard tests/support/*.c)
+SUP_OBJS  := $(SUP_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+E2E       := $(wildcard tests/e2e_*.sh)
+BENCH_SRCS:= $(wildcard bench/bench_*.c)
+BENCHES   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+DEPFILES  := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SUP_OBJS:.o=.d) \
+             $(TESTS:%=%.d) $(BENCHES:%=%.d)
+
+DEB_PACKAGES := build-essential libbpf-dev bpftool clang libelf-dev zlib1g-dev \
+                libtraceevent-dev libtracefs-dev libzstd-dev libncurses-dev libdrm-dev \
+                libcmocka-dev systemtap-sdt-dev python3 xz-utils
+# Headers whose absence means `make deps` has not run on this machine.
+DEP_HEADERS  := /usr/include/cmocka.h /usr/include/zstd.h
+
+.PHONY: all deps depcheck check unit e2e conformance bench run clean help
+all: $(BUILD)/vgt $(BUILD)/libvgt.a
+
+help:
+	@sed -n '2,13p' Makefile
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	$$SUDO apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES)
+
+# Called first by check and run: installs the packages only when a header is missing.
+depcheck:
+	@for h in $(DEP_HEADERS); do \
+	  if [ ! -f $$h ]; then echo "vgt: $$h missing; running 'make deps'"; \
+	    $(MAKE) --no-print-directory deps || exit 2; break; fi; done
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libvgt.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vgt: $(CLI_OBJS) $(BUILD)/libvgt.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvgt.a $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(SUP_OBJS) $(BUILD)/libvgt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(SUP_OBJS) $(BUILD)/libvgt.a $(LIBS) $(TESTLIBS) $(LDFLAGS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libvgt.a $(SUP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(SUP_OBJS) $(BUILD)/libvgt.a $(LIBS) $(LDFLAGS)
+
+# Every test binary and e2e script runs even when an earlier one fails;
+# the summary line counts them and the exit status is non-zero on any failure.
+check: depcheck
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@pass=0; fail=0; failed=""; \
+	for t in $(TESTS); do \
+	  echo "== $$t"; \
+	  if VGT_SHARED=$${VGT_SHARED:-../shared} $$t; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); failed="$$failed $$t"; fi; \
+	done; \
+	for t in $(E2E); do \
+	  echo "== $$t"; \
+	  if VGT=$(CURDIR)/$(BUILD)/vgt VGT_SHARED=$${VGT_SHARED:-../shared} bash $$t; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); failed="$$failed $$t"; fi; \
+	done; \
+	echo "test programs: $$pass passed, $$fail failed"; \
+	if [ $$fail -ne 0 ]; then echo "FAILED:$$failed"; exit 1; fi
+
+bench: depcheck
+	@$(MAKE) --no-print-directory O=2 SAN= all $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; VGT_SHARED=$${VGT_SHARED:-../shared} $$b || exit 1; done
+
+run: depcheck
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/vgt decode --gen 9 --engine rcs --gma 0x10000 samples/gen9-3d-batch.bin
+
+clean:
+	rm -rf build build-san*
+
+-include $(DEPFILES)

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to scanner/: the layout of a command-table row.
+ *
+ * One table per generation (cmds_gen8.c, cmds_gen9.c, generated from genxml
+ * by tools/genxml2c.py and committed, so the build never needs ../shared),
+ * plus the blitter's XY_* rows that genxml lacks (cmds_blt.c, hand-written,
+ * shared by both generations).  Rows are facts about the hardware; the
+ * walker knows no individual command except through `handler`.
+ */
+#ifndef VGT_SCANNER_CMD_TABLE_H
+#define VGT_SCANNER_CMD_TABLE_H
+
+#include "scanner/scanner.h"
+
+/* How the total length in dwords is obtained. */
+enum scan_len_kind {
+	SCAN_LEN_FIXED = 0, /* no length field: total = len_fixed */
+	SCAN_LEN_VAR,       /* total = (dw0 & len_mask) + bias */
+};
+
+/*
+ * Special operand/audit handling.  The decoder uses it to extract operands
+ * whose layout genxml cannot express (LRI's repeated pairs, conditional
+ * post-sync targets, the address-space selector of BB_START); the auditor
+ * uses it to attach its rules.  SCAN_H_NONE: operands come from `addrs`.
+ */
+enum scan_handler {
+	SCAN_H_NONE = 0,
+	SCAN_H_NOOP,
+	SCAN_H_BB_START,     /* MI_BATCH_BUFFER_START */
+	SCAN_H_BB_END,       /* MI_BATCH_BUFFER_END */
+	SCAN_H_COND_BB_END,  /* MI_CONDITIONAL_BATCH_BUFFER_END */
+	SCAN_H_LRI,          /* MI_LOAD_REGISTER_IMM: (reg, value) pairs */
+	SCAN_H_LRM,          /* MI_LOAD_REGISTER_MEM */
+	SCAN_H_SRM,          /* MI_STORE_REGISTER_MEM */
+	SCAN_H_LRR,          /* MI_LOAD_REGISTER_REG */
+	SCAN_H_SDI,          /* MI_STORE_DATA_IMM */
+	SCAN_H_SDX,          /* MI_STORE_DATA_INDEX */
+	SCAN_H_ATOMIC,       /* MI_ATOMIC */
+	SCAN_H_COPY_MEM_MEM, /* MI_COPY_MEM_MEM */
+	SCAN_H_FLUSH_DW,     /* MI_FLUSH_DW */
+	SCAN_H_PIPE_CONTROL, /* PIPE_CONTROL */
+	SCAN_H_USER_INTERRUPT,
+	SCAN_H_WAIT_FOR_EVENT,
+	SCAN_H_DISPLAY_FLIP,
+	SCAN_H_MATH,         /* MI_MATH */
+	SCAN_H_REPORT_PERF,  /* MI_REPORT_PERF_COUNT */
+	SCAN_H_SEMAPHORE_WAIT,
+	SCAN_H_LOAD_SCAN_LINES,
+	SCAN_H_COUNT
+};
+
+/* A graphics-address operand: the bit range of the address field (genxml's
+ * bit numbering across the whole command) and how its address space is
+ * chosen: by a selector bit, or fixed (state addresses go through the
+ * context's PPGTT). */
+struct scan_addr_desc {
+	const char *name;
+	uint16_t start, end;  /* inclusive; address bits are [start, end] */
+	int16_t sel_bit;      /* selector bit in the command, -1 if fixed */
+	uint8_t sel_ggtt_val; /* selector value meaning GGTT */
+	uint8_t fixed_as;     /* enum scan_as when sel_bit < 0 */
+};
+
+struct scan_cmd_desc {
+	const char *name;      /* genxml's name (or PRM name for XY_*) */
+	uint32_t mask, value;  /* DW0 opcode match, length field excluded */
+	uint8_t engines;       /* SCAN_ENGINE_BIT() set */
+	uint8_t len_kind;      /* enum scan_len_kind */
+	uint8_t bias;          /* SCAN_LEN_VAR */
+	uint8_t handler;       /* enum scan_handler */
+	uint16_t len_mask;     /* SCAN_LEN_VAR: length field mask in DW0 */
+	uint16_t len_fixed;    /* SCAN_LEN_FIXED: total; VAR: genxml's nominal
+				  length (0 if genxml gives none) */
+	uint16_t nfields, naddrs;
+	const struct scan_field *fields;
+	const struct scan_addr_desc *addrs;
+};
+
+/* Per-generation rows (all engines), terminated by nothing: use the count. */
+extern const struct scan_cmd_desc scan_cmds_gen8[];
+extern const unsigned scan_cmds_gen8_count;
+extern const struct scan_cmd_desc scan_cmds_gen9[];
+extern const unsigned scan_cmds_gen9_count;
+/* XY_* blitter rows, valid on BCS for Gen8 and Gen9. */
+extern const struct scan_cmd_desc scan_cmds_blt[];
+extern const unsigned scan_cmds_blt_count;
+
+/* Documented aliases: another name a tool or the PRM uses for a row. */
+struct scan_alias {
+	const char *alias, *name;
+};
+extern const struct scan_alias scan_aliases[];
+extern const unsigned scan_aliases_count;
+
+#endif /* VGT_SCANNER_CMD_TABLE_H */
