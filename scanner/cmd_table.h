@@ -61,6 +61,12 @@ struct scan_addr_desc {
 	int16_t sel_bit;      /* selector bit in the command, -1 if fixed */
 	uint8_t sel_ggtt_val; /* selector value meaning GGTT */
 	uint8_t fixed_as;     /* enum scan_as when sel_bit < 0 */
+	/* 0: one operand.  Otherwise the operand belongs to a group that
+	 * repeats to the end of the command (genxml group count="0", e.g. each
+	 * VERTEX_BUFFER_STATE of 3DSTATE_VERTEX_BUFFERS): instance i sits at
+	 * [start + i*rep_stride, end + i*rep_stride], for every i whose range
+	 * lies inside the command's decoded length. */
+	uint16_t rep_stride;
 };
 
 struct scan_cmd_desc {
@@ -76,6 +82,11 @@ struct scan_cmd_desc {
 	uint16_t nfields, naddrs;
 	const struct scan_field *fields;
 	const struct scan_addr_desc *addrs;
+	/* 0: the command exists on every generation whose table holds the
+	 * row.  Otherwise the first generation (enum scan_gen) that has it:
+	 * the shared XY_* rows XY_FAST_COPY_BLT and XY_FAST_COLOR_BLT are Gen9
+	 * additions, so on Gen8 they must decode as unknown. */
+	uint8_t min_gen;
 };
 
 /* Per-generation rows (all engines), terminated by nothing: use the count. */
