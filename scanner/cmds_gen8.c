@@ -3467,8 +3467,6 @@ static const struct scan_field f_MI_LOAD_REGISTER_IMM[] = {
 	{ "Command Type", 29, 31, SCAN_FT_UINT },
 	{ "Register Offset", 34, 54, SCAN_FT_OFFSET },
 	{ "Data DWord", 64, 95, SCAN_FT_UINT },
-	{ "Register Offset[0]", 66, 86, SCAN_FT_OFFSET },
-	{ "Data DWord[0]", 96, 127, SCAN_FT_UINT },
 };
 static const struct scan_field f_MI_LOAD_REGISTER_MEM[] = {
 	{ "DWord Length", 0, 7, SCAN_FT_UINT },
@@ -3958,7 +3956,7 @@ const struct scan_cmd_desc scan_cmds_gen8[] = {
 	{ .name = "MI_CONDITIONAL_BATCH_BUFFER_END", .mask = 0xff800000, .value = 0x1b000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_COND_BB_END, .nfields = 7, .fields = f_MI_CONDITIONAL_BATCH_BUFFER_END, .naddrs = 1, .addrs = a_MI_CONDITIONAL_BATCH_BUFFER_END },
 	{ .name = "MI_COPY_MEM_MEM", .mask = 0xff800000, .value = 0x17000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 5, .handler = SCAN_H_COPY_MEM_MEM, .nfields = 7, .fields = f_MI_COPY_MEM_MEM, .naddrs = 2, .addrs = a_MI_COPY_MEM_MEM },
 	{ .name = "MI_FLUSH_DW", .mask = 0xff800000, .value = 0x13000000, .engines = E_BCS | E_VCS | E_VECS, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0x3f, .len_fixed = 5, .handler = SCAN_H_FLUSH_DW, .nfields = 11, .fields = f_MI_FLUSH_DW, .naddrs = 1, .addrs = a_MI_FLUSH_DW },
-	{ .name = "MI_LOAD_REGISTER_IMM", .mask = 0xff800000, .value = 0x11000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_LRI, .nfields = 8, .fields = f_MI_LOAD_REGISTER_IMM },
+	{ .name = "MI_LOAD_REGISTER_IMM", .mask = 0xff800000, .value = 0x11000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_LRI, .nfields = 6, .fields = f_MI_LOAD_REGISTER_IMM },
 	{ .name = "MI_LOAD_REGISTER_MEM", .mask = 0xff800000, .value = 0x14800000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 4, .handler = SCAN_H_LRM, .nfields = 7, .fields = f_MI_LOAD_REGISTER_MEM, .naddrs = 1, .addrs = a_MI_LOAD_REGISTER_MEM },
 	{ .name = "MI_LOAD_REGISTER_REG", .mask = 0xff800000, .value = 0x15000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_LRR, .nfields = 5, .fields = f_MI_LOAD_REGISTER_REG },
 	{ .name = "MI_LOAD_SCAN_LINES_EXCL", .mask = 0xff800000, .value = 0x09800000, .engines = E_RCS, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0x3f, .len_fixed = 2, .handler = SCAN_H_LOAD_SCAN_LINES, .nfields = 6, .fields = f_MI_LOAD_SCAN_LINES_EXCL },

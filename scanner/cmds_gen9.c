@@ -5554,8 +5554,6 @@ static const struct scan_field f_MI_LOAD_REGISTER_IMM[] = {
 	{ "Command Type", 29, 31, SCAN_FT_UINT },
 	{ "Register Offset", 34, 54, SCAN_FT_OFFSET },
 	{ "Data DWord", 64, 95, SCAN_FT_UINT },
-	{ "Register Offset[0]", 98, 118, SCAN_FT_OFFSET },
-	{ "Data DWord[0]", 128, 159, SCAN_FT_UINT },
 };
 static const struct scan_field f_MI_LOAD_REGISTER_MEM[] = {
 	{ "DWord Length", 0, 7, SCAN_FT_UINT },
@@ -6706,7 +6704,7 @@ const struct scan_cmd_desc scan_cmds_gen9[] = {
 	{ .name = "MI_DISPLAY_FLIP", .mask = 0xff800000, .value = 0x0a000000, .engines = E_RCS | E_BCS, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_DISPLAY_FLIP, .nfields = 11, .fields = f_MI_DISPLAY_FLIP, .naddrs = 2, .addrs = a_MI_DISPLAY_FLIP },
 	{ .name = "MI_FLUSH_DW", .mask = 0xff800000, .value = 0x13000000, .engines = E_BCS | E_VCS | E_VECS, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0x3f, .len_fixed = 5, .handler = SCAN_H_FLUSH_DW, .nfields = 12, .fields = f_MI_FLUSH_DW, .naddrs = 1, .addrs = a_MI_FLUSH_DW },
 	{ .name = "MI_FORCE_WAKEUP", .mask = 0xff800000, .value = 0x0e800000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 2, .nfields = 6, .fields = f_MI_FORCE_WAKEUP },
-	{ .name = "MI_LOAD_REGISTER_IMM", .mask = 0xff800000, .value = 0x11000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_LRI, .nfields = 8, .fields = f_MI_LOAD_REGISTER_IMM },
+	{ .name = "MI_LOAD_REGISTER_IMM", .mask = 0xff800000, .value = 0x11000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_LRI, .nfields = 6, .fields = f_MI_LOAD_REGISTER_IMM },
 	{ .name = "MI_LOAD_REGISTER_MEM", .mask = 0xff800000, .value = 0x14800000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 4, .handler = SCAN_H_LRM, .nfields = 7, .fields = f_MI_LOAD_REGISTER_MEM, .naddrs = 1, .addrs = a_MI_LOAD_REGISTER_MEM },
 	{ .name = "MI_LOAD_REGISTER_REG", .mask = 0xff800000, .value = 0x15000000, .engines = E_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0xff, .len_fixed = 3, .handler = SCAN_H_LRR, .nfields = 5, .fields = f_MI_LOAD_REGISTER_REG },
 	{ .name = "MI_LOAD_SCAN_LINES_EXCL", .mask = 0xff800000, .value = 0x09800000, .engines = E_RCS, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0x3f, .len_fixed = 2, .handler = SCAN_H_LOAD_SCAN_LINES, .nfields = 6, .fields = f_MI_LOAD_SCAN_LINES_EXCL },

@@ -532,8 +532,11 @@ static void emit_addrs(struct op_sink *s, const struct scan_cmd *c)
 		for (uint64_t off = 0; a->end + off < bits; off += a->rep_stride) {
 			unsigned start = (unsigned)(a->start + off), end = (unsigned)(a->end + off);
 
+			/* Graphics addresses are 48 bits wide on Gen8/Gen9; drivers
+			 * write canonical (sign-extended) forms, the hardware ignores
+			 * bits 63:48, so every address operand is reported as 48 bits. */
 			emit(s, SCAN_OP_ADDRESS, as, (uint16_t)(start / 32),
-			     aligned_bits(c, start, end), 0, a->name);
+			     aligned_bits(c, start, end) & SCAN_GMA_MASK, 0, a->name);
 			if (!a->rep_stride)
 				break;
 		}

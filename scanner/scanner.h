@@ -40,6 +40,9 @@ enum scan_engine {
 #define SCAN_ENGINE_BIT(e) (1u << (e))
 #define SCAN_ENGINES_ALL   ((1u << SCAN_NUM_ENGINES) - 1)
 
+/* Graphics addresses are 48 bits wide (bits 47:0) on Gen8/Gen9. */
+#define SCAN_GMA_MASK ((1ull << 48) - 1)
+
 /* Address space an operand reaches memory through. */
 enum scan_as {
 	SCAN_AS_GGTT = 0,

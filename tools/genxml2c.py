@@ -324,6 +324,11 @@ def build_row(ins, structs, gen):
         if it.end - it.start + 1 > 64:
             ft = "SCAN_FT_OTHER"  # wider than a value: printed as raw bits
         r.fields.append((it.name, it.start, it.end, ft))
+    if r.handler == "SCAN_H_LRI":
+        # LRI's (offset, value) pairs repeat to the end of the command and are
+        # decoded by the handler; gen8.xml's group also starts one dword late
+        # (at DW2), which would name the first pair's data as a register.
+        r.fields = [f for f in r.fields if not f[0].endswith("[0]")]
 
     # Addresses: every instance of fixed groups; repeating groups by stride.
     items = list(expand(ins, structs, 0, "", 0, False))
