@@ -259,7 +259,8 @@ struct scan_window {
 
 /* One vGPU's slice of the GGTT: its aperture (mappable, "low GM") window,
  * its hidden ("high GM") window, and the GGTT address of its status page
- * on each engine (where index-mode writes are redirected). */
+ * on each engine (where index-mode writes are redirected; 0 or an address
+ * outside the windows refuses index-mode writes). */
 struct scan_partition {
 	struct scan_window aperture, hidden;
 	uint64_t hwsp[SCAN_NUM_ENGINES];
@@ -290,7 +291,7 @@ struct scan_config {
 	size_t sz;
 	enum scan_gen gen;
 	enum scan_policy policy;
-	struct scan_partition part;   /* all zero: scan_partition_default() */
+	struct scan_partition part;   /* windows zero: scan_partition_default() */
 	uint32_t max_batch_bytes;     /* per buffer; 0: 16 MiB; hard cap 256 MiB */
 	uint32_t max_total_bytes;     /* per submission; 0: 64 MiB */
 	uint32_t max_buffers;         /* shadows per submission; 0: 64 */

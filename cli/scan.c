@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vgt scan FILE [--gen 8|9] [--engine E] [--gma ADDR] [--ppgtt] [--ring]
+ *               [--aperture BASE:SIZE] [--hidden BASE:SIZE] [--mem [AS:]GMA=FILE]...
+ *               [--policy gvt|strict|audit] [--all] [--json] [--check]
+ *
+ * Audits FILE as the mediator would: raw dwords placed at --gma (a batch, or
+ * with --ring a ring), or a case file (docs/AUDIT.md) that carries its own
+ * generation, engine, partition, memory and entry point.  Options given on
+ * the command line override the case file's.  Exit: 0 clean (or, with
+ * --check, the case's expectation met), 1 violation (expectation not met),
+ * 2 usage or I/O error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "scanner/scanner.h"
+
+#define MAX_MEMS 64
+#define MAX_FILE (256u << 20)
+#define DEFAULT_GMA 0x08100000ull /* 1 MiB into the default aperture window */
+
+struct memarg {
+	enum scan_as as;
+	bool as_given;
+	uint64_t gma;
+	const char *file;
+	void *data;
+	size_t len;
+};
+
+struct scan_args {
+	const char *file;
+	enum scan_gen gen;
+	bool gen_set;
+	enum scan_engine engine;
+	bool engine_set;
+	uint64_t gma;
+	bool gma_set, ppgtt, ring;
+	struct scan_window aperture, hidden;
+	bool aperture_set, hidden_set;
+	enum scan_policy policy;
+	bool policy_set;
+	bool all, json, check;
+	struct memarg mems[MAX_MEMS];
+	unsigned nmems;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: vgt scan FILE [--gen 8|9] [--engine E] [--gma ADDR] [--ppgtt] [--ring]\n"
+	      "                     [--aperture BASE:SIZE] [--hidden BASE:SIZE]\n"
+	      "                     [--mem [ggtt:|ppgtt:]GMA=FILE]... [--policy gvt|strict|audit]\n"
+	      "                     [--all] [--json] [--check]\n"
+	      "\n"
+	      "Audits a batch or ring buffer the way the mediator does before the GPU may run it:\n"
+	      "decodes it on one engine, follows batch starts (ring > 1st > 2nd level), checks\n"
+	      "every command, register and GGTT address against the policy, and copies each buffer\n"
+	      "into a shadow.  FILE is raw little-endian dwords, or a case file (docs/AUDIT.md)\n"
+	      "bundling generation, engine, partition, memory and entry point.\n"
+	      "\n"
+	      "  --gen 8|9              generation (default 9)\n"
+	      "  --engine E             rcs, bcs, vcs or vecs (default rcs)\n"
+	      "  --gma ADDR             where FILE's first dword is (default 0x08100000)\n"
+	      "  --ppgtt                FILE is a PPGTT batch (default: GGTT)\n"
+	      "  --ring                 FILE is a ring: head 0, tail = its size, GGTT\n"
+	      "  --aperture BASE:SIZE   the vGPU's aperture window (default 0x08000000:0x20000000)\n"
+	      "  --hidden BASE:SIZE     the vGPU's hidden window (default 0x58000000:0x80000000)\n"
+	      "  --mem [AS:]GMA=FILE    more memory (another batch, a jump target); AS defaults to\n"
+	      "                         FILE's; memory not supplied is unmapped\n"
+	      "  --policy P             strict (default), gvt (GVT-g's decisions) or audit (report,\n"
+	      "                         never reject)\n"
+	      "  --all                  report every violation, not just the first\n"
+	      "  --json                 one JSON object: verdict, violations, commands, shadows,\n"
+	      "                         events, patches\n"
+	      "  --check                case files: exit 0 when the case's 'expect' line is met\n"
+	      "\n"
+	      "exit status: 0 clean, 1 violation, 2 usage or I/O error\n", f);
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "vgt scan: %s '%s'; see 'vgt scan --help'\n", what, arg ? arg : "");
+	return VGT_EXIT_USAGE;
+}
+
+static int read_file(const char *path, void **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		fprintf(stderr, "vgt scan: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *q;
+
+			if (ncap > MAX_FILE + 1)
+				ncap = MAX_FILE + 1;
+			if (ncap == cap) {
+				fprintf(stderr, "vgt scan: %s: larger than %u bytes\n", path, MAX_FILE);
+				free(buf);
+				fclose(f);
+				return -EFBIG;
+			}
+			q = realloc(buf, ncap);
+			if (!q) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = q;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "vgt scan: %s: read error\n", path);
+		free(buf);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static const char *value_of(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static int parse_window(const char *s, struct scan_window *w)
+{
+	char buf[64];
+	const char *colon = strchr(s, ':');
+	unsigned long long base, size;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = 0;
+	if (cli_parse_u64(buf, &base) || cli_parse_u64(colon + 1, &size) || !size ||
+	    base + size < base || base + size > (1ull << 32))
+		return -EINVAL;
+	w->base = base;
+	w->size = size;
+	return 0;
+}
+
+static int parse_mem_arg(const char *s, struct memarg *m)
+{
+	char buf[64];
+	const char *eq = strchr(s, '=');
+	unsigned long long gma;
+
+	memset(m, 0, sizeof(*m));
+	if (!strncmp(s, "ggtt:", 5) || !strncmp(s, "ppgtt:", 6)) {
+		m->as = s[0] == 'g' ? SCAN_AS_GGTT : SCAN_AS_PPGTT;
+		m->as_given = true;
+		s = strchr(s, ':') + 1;
+	}
+	if (!eq || !eq[1] || (size_t)(eq - s) >= sizeof(buf) || eq < s)
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(eq - s));
+	buf[eq - s] = 0;
+	if (cli_parse_u64(buf, &gma))
+		return -EINVAL;
+	m->gma = gma;
+	m->file = eq + 1;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct scan_args *a)
+{
+	const char *v;
+
+	memset(a, 0, sizeof(*a));
+	a->gen = SCAN_GEN9;
+	a->engine = SCAN_RCS;
+	a->gma = DEFAULT_GMA;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		unsigned long long n;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return 1;
+		} else if ((v = value_of(argc, argv, &i, "--gen"))) {
+			if (cli_parse_u64(v, &n) || (n != 8 && n != 9))
+				return usage_error("--gen must be 8 or 9, not", v);
+			a->gen = (enum scan_gen)n;
+			a->gen_set = true;
+		} else if ((v = value_of(argc, argv, &i, "--engine"))) {
+			if (scan_engine_parse(v, &a->engine))
+				return usage_error("unknown engine", v);
+			a->engine_set = true;
+		} else if ((v = value_of(argc, argv, &i, "--gma"))) {
+			if (cli_parse_u64(v, &n))
+				return usage_error("--gma needs an address, not", v);
+			a->gma = n;
+			a->gma_set = true;
+		} else if ((v = value_of(argc, argv, &i, "--aperture"))) {
+			if (parse_window(v, &a->aperture))
+				return usage_error("--aperture needs BASE:SIZE inside 4 GiB, not", v);
+			a->aperture_set = true;
+		} else if ((v = value_of(argc, argv, &i, "--hidden"))) {
+			if (parse_window(v, &a->hidden))
+				return usage_error("--hidden needs BASE:SIZE inside 4 GiB, not", v);
+			a->hidden_set = true;
+		} else if ((v = value_of(argc, argv, &i, "--mem"))) {
+			if (a->nmems == MAX_MEMS)
+				return usage_error("too many --mem options at", v);
+			if (parse_mem_arg(v, &a->mems[a->nmems]))
+				return usage_error("--mem needs [ggtt:|ppgtt:]GMA=FILE, not", v);
+			a->nmems++;
+		} else if ((v = value_of(argc, argv, &i, "--policy"))) {
+			if (scan_policy_parse(v, &a->policy))
+				return usage_error("unknown policy", v);
+			a->policy_set = true;
+		} else if (!strcmp(arg, "--ppgtt")) {
+			a->ppgtt = true;
+		} else if (!strcmp(arg, "--ring")) {
+			a->ring = true;
+		} else if (!strcmp(arg, "--all")) {
+			a->all = true;
+		} else if (!strcmp(arg, "--json")) {
+			a->json = true;
+		} else if (!strcmp(arg, "--check")) {
+			a->check = true;
+		} else if (arg[0] == '-' && arg[1]) {
+			return usage_error("unknown option (or missing value)", arg);
+		} else if (a->file) {
+			return usage_error("more than one FILE:", arg);
+		} else {
+			a->file = arg;
+		}
+	}
+	if (!a->file)
+		return usage_error("missing FILE", "");
+	if (a->ring && a->ppgtt)
+		return usage_error("a ring is always in the GGTT: drop --ppgtt with", "--ring");
+	return 0;
+}
+
+static void print_text(const char *file, const struct scan_result *r, enum scan_policy pol,
+		       enum scan_gen gen, enum scan_engine eng)
+{
+	for (unsigned i = 0; i < r->nviolations; i++) {
+		const struct scan_violation *v = &r->violations[i];
+
+		printf("%s: %s %s: %s+%u (gma 0x%llx) %s, value 0x%llx: %s\n", file,
+		       pol == SCAN_POLICY_AUDIT ? "would reject" : "violation",
+		       scan_reason_name((enum scan_reason)v->reason),
+		       scan_buf_kind_name((enum scan_buf_kind)v->buffer), v->offset,
+		       (unsigned long long)v->gma, v->command, (unsigned long long)v->value,
+		       v->message);
+	}
+	if (r->violations_truncated)
+		printf("%s: more violations not shown\n", file);
+	printf("%s: %s (%s, gen%d %s): %llu command%s in %u buffer%s, %u event%s, %u patch%s\n",
+	       file, r->pass ? "pass" : "REJECTED", scan_policy_name(pol), gen,
+	       scan_engine_name(eng), (unsigned long long)r->commands,
+	       r->commands == 1 ? "" : "s", r->nshadows,
+	       r->nshadows == 1 ? "" : "s", r->nevents, r->nevents == 1 ? "" : "s", r->npatches,
+	       r->npatches == 1 ? "" : "es");
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_args a;
+	struct scan_case kase;
+	struct scan_memseg segs[MAX_MEMS + 256 + 1];
+	unsigned nsegs = 0;
+	void *data = NULL;
+	size_t len = 0;
+	bool is_case = false;
+	int rc = parse_args(argc, argv, &a);
+	int exit_code = VGT_EXIT_USAGE;
+
+	if (rc)
+		return rc == 1 ? VGT_EXIT_OK : VGT_EXIT_USAGE; /* 1: --help */
+	memset(&kase, 0, sizeof(kase));
+	if (read_file(a.file, &data, &len))
+		return VGT_EXIT_USAGE;
+	for (unsigned i = 0; i < a.nmems; i++) {
+		if (read_file(a.mems[i].file, &a.mems[i].data, &a.mems[i].len))
+			goto out;
+		if (!a.mems[i].len) {
+			fprintf(stderr, "vgt scan: %s: empty file\n", a.mems[i].file);
+			goto out;
+		}
+	}
+
+	struct scan_config cfg = { .sz = sizeof(cfg) };
+	scan_partition_default(&cfg.part);
+	enum scan_engine eng = a.engine;
+	bool is_ring = a.ring;
+	struct scan_ring ring = { 0 };
+	uint64_t entry = a.gma;
+	enum scan_as entry_as = a.ppgtt ? SCAN_AS_PPGTT : SCAN_AS_GGTT;
+
+	cfg.gen = a.gen;
+	cfg.policy = a.policy;
+	if (scan_case_detect(data, len)) {
+		char err[256];
+
+		is_case = true;
+		if (scan_case_parse(data, len, &kase, err, sizeof(err))) {
+			fprintf(stderr, "vgt scan: %s: %s\n", a.file, err);
+			goto out;
+		}
+		if (a.ring || a.ppgtt || a.gma_set) {
+			fprintf(stderr, "vgt scan: %s: a case file carries its own entry point; "
+				"drop --ring/--ppgtt/--gma\n", a.file);
+			goto out;
+		}
+		cfg.gen = a.gen_set ? a.gen : kase.gen;
+		eng = a.engine_set ? a.engine : kase.engine;
+		cfg.policy = a.policy_set ? a.policy : kase.has_policy ? kase.policy
+								 : SCAN_POLICY_STRICT;
+		cfg.part = kase.part;
+		is_ring = kase.is_ring;
+		ring = kase.ring;
+		entry = kase.batch_gma;
+		entry_as = kase.batch_as;
+		for (unsigned i = 0; i < kase.nsegs; i++)
+			segs[nsegs++] = kase.segs[i];
+	} else {
+		if (!len || (len & 3)) {
+			fprintf(stderr, "vgt scan: %s: %zu bytes is not a whole number of dwords\n",
+				a.file, len);
+			goto out;
+		}
+		if (is_ring) {
+			uint64_t size = (len + 4096) & ~4095ull; /* room for tail != head */
+
+			if (size > (2u << 20)) {
+				fprintf(stderr, "vgt scan: %s: a ring holds at most 2 MiB - 4 bytes\n",
+					a.file);
+				goto out;
+			}
+			ring = (struct scan_ring){ a.gma, (uint32_t)size, 0, (uint32_t)len };
+			entry_as = SCAN_AS_GGTT;
+		}
+		segs[nsegs++] = (struct scan_memseg){ entry_as, a.gma, data, len };
+	}
+	if (a.aperture_set) {
+		cfg.part.aperture = a.aperture;
+		/* status pages follow the aperture (first pages of the window) */
+		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++)
+			cfg.part.hwsp[e] = a.aperture.base + 0x1000ull * e;
+	}
+	if (a.hidden_set)
+		cfg.part.hidden = a.hidden;
+	cfg.all_violations = a.all;
+	for (unsigned i = 0; i < a.nmems; i++) {
+		enum scan_as as = a.mems[i].as_given ? a.mems[i].as : entry_as;
+
+		segs[nsegs++] = (struct scan_memseg){ as, a.mems[i].gma, a.mems[i].data,
+						      a.mems[i].len };
+	}
+
+	struct scan_segmem *m = NULL;
+	struct scan_ctx *s = NULL;
+	struct scan_mem view;
+	const struct scan_result *r = NULL;
+
+	rc = scan_segmem_new(segs, nsegs, &m);
+	if (rc) {
+		fprintf(stderr, "vgt scan: %s: memory segments overlap or run past the end of "
+			"the address space\n", a.file);
+		goto out;
+	}
+	scan_segmem_view(m, &view);
+	rc = scan_new(&cfg, &s);
+	if (!rc)
+		rc = is_ring ? scan_ring(s, eng, &view, &ring, &r)
+			     : scan_batch(s, eng, &view, entry, entry_as, &r);
+	if (rc) {
+		fprintf(stderr, "vgt scan: %s: scan failed: %s\n", a.file, strerror(-rc));
+	} else {
+		if (a.json)
+			scan_result_json(r, cfg.policy, stdout);
+		else
+			print_text(a.file, r, cfg.policy, cfg.gen, eng);
+		exit_code = r->pass ? VGT_EXIT_OK : VGT_EXIT_BAD;
+		if (a.check) {
+			bool met;
+
+			if (!is_case || !kase.has_expect) {
+				fprintf(stderr, "vgt scan: %s: --check needs a case file with an "
+					"'expect' line\n", a.file);
+				exit_code = VGT_EXIT_USAGE;
+			} else {
+				bool clean = r->nviolations == 0;
+
+				if (kase.expect_pass)
+					met = clean;
+				else
+					met = !clean && (kase.expect_reason == SCAN_R_NONE ||
+							 r->first_reason == kase.expect_reason);
+				if (!met)
+					fprintf(stderr, "vgt scan: %s: expected %s, got %s\n", a.file,
+						kase.expect_pass ? "pass"
+						: kase.expect_reason ? scan_reason_name(
+							(enum scan_reason)kase.expect_reason)
+						: "a violation",
+						clean ? "pass" : scan_reason_name(
+							(enum scan_reason)r->first_reason));
+				exit_code = met ? VGT_EXIT_OK : VGT_EXIT_BAD;
+			}
+		}
+		fflush(stdout);
+		if (ferror(stdout))
+			exit_code = VGT_EXIT_USAGE;
+	}
+	scan_free(s);
+	scan_segmem_free(m);
+out:
+	if (is_case)
+		scan_case_free(&kase);
+	for (unsigned i = 0; i < a.nmems; i++)
+		free(a.mems[i].data);
+	free(data);
+	return exit_code;
+}
