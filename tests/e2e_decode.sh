@@ -54,7 +54,7 @@ run "--fields" 0 decode --fields "$sample"
 expect_in "--fields prints DWord Length" "    DWord Length: 4" "$out"
 expect_in "--fields prints a bool as true/false" "    Command Streamer Stall Enable: true" "$out"
 expect_in "--fields prints an address field" "    Surface State Base Address: 0x100000000" "$out"
-expect_in "--fields lists the second LRI pair" "operand dw3: write reg 0x7004=0x40004000" "$out"
+expect_in "--fields lists the second LRI pair" "operand dw3: write reg 0x7008=0x03000100" "$out"
 
 # --- --json: JSON Lines with the documented keys
 run "--json" 0 decode --json --gma 0x10000 "$sample"
@@ -78,7 +78,7 @@ for n, line in enumerate(open(sys.argv[1]), 1):
         assert o["offset"] == prev["offset"] + 4 * prev["dwords"], (prev, o)
     if o["name"] == "MI_LOAD_REGISTER_IMM" and o["dwords"] == 5:
         regs = [(op["value"], op["imm"]) for op in o["operands"]]
-        assert regs == [(0x2580, 0x04000400), (0x7004, 0x40004000)], regs
+        assert regs == [(0x2580, 0x00010001), (0x7008, 0x03000100)], regs
     if o["name"] == "PIPE_CONTROL":
         assert o["fields"]["DWord Length"] == 4
     prev = o

@@ -185,8 +185,8 @@ def build():
                       PC_VF_CACHE_INVALIDATE | PC_CS_STALL)
     b += pipeline_select_3d()
     b += lri((0x7034, 0x60000060))                         # L3CNTLREG: L3 partition
-    b += lri((0x2580, (1 << 26) | (1 << 10)),              # CS_CHICKEN1 (masked)
-             (0x7004, (1 << 30) | (1 << 14)))              # CACHE_MODE_0 (masked)
+    b += lri((0x2580, (1 << 16) | 1),                      # CS_CHICKEN1: replay mode (masked)
+             (0x7008, (3 << 24) | (1 << 8)))               # GT_MODE: subslice hashing (masked)
     b += pipe_control(PC_CS_STALL, PS_WRITE_IMM, WORKAROUND_BO, 0)
     b += state_base_address()
     # Static 3D state.
