@@ -35,6 +35,11 @@ dwords() {
 	done
 }
 
+# --- the shipped sample (`make run`'s input) is real-driver shaped: strict passes it,
+# as a GGTT batch and as a PPGTT one
+expect_rc 0 "$VGT" scan "$here/../samples/gen9-3d-batch.bin"
+expect_rc 0 "$VGT" scan --ppgtt "$here/../samples/gen9-3d-batch.bin"
+
 # --- every case file meets its expectation
 n=0
 for c in "$here"/cases/*.case; do
