@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GGTT shadowing: the trapped write path into a vGPU's windows, the virtual
+ * GGTT kept for reads, half-entry writes held until the other half arrives,
+ * and the host entries (guest frame -> host page, or the vGPU's scratch).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow/internal.h"
+
+/* Window index of gma (4 KiB page) or -1 outside both windows. */
+static int64_t win_index(const struct shadow_vgpu *v, uint64_t gma)
+{
+	if (gma >= v->ap_base && gma - v->ap_base < v->ap_size)
+		return (int64_t)((gma - v->ap_base) >> SHADOW_PAGE_SHIFT);
+	if (gma >= v->hid_base && gma - v->hid_base < v->hid_size)
+		return (int64_t)(v->ap_n + ((gma - v->hid_base) >> SHADOW_PAGE_SHIFT));
+	return -1;
+}
+
+static uint32_t host_index(const struct shadow_vgpu *v, uint32_t w)
+{
+	if (w < v->ap_n)
+		return (uint32_t)(v->ap_base >> SHADOW_PAGE_SHIFT) + w;
+	return (uint32_t)(v->hid_base >> SHADOW_PAGE_SHIFT) + (w - v->ap_n);
+}
+
+static void release(struct shadow_vgpu *v, uint32_t w)
+{
+	uint32_t old = v->gs[w].gfn1;
+
+	v->gs[w].gfn1 = 0;
+	if (old)
+		gmem_unpin1(v, old - 1);
+}
+
+int ggtt_vgpu_init(struct shadow_vgpu *v)
+{
+	v->gs = sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gs));
+	if (!v->gs)
+		return -ENOMEM;
+	ggtt_reset_locked(v);
+	return 0;
+}
+
+void ggtt_vgpu_fini(struct shadow_vgpu *v)
+{
+	if (v->gs) {
+		for (uint32_t w = 0; w < v->win_n; w++) {
+			store_pte(&v->sh->host_ggtt[host_index(v, w)],
+				  v->sh->scratch_hpa | SHADOW_PTE_PRESENT);
+			release(v, w);
+		}
+	}
+	free(v->gs);
+	v->gs = NULL;
+}
+
+void ggtt_reset_locked(struct shadow_vgpu *v)
+{
+	for (uint32_t w = 0; w < v->win_n; w++) {
+		store_pte(&v->sh->host_ggtt[host_index(v, w)], v->scratch_page | SHADOW_PTE_PRESENT);
+		release(v, w);
+		v->gs[w].v = 0;
+		v->gs[w].half = 0;
+	}
+}
+
+void shadow_ggtt_reset(struct shadow_vgpu *v)
+{
+	vlock(v);
+	ggtt_reset_locked(v);
+	vunlock(v);
+}
+
+/* Builds and stores the host entry for guest entry ge, then releases the
+ * frame the old host entry held (add, then remove). */
+static void apply(struct shadow_vgpu *v, uint32_t w, uint64_t ge)
+{
+	uint64_t gfn = shadow_pte_gfn(ge), host;
+	uint32_t pinned = 0;
+
+	if (!(ge & SHADOW_PTE_PRESENT)) {
+		host = v->scratch_page; /* not present: scratch, present bit clear */
+	} else if ((ge & SHADOW_PTE_RESERVED) || gfn >= v->nframes) {
+		host = v->scratch_page | SHADOW_PTE_PRESENT;
+		v->st.invalid_entries++;
+		v->st.scratch_hits++;
+	} else if (gmem_pin1(v, gfn)) {
+		host = v->scratch_page | SHADOW_PTE_PRESENT;
+		v->st.map_failures++;
+		v->st.scratch_hits++;
+	} else {
+		host = shadow_pte_make(v->frames[gfn].hpa, ge & SHADOW_PTE_FLAGS_MASK);
+		pinned = (uint32_t)gfn + 1;
+	}
+	store_pte(&v->sh->host_ggtt[host_index(v, w)], host);
+	release(v, w);
+	v->gs[w].gfn1 = pinned;
+}
+
+static int ggtt_write4(struct shadow_vgpu *v, uint32_t offset, uint32_t val)
+{
+	int64_t w = win_index(v, (uint64_t)(offset >> 3) << SHADOW_PAGE_SHIFT);
+
+	if (w < 0) {
+		v->st.ggtt_ignored_writes++;
+		return 0;
+	}
+	unsigned half = (offset >> 2) & 1, shift = half * 32;
+	v->st.ggtt_writes++;
+	v->st.ggtt_partial_writes++;
+	v->gs[w].v = (v->gs[w].v & ~(0xffffffffull << shift)) | ((uint64_t)val << shift);
+	v->gs[w].half |= (uint8_t)(1u << half);
+	if (v->gs[w].half == 3) {
+		v->gs[w].half = 0;
+		apply(v, (uint32_t)w, v->gs[w].v);
+	}
+	return 0;
+}
+
+int shadow_ggtt_write(struct shadow_vgpu *v, uint32_t offset, uint64_t val, unsigned bytes)
+{
+	if ((bytes != 4 && bytes != 8) || (offset & 3) || offset >= SHADOW_GGTT_TABLE_BYTES ||
+	    bytes > SHADOW_GGTT_TABLE_BYTES - offset)
+		return -EINVAL;
+	vlock(v);
+	if (bytes == 4) {
+		ggtt_write4(v, offset, (uint32_t)val);
+	} else if (offset & 7) {
+		/* straddles two entries: the high half of one, the low of the next */
+		ggtt_write4(v, offset, (uint32_t)val);
+		ggtt_write4(v, offset + 4, (uint32_t)(val >> 32));
+	} else {
+		int64_t w = win_index(v, (uint64_t)(offset >> 3) << SHADOW_PAGE_SHIFT);
+		if (w < 0) {
+			v->st.ggtt_ignored_writes++;
+		} else {
+			v->st.ggtt_writes++;
+			v->gs[w].v = val;
+			v->gs[w].half = 0;
+			apply(v, (uint32_t)w, val);
+		}
+	}
+	vunlock(v);
+	return 0;
+}
+
+static uint32_t read4(struct shadow_vgpu *v, uint32_t offset)
+{
+	int64_t w = win_index(v, (uint64_t)(offset >> 3) << SHADOW_PAGE_SHIFT);
+	return w < 0 ? 0 : (uint32_t)(v->gs[w].v >> (((offset >> 2) & 1) * 32));
+}
+
+int shadow_ggtt_read(struct shadow_vgpu *v, uint32_t offset, unsigned bytes, uint64_t *val)
+{
+	if ((bytes != 4 && bytes != 8) || (offset & 3) || offset >= SHADOW_GGTT_TABLE_BYTES ||
+	    bytes > SHADOW_GGTT_TABLE_BYTES - offset)
+		return -EINVAL;
+	vlock(v);
+	*val = read4(v, offset);
+	if (bytes == 8)
+		*val |= (uint64_t)read4(v, offset + 4) << 32;
+	vunlock(v);
+	return 0;
+}
+
+int shadow_ggtt_translate(struct shadow_vgpu *v, uint64_t gma, struct shadow_xlate *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (gma >= SHADOW_GGTT_SIZE)
+		return -EFAULT;
+	int64_t w = win_index(v, gma);
+	if (w < 0)
+		return -EFAULT;
+	uint64_t off = gma & (SHADOW_PAGE_SIZE - 1);
+	vlock(v);
+	uint64_t pte = load_pte(&v->sh->host_ggtt[host_index(v, (uint32_t)w)]);
+	uint32_t g = v->gs[w].gfn1;
+	vunlock(v);
+	x->pte = pte;
+	x->page_size = SHADOW_PAGE_SIZE;
+	x->hpa = shadow_pte_addr(pte) | off;
+	if (!g) {
+		x->scratch = true;
+		return -ENOENT;
+	}
+	x->gpa = ((uint64_t)(g - 1) << SHADOW_PAGE_SHIFT) | off;
+	return 0;
+}
+
+int ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t len)
+{
+	for (uint32_t w = 0; w < v->win_n; w++) {
+		uint64_t host = load_pte(&v->sh->host_ggtt[host_index(v, w)]);
+		uint64_t gma = (uint64_t)host_index(v, w) << SHADOW_PAGE_SHIFT;
+		uint32_t g = v->gs[w].gfn1;
+
+		if (!g) {
+			if (shadow_pte_addr(host) != v->scratch_page) {
+				sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds no frame but maps 0x%llx, not scratch",
+					v->id, (unsigned long long)gma, (unsigned long long)host);
+				return -EUCLEAN;
+			}
+			continue;
+		}
+		if (g - 1 >= v->nframes) {
+			sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds frame 0x%x beyond guest memory",
+				v->id, (unsigned long long)gma, g - 1);
+			return -EUCLEAN;
+		}
+		expect[g - 1]++;
+		uint64_t want = v->frames[g - 1].hpa;
+		if (!v->gs[w].half)
+			want = shadow_pte_make(want, v->gs[w].v & SHADOW_PTE_FLAGS_MASK);
+		if ((!v->gs[w].half && (host != want || shadow_pte_gfn(v->gs[w].v) != g - 1)) ||
+		    shadow_pte_addr(host) != shadow_pte_addr(want)) {
+			sh_errf(err, len, "vGPU %u: GGTT 0x%llx host entry 0x%llx, expected 0x%llx (guest 0x%llx)",
+				v->id, (unsigned long long)gma, (unsigned long long)host,
+				(unsigned long long)want, (unsigned long long)v->gs[w].v);
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
