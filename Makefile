@@ -114,7 +114,18 @@ bench: depcheck
 
 run: depcheck
 	@$(MAKE) --no-print-directory all
-	./$(BUILD)/vgt decode --gen 9 --engine rcs --gma 0x10000 samples/gen9-3d-batch.bin
+	./$(BUILD)/vgt sim --vgpus 4 --profile 3d,blit,media,hostile --submissions 200
+
+# Soak (not part of check): N vGPUs for minutes under ASan/LSan; the run
+# itself checks every self-check, every attack, lost submissions and the
+# mediator's counters against the guests' own (exit 1 on any mismatch).
+SOAK_VGPUS   ?= 6
+SOAK_SECONDS ?= 300
+.PHONY: soak
+soak: depcheck
+	@$(MAKE) --no-print-directory SAN=1 all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ./build-san/vgt sim --vgpus $(SOAK_VGPUS) \
+	  --profile 3d,blit,media,hostile,compute,desktop --duration $(SOAK_SECONDS) --seed $$(date +%s)
 
 clean:
 	rm -rf build build-san*

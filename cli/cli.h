@@ -12,6 +12,7 @@
 
 int cmd_decode(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 /* Parses an unsigned integer (decimal, or hex with 0x); 0 or -EINVAL. */
 int cli_parse_u64(const char *s, unsigned long long *out);

@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{ "decode", cmd_decode, "decode a raw Gen8/Gen9 command stream" },
 	{ "scan",   cmd_scan,   "audit a ring or batch buffer as the mediator would" },
+	{ "sim",    cmd_sim,    "simulate guests driving vGPUs through the mediator" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end tests of `vgt sim`: short runs print the per-vGPU table and
+# exit 0, --json parses and carries every vGPU, the same seed gives the
+# same counters, an attack that gets through (gvt policy) exits 1, bad
+# options exit 2 with a message, the shared-memory segment exists while
+# the run does, and SIGINT stops the run cleanly and still prints the table.
+set -u
+VGT=${VGT:-build/vgt}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect_rc WANT CMD...: run CMD, compare its exit status
+expect_rc() {
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "exit $rc (want $want): $*"
+		sed 's/^/    /' "$tmp/out" "$tmp/err" | head -8
+		return 1
+	fi
+	return 0
+}
+
+have_python=1
+command -v python3 >/dev/null || have_python=0
+
+# --- a short mixed run: the table, every self-check ok
+if expect_rc 0 "$VGT" sim --vgpus 4 --profile 3d,blit,media,hostile --submissions 40 --shm none; then
+	grep -q 'self-check' "$tmp/out" || fail "no table header"
+	[ "$(grep -cE '^[0-9]+ +(3d|blit|media|hostile) ' "$tmp/out")" -eq 4 ] || fail "not 4 vGPU rows"
+	grep -q 'hostile .* ok (.*attacks)' "$tmp/out" || fail "hostile row not ok"
+	grep -q 'rejected workloads by reason' "$tmp/out" || fail "no rejection summary"
+	grep -q 'isolation monitor: 0 escapes' "$tmp/out" || fail "escapes reported"
+fi
+
+# --- --json: one object, per-vGPU counters
+if expect_rc 0 "$VGT" sim --vgpus 3 --profile compute,desktop,hostile --submissions 30 --json --shm none &&
+	[ $have_python = 1 ]; then
+	python3 - "$tmp/out" <<'EOF' || fail "--json output"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ok"] is True and r["vgpus"] == 3 and r["escapes"] == 0, r
+v = r["per_vgpu"]
+assert [x["profile"] for x in v] == ["compute", "desktop", "hostile"], v
+for x in v:
+    assert x["submissions"] == 30 and x["self_check"] == "ok" and x["consistent"], x
+    assert x["mmio_traps"] == x["mmio_reads"] + x["mmio_writes"]
+    assert x["scan_p99_us"] >= x["scan_p50_us"] >= 0
+assert v[2]["attacks"] > 0 and v[2]["attacks_ok"] == v[2]["attacks"]
+assert sum(v[2]["rejects"].values()) == v[2]["rejected"]
+EOF
+fi
+
+# --- the same seed, the same counters
+if [ $have_python = 1 ]; then
+	"$VGT" sim --submissions 25 --seed 9 --json --shm none >"$tmp/a.json" 2>/dev/null
+	"$VGT" sim --submissions 25 --seed 9 --json --shm none >"$tmp/b.json" 2>/dev/null
+	python3 - "$tmp/a.json" "$tmp/b.json" <<'EOF' || fail "same seed, different counters"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ["submissions", "completed", "rejected", "rejects", "commands_scanned", "bytes_scanned",
+        "ggtt_writes", "pt_writes", "mmio_reads", "mmio_writes", "legal", "attacks"]
+for x, y in zip(a["per_vgpu"], b["per_vgpu"]):
+    for k in keys:
+        assert x[k] == y[k], (x["profile"], k, x[k], y[k])
+EOF
+fi
+
+# --- an attack that is not rejected is a failure: exit 1
+if expect_rc 1 "$VGT" sim --vgpus 1 --profile hostile --submissions 12 --policy gvt --shm none; then
+	grep -q 'was not rejected' "$tmp/out" || fail "gvt policy: the failure is not explained"
+fi
+
+# --- usage errors: exit 2 with a message naming the problem
+bad() {
+	local what=$1; shift
+	if expect_rc 2 "$VGT" sim "$@"; then
+		grep -qi -- "$what" "$tmp/err" || fail "message for '$*' does not mention '$what'"
+	fi
+}
+bad vgpus --vgpus 0
+bad vgpus --vgpus 9
+bad type --type 3
+bad warp --profile 3d,warp
+bad duration --duration soon
+bad exclude --duration 1 --submissions 5
+bad tracer --record "$tmp/trace.vgtl"
+bad policy --policy lax
+bad gen --gen 7
+bad unknown --frobnicate 1
+bad value --seed
+bad /no/such/folder --profile capture:/no/such/folder --vgpus 1
+expect_rc 0 "$VGT" sim --help && grep -q 'usage: vgt sim' "$tmp/out" || fail "--help"
+
+# --- the counters segment exists while the run does; SIGINT stops it
+# cleanly with the table printed
+shm=/vgt-e2e-sim-$$
+"$VGT" sim --vgpus 2 --profile 3d,blit --duration 60 --shm "$shm" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+seen=0
+for _ in $(seq 1 100); do
+	if [ -e "/dev/shm${shm}" ]; then seen=1; break; fi
+	sleep 0.1
+done
+[ -d /dev/shm ] && [ $seen = 0 ] && fail "no /dev/shm${shm} while running"
+sleep 0.5
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 0 ] || { fail "SIGINT: exit $rc (want 0)"; sed 's/^/    /' "$tmp/int.err" | head -5; }
+grep -q '(interrupted)' "$tmp/int.out" || fail "SIGINT: no '(interrupted)' in the report"
+[ "$(grep -cE '^[0-9]+ +(3d|blit) ' "$tmp/int.out")" -eq 2 ] || fail "SIGINT: the table is missing"
+[ -e "/dev/shm${shm}" ] && fail "segment ${shm} left behind"
+
+if [ $fails -ne 0 ]; then
+	echo "e2e_sim: $fails failure(s)"
+	exit 1
+fi
+echo "e2e_sim: ok"
