@@ -206,15 +206,33 @@ int gpui_vmem(struct exec *x, enum gpu_as as, uint64_t gma, void *buf, size_t le
 	return ret;
 }
 
+/* MI_UPDATE_GTT writes GGTT entries (DW1: offset of the first entry in the
+ * table, DW2..: the entries) behind the mediator's back: only the host may
+ * change the GTT, so for a vGPU every such write is an escape, recorded
+ * against the table offsets it names.  The model never applies the entries
+ * (its host GGTT is the shadow engine's). */
+static void mi_update_gtt(struct exec *x, const uint32_t *dw, uint32_t len)
+{
+	if (len < 3) {
+		gpui_exec_cycles(x, 2);
+		return;
+	}
+	if (x->check)
+		record(x, GPU_ESC_MEM_WRITE, GPU_WHY_GTT_WRITE, GPU_AS_GGTT, dw[1],
+		       (len - 2) * 4, GPU_HPA_NONE, GPU_OWNER_HOST, dw[2]);
+	x->c.unmodelled++;
+	gpui_exec_cycles(x, 10 + len);
+}
+
 /* ------------------------------------------------------------ registers */
 
-static bool reg_allowed(const struct exec *x, uint32_t reg)
+static bool reg_allowed(const struct exec *x, uint32_t reg, uint32_t val)
 {
 	for (size_t i = 0; i < x->s.n_regs; i++)
 		if (reg >= x->s.regs[i].first && reg <= x->s.regs[i].last)
 			return true;
 	return x->s.reg_allow &&
-	       x->s.reg_allow(x->s.reg_allow_ctx, x->s.vgpu, x->s.engine, reg);
+	       x->s.reg_allow(x->s.reg_allow_ctx, x->s.vgpu, x->s.engine, reg, val);
 }
 
 /* Registers whose upper 16 bits are write enables for the lower 16. */
@@ -255,7 +273,7 @@ static void sync_root(struct exec *x)
 static void reg_write(struct exec *x, uint32_t reg, uint32_t val)
 {
 	reg &= 0x7ffffc;
-	if (x->check && !reg_allowed(x, reg)) {
+	if (x->check && !reg_allowed(x, reg, val)) {
 		record(x, GPU_ESC_REG_WRITE, GPU_WHY_REG_DENIED, GPU_AS_GGTT, reg, 4, GPU_HPA_NONE,
 		       GPU_OWNER_HOST, val);
 		if (x->contain)
@@ -764,8 +782,8 @@ static void exec_mi(struct exec *x, const uint32_t *dw, uint32_t len)
 	case 0x2f: mi_atomic(x, dw, len); break;
 	case 0x31: mi_bb_start(x, dw, len); break;
 	case 0x36: mi_cond_bb_end(x, dw, len); break;
+	case 0x23: mi_update_gtt(x, dw, len); break;
 	/* Commands with memory effects the model does not reproduce. */
-	case 0x23: /* MI_UPDATE_GTT */
 	case 0x28: /* MI_REPORT_PERF_COUNT */
 	case 0x2b: /* MI_RS_STORE_DATA_IMM */
 	case 0x2c: /* MI_LOAD_URB_MEM */

@@ -231,9 +231,11 @@ struct gpu_reg_range {
 	uint32_t first, last;
 };
 
-/* Register policy callback: true when `vgpu` may write `reg` from `engine`. */
+/* Register policy callback: true when `vgpu` may write `value` to `reg`
+ * from `engine`.  The value matters: a register may be writable while some
+ * of its bits are not (the ring-mode privilege bit, FORCE_NONPRIV targets). */
 typedef bool (*gpu_reg_allow_fn)(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine,
-				 uint32_t reg);
+				 uint32_t reg, uint32_t value);
 
 /* What to run, for whom.  Either a ring (ring_size != 0: commands from head
  * to tail of the ring at ring_start in the GGTT) or, with ring_size 0, one
@@ -328,6 +330,7 @@ enum gpu_escape_why {
 	GPU_WHY_PTE_READ_ONLY,       /* (fault) write through a read-only PPGTT entry */
 	GPU_WHY_NO_PPGTT,            /* (fault) PPGTT access with no PPGTT root */
 	GPU_WHY_OUT_OF_RANGE,        /* (fault) beyond the GGTT / the walk's reach */
+	GPU_WHY_GTT_WRITE,           /* MI_UPDATE_GTT: the engine writes GGTT entries */
 };
 
 struct gpu_escape {

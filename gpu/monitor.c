@@ -118,6 +118,7 @@ const char *gpu_escape_why_name(enum gpu_escape_why w)
 	case GPU_WHY_PTE_READ_ONLY: return "pte-read-only";
 	case GPU_WHY_NO_PPGTT: return "no-ppgtt";
 	case GPU_WHY_OUT_OF_RANGE: return "out-of-range";
+	case GPU_WHY_GTT_WRITE: return "gtt-write";
 	}
 	return "?";
 }

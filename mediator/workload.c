@@ -402,13 +402,16 @@ uint64_t vgpu_hwsp(struct med_vgpu *v, unsigned e)
 	return v->win.aperture_base + (uint64_t)e * MED_PAGE;
 }
 
-static bool reg_allow_cb(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine, uint32_t reg)
+/* The monitor's register policy: the strict allow-list with its value rules,
+ * for every register write the GPU model executes for a vGPU. */
+static bool reg_allow_cb(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine, uint32_t reg,
+			 uint32_t value)
 {
 	struct med *m = ctx;
 	(void)vgpu;
 	struct scan_reg_verdict vd;
-	scan_reg_check(m->gen == 8 ? SCAN_GEN8 : SCAN_GEN9, (enum scan_engine)engine,
-		       SCAN_POLICY_STRICT, reg, true, &vd);
+	scan_reg_check_write(m->gen == 8 ? SCAN_GEN8 : SCAN_GEN9, (enum scan_engine)engine,
+			     SCAN_POLICY_STRICT, reg, value, &vd);
 	return vd.reason == SCAN_R_NONE;
 }
 

@@ -488,21 +488,10 @@ uint16_t scan_reg_audit(enum scan_gen gen, enum scan_engine eng, enum scan_polic
 	return write ? SCAN_R_REG_WRITE : SCAN_R_REG_READ;
 }
 
-void scan_reg_check(enum scan_gen gen, enum scan_engine eng, enum scan_policy pol,
-		    uint32_t offset, bool write, struct scan_reg_verdict *out)
+/* Row (or protected block) that covers `offset`, for a verdict. */
+static void describe_row(enum scan_gen gen, enum scan_engine eng, uint32_t offset,
+			 struct scan_reg_verdict *out)
 {
-	memset(out, 0, sizeof(*out));
-	if ((unsigned)eng >= SCAN_NUM_ENGINES) {
-		out->reason = SCAN_R_REG_RANGE;
-		return;
-	}
-	/* Direction only: value checks need a value, so the write is asked as
-	 * an LRI of 0 (a masked write that changes nothing). */
-	enum reg_op op = write ? REGOP_LRI : REGOP_SRM;
-
-	out->reason = scan_reg_audit(gen, eng, pol, offset, op, 0, NULL, 0);
-	if (write && out->reason == SCAN_R_REG_NONPRIV)
-		out->reason = SCAN_R_NONE; /* the slot itself is writable */
 	if (offset < MMIO_SIZE) {
 		const struct eng_table *t = table_for(gen, eng);
 		const struct range *rg = find(t->rows, t->nrows, offset);
@@ -518,6 +507,36 @@ void scan_reg_check(enum scan_gen gen, enum scan_engine eng, enum scan_policy po
 			out->row_end = rg->end;
 		}
 	}
+}
+
+void scan_reg_check_write(enum scan_gen gen, enum scan_engine eng, enum scan_policy pol,
+			  uint32_t offset, uint32_t value, struct scan_reg_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((unsigned)eng >= SCAN_NUM_ENGINES) {
+		out->reason = SCAN_R_REG_RANGE;
+		return;
+	}
+	out->reason = scan_reg_audit(gen, eng, pol, offset, REGOP_LRI, value, NULL, 0);
+	describe_row(gen, eng, offset, out);
+}
+
+void scan_reg_check(enum scan_gen gen, enum scan_engine eng, enum scan_policy pol,
+		    uint32_t offset, bool write, struct scan_reg_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((unsigned)eng >= SCAN_NUM_ENGINES) {
+		out->reason = SCAN_R_REG_RANGE;
+		return;
+	}
+	/* Direction only: value checks need a value, so the write is asked as
+	 * an LRI of 0 (a masked write that changes nothing). */
+	enum reg_op op = write ? REGOP_LRI : REGOP_SRM;
+
+	out->reason = scan_reg_audit(gen, eng, pol, offset, op, 0, NULL, 0);
+	if (write && out->reason == SCAN_R_REG_NONPRIV)
+		out->reason = SCAN_R_NONE; /* the slot itself is writable */
+	describe_row(gen, eng, offset, out);
 }
 
 unsigned scan_reg_rows(void)

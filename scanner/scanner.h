@@ -431,6 +431,13 @@ struct scan_reg_verdict {
 };
 void scan_reg_check(enum scan_gen gen, enum scan_engine eng, enum scan_policy pol,
 		    uint32_t offset, bool write, struct scan_reg_verdict *out);
+/* The full decision for writing `value` to `offset` as an LRI would: the
+ * row must admit the write and its value rules must accept this value (the
+ * ring-mode privilege bit, CSFE_CHICKEN1's cross-engine bits, FORCE_NONPRIV
+ * targets, masked bits a guest may not change).  What the GPU model's
+ * isolation monitor asks for every register write it executes. */
+void scan_reg_check_write(enum scan_gen gen, enum scan_engine eng, enum scan_policy pol,
+			  uint32_t offset, uint32_t value, struct scan_reg_verdict *out);
 
 /* Engine register block base (RCS 0x2000, BCS 0x22000, VCS 0x12000,
  * VECS 0x1a000). */

@@ -164,6 +164,26 @@ static void test_sdi_to_another_vgpus_page_is_an_escape(void **state)
 	assert_int_equal(gread32(g, AP2 + 0x10), 0x666);
 }
 
+/* MI_UPDATE_GTT from a vGPU changes the GTT behind the mediator: always an
+ * escape, whatever entries it writes, and the host GGTT stays as it was. */
+static void test_update_gtt_is_an_escape(void **state)
+{
+	struct gpu *g = *state;
+	uint64_t before, after;
+	assert_int_equal(gpu_ggtt_get(g, AP1, &before), 0);
+	const uint32_t b[] = {0x11800002u, 0x1000, 0x00000003, 0, MI_BB_END};
+	struct gpu_completion c = run1(g, b, 5);
+	assert_int_equal(c.escapes, 1);
+	struct gpu_escape e = first(g);
+	assert_int_equal(e.kind, GPU_ESC_MEM_WRITE);
+	assert_int_equal(e.why, GPU_WHY_GTT_WRITE);
+	assert_int_equal(e.addr, 0x1000);
+	assert_int_equal(e.size, 8);
+	assert_int_equal(e.cmd, 0x11800002u);
+	assert_int_equal(gpu_ggtt_get(g, AP1, &after), 0);
+	assert_true(before == after);
+}
+
 static void test_sdi_into_another_vgpus_window_is_an_escape(void **state)
 {
 	struct gpu *g = *state;
@@ -339,11 +359,12 @@ static void test_lri_to_a_disallowed_register_is_an_escape(void **state)
 	assert_int_equal(e.cmd, 0x11000003u);
 }
 
-static bool allow_odd_dwords(void *ctx, gpu_owner_t vgpu, enum gpu_engine e, uint32_t reg)
+static bool allow_odd_dwords(void *ctx, gpu_owner_t vgpu, enum gpu_engine e, uint32_t reg,
+			     uint32_t value)
 {
 	int *calls = ctx;
 	(*calls)++;
-	return vgpu == 1 && e == GPU_RCS && (reg & 4);
+	return vgpu == 1 && e == GPU_RCS && (reg & 4) && value != 0xdead;
 }
 
 static void test_register_policy_callback_decides(void **state)
@@ -361,6 +382,25 @@ static void test_register_policy_callback_decides(void **state)
 	assert_int_equal(calls, 2);
 	assert_int_equal(c.escapes, 1);
 	assert_int_equal(first(g).addr, 0x7008);
+}
+
+/* The policy sees the value: a register may be writable with some values
+ * only (the ring-mode privilege bit, FORCE_NONPRIV targets). */
+static void test_register_policy_callback_sees_the_value(void **state)
+{
+	struct gpu *g = *state;
+	int calls = 0;
+	const uint32_t b[] = {0x11000003u, 0x7004, 1, 0x7004, 0xdead, MI_BB_END};
+	gwrite(g, BATCH, b, sizeof(b));
+	struct gpu_submit s = vgpu1(GPU_RCS, BATCH);
+	s.n_regs = 0;
+	s.regs = NULL;
+	s.reg_allow = allow_odd_dwords;
+	s.reg_allow_ctx = &calls;
+	struct gpu_completion c = exec(g, &s);
+	assert_int_equal(calls, 2);
+	assert_int_equal(c.escapes, 1);
+	assert_int_equal(first(g).addr, 0x7004);
 }
 
 static void test_no_register_policy_allows_no_register_writes(void **state)
@@ -579,6 +619,7 @@ int main(void)
 		T(test_sdi_into_own_windows_is_not_an_escape),
 		T(test_sdi_to_another_vgpus_page_is_an_escape),
 		T(test_sdi_into_another_vgpus_window_is_an_escape),
+		T(test_update_gtt_is_an_escape),
 		T(test_ggtt_write_outside_the_windows_is_an_escape),
 		T(test_write_range_straddling_a_window_end_is_an_escape),
 		T(test_write_into_read_only_shadow_batch_is_an_escape),
@@ -590,6 +631,7 @@ int main(void)
 		T(test_page_fault_is_recorded_but_is_not_an_escape),
 		T(test_lri_to_a_disallowed_register_is_an_escape),
 		T(test_register_policy_callback_decides),
+		T(test_register_policy_callback_sees_the_value),
 		T(test_no_register_policy_allows_no_register_writes),
 		T(test_host_work_is_not_monitored),
 		cmocka_unit_test(test_contained_escapes_do_not_touch_memory_or_registers),

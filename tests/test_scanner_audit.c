@@ -1060,6 +1060,38 @@ static void test_audit_policy_reports_but_never_rejects(void **state)
 	fx_done(&f);
 }
 
+/* MI_UPDATE_GTT is not in genxml but its length rule is known: a report-only
+ * scan keeps it in the shadow and walks on, so the GPU model's monitor can
+ * confirm the GTT write the auditor predicted. */
+static void test_audit_policy_keeps_update_gtt_in_the_shadow(void **state)
+{
+	struct fx f;
+
+	start();
+	put(&b, 4, (0x23u << 23) | 2, 0x1000, 3, 0); /* MI_UPDATE_GTT, one entry */
+	lri(&b, G9, 0x101008, 0);
+	bb_end(&b, G9);
+	fx_init(&f, G9, SCAN_POLICY_AUDIT);
+	fx_map_bb(&f, &b);
+	const struct scan_result *r = fx_batch(&f, SCAN_RCS, b.gma, b.as);
+	assert_true(r->pass);
+	assert_int_equal(r->nviolations, 2);
+	assert_int_equal(r->violations[0].reason, SCAN_R_FORBIDDEN_CMD);
+	assert_int_equal(r->violations[1].reason, SCAN_R_REG_PROTECTED);
+	assert_int_equal(r->shadows[0].data[0], (0x23u << 23) | 2);
+	assert_int_equal(r->shadows[0].data[1], 0x1000);
+	fx_done(&f);
+
+	/* strict stops at it */
+	fx_init(&f, G9, STRICT);
+	fx_map_bb(&f, &b);
+	r = fx_batch(&f, SCAN_RCS, b.gma, b.as);
+	assert_false(r->pass);
+	assert_int_equal(r->nviolations, 1);
+	assert_int_equal(r->first_reason, SCAN_R_FORBIDDEN_CMD);
+	fx_done(&f);
+}
+
 static void test_first_violation_stops_by_default(void **state)
 {
 	struct fx f;
@@ -1248,6 +1280,7 @@ int main(void)
 		cmocka_unit_test(test_wait_for_event_becomes_noop_and_event),
 		cmocka_unit_test(test_load_scan_lines_becomes_noops),
 		cmocka_unit_test(test_audit_policy_reports_but_never_rejects),
+		cmocka_unit_test(test_audit_policy_keeps_update_gtt_in_the_shadow),
 		cmocka_unit_test(test_first_violation_stops_by_default),
 		cmocka_unit_test(test_all_violations_collects_every_one),
 		cmocka_unit_test(test_violation_carries_context),
