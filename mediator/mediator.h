@@ -204,6 +204,33 @@ int med_vgpu_last_error(struct med_vgpu *v, char *buf, size_t len);
 int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t *val);
 int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t val);
 
+/*
+ * A batch of GGTT writes, as a hypervisor's coalesced-MMIO ring delivers
+ * them: the GGTT range of BAR0 is write-posted and its reads have no side
+ * effects, so the writes a guest makes in a row (binding a buffer writes
+ * one entry per page) need not reach the mediator one by one.  They must
+ * reach it, in order, before the next trap of any other kind for this vGPU
+ * (a GGTT read, any other MMIO access, PCI config, a page-table write; an
+ * ELSP write is what submits).  The result is exactly that of n
+ * med_mmio_write() calls: the shadow engine's state, the GPU model's GGTT,
+ * the counters (ggtt_writes += n) and one MED_EV_GGTT_WRITE per write, in
+ * order, with u.mmio.batch = n and u.mmio.index = its position.  All or
+ * nothing: an element that is not a 4- or 8-byte, 4-aligned write inside
+ * [MED_GGTT_OFFSET, MED_BAR0_SIZE) refuses the whole batch before anything
+ * is applied — -ERANGE outside the GGTT range, -EINVAL bad size or
+ * alignment — with a reason naming the element (med_vgpu_last_error), one
+ * mmio_refused and one MED_EV_GGTT_WRITE carrying that element, the error
+ * and batch/index.  -ENODEV on a dying vGPU; -EINVAL for a NULL array or
+ * more than UINT32_MAX writes.  n = 0 does nothing.
+ */
+struct med_ggtt_write {
+	uint64_t offset;    /* BAR0 offset */
+	uint64_t value;
+	uint32_t bytes;     /* 4 or 8 */
+	uint32_t pad;       /* ignored */
+};
+int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, size_t n);
+
 /* PCI configuration space, 1, 2 or 4 bytes, naturally aligned, offsets
  * below 4 KiB (-ERANGE, -EINVAL otherwise). */
 int med_cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t *val);
@@ -391,6 +418,9 @@ struct med_event {
 			uint64_t offset;   /* BAR0 offset */
 			uint64_t value;
 			uint32_t bytes;
+			uint32_t batch;    /* GGTT_WRITE from med_ggtt_write_batch: writes in
+					    * the batch; 0: a single trap */
+			uint32_t index;    /* ... and this one's position in it */
 		} mmio;
 		struct {      /* CFG_* */
 			uint32_t offset, bytes, value;

@@ -273,8 +273,10 @@ static int mmio_check(struct med_vgpu *v, uint64_t off, unsigned bytes, bool wri
 	return 0;
 }
 
-static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, unsigned bytes,
-		      uint64_t val, int err)
+/* batch: writes in the coalesced batch (0: a single trap), index: this
+ * write's position in it. */
+static void emit_mmio_batch(struct med_vgpu *v, enum med_event_type t, uint64_t off, unsigned bytes,
+			    uint64_t val, int err, size_t batch, size_t index)
 {
 	if (!ev_on(v->m))
 		return;
@@ -284,8 +286,29 @@ static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, u
 	ev.u.mmio.offset = off;
 	ev.u.mmio.bytes = bytes;
 	ev.u.mmio.value = val;
+	ev.u.mmio.batch = (uint32_t)batch;
+	ev.u.mmio.index = (uint32_t)index;
 	ev.text = err ? v->last_error : NULL;
 	ev_emit(v->m, &ev);
+}
+
+static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, unsigned bytes,
+		      uint64_t val, int err)
+{
+	emit_mmio_batch(v, t, off, bytes, val, err, 0, 0);
+}
+
+/* After the shadow engine took a GGTT write at table offset toff: the host
+ * entries it may have changed go to the GPU model (an 8-byte write at 4 mod
+ * 8 touches two entries), as ggtt_sync() does, reading the shadow engine's
+ * table directly. */
+static inline void ggtt_mirror(struct med *m, const uint64_t *host, uint32_t toff, unsigned bytes)
+{
+	uint32_t e = toff >> 3;
+	gpu_ggtt_set(m->gpu, (uint64_t)e << 12, __atomic_load_n(&host[e], __ATOMIC_ACQUIRE));
+	if (bytes == 8 && (toff & 4))
+		gpu_ggtt_set(m->gpu, (uint64_t)(e + 1) << 12,
+			     __atomic_load_n(&host[e + 1], __ATOMIC_ACQUIRE));
 }
 
 int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t *val)
@@ -369,9 +392,7 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 				       bytes, (unsigned long long)offset, err);
 			VCTR(m, v->id, mmio_refused, 1);
 		} else {
-			ggtt_sync(m, (uint64_t)(toff >> 3) << 12);
-			if (bytes == 8 && (toff & 4))
-				ggtt_sync(m, (uint64_t)((toff >> 3) + 1) << 12);
+			ggtt_mirror(m, shadow_ggtt_host_table(m->sh), toff, bytes);
 			VCTR(m, v->id, ggtt_writes, 1);
 		}
 		emit_mmio(v, MED_EV_GGTT_WRITE, offset, bytes, val, err);
@@ -389,6 +410,92 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 		else
 			VCTR(m, v->id, mmio_writes, 1);
 		emit_mmio(v, MED_EV_MMIO_WRITE, offset, bytes, val, err);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return err;
+}
+
+/* ------------------------------------------------------ GGTT write batches */
+
+/* A write a batch may carry: 4 or 8 bytes, 4-aligned, inside the GGTT. */
+static inline bool ggtt_batch_ok(const struct med_ggtt_write *w)
+{
+	return (w->bytes == 4 || w->bytes == 8) && !(w->offset & 3) && w->offset >= MED_GGTT_OFFSET &&
+	       w->offset <= MED_BAR0_SIZE - w->bytes;
+}
+
+/* Why element i of a batch is refused: records it, returns the errno. */
+static int ggtt_batch_refuse(struct med_vgpu *v, const struct med_ggtt_write *w, size_t i, size_t n)
+{
+	const char *why = "not 4-byte aligned";
+	int err = -EINVAL;
+	if (w->bytes != 4 && w->bytes != 8) {
+		why = "GGTT entries take 4- or 8-byte writes";
+	} else if (w->offset < MED_GGTT_OFFSET || w->offset > MED_BAR0_SIZE - w->bytes) {
+		why = "outside the GGTT range [0x800000, 0x1000000) of BAR0 (only GGTT writes may be "
+		      "coalesced)";
+		err = -ERANGE;
+	}
+	vgpu_set_error(v, "ggtt write batch: element %zu of %zu (%u bytes at 0x%llx): %s; batch "
+			  "refused, nothing applied",
+		       i, n, w->bytes, (unsigned long long)w->offset, why);
+	return err;
+}
+
+int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, size_t n)
+{
+	if (!v || (!w && n) || n > UINT32_MAX)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	struct med *m = v->m;
+	pthread_mutex_lock(&v->lock);
+	if (atomic_load(&v->dying)) {
+		pthread_mutex_unlock(&v->lock);
+		return -ENODEV;
+	}
+	/* all or nothing: every element is checked before any is applied */
+	for (size_t i = 0; i < n; i++) {
+		if (__builtin_expect(!ggtt_batch_ok(&w[i]), 0)) {
+			int err = ggtt_batch_refuse(v, &w[i], i, n);
+			VCTR(m, v->id, mmio_refused, 1);
+			emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[i].offset, w[i].bytes, w[i].value, err, n,
+					i);
+			pthread_mutex_unlock(&v->lock);
+			return err;
+		}
+	}
+	/* to the shadow engine in chunks (one shadow lock round trip each),
+	 * then each touched host entry to the GPU model */
+	struct shadow_ggtt_write sw[256];
+	const uint64_t *host = shadow_ggtt_host_table(m->sh);
+	int err = 0;
+	for (size_t base = 0; base < n && !err; base += 256) {
+		size_t k = n - base < 256 ? n - base : 256, bad = 0;
+		for (size_t j = 0; j < k; j++) {
+			sw[j].offset = (uint32_t)(w[base + j].offset - MED_GGTT_OFFSET);
+			sw[j].bytes = w[base + j].bytes;
+			sw[j].value = w[base + j].value;
+		}
+		err = shadow_ggtt_write_batch(v->sv, sw, k, &bad);
+		if (err) { /* cannot happen after the checks above; said if it does */
+			vgpu_set_error(v, "ggtt write batch: element %zu of %zu refused by the shadow "
+					  "engine (%d); the %zu before it were applied",
+				       base + bad, n, err, base + bad);
+			k = bad;
+		}
+		for (size_t j = 0; j < k; j++)
+			ggtt_mirror(m, host, sw[j].offset, sw[j].bytes);
+		VCTR(m, v->id, ggtt_writes, k);
+		if (ev_on(m))
+			for (size_t j = 0; j < k; j++)
+				emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[base + j].offset, w[base + j].bytes,
+						w[base + j].value, 0, n, base + j);
+		if (err) {
+			VCTR(m, v->id, mmio_refused, 1);
+			emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[base + bad].offset, w[base + bad].bytes,
+					w[base + bad].value, err, n, base + bad);
+		}
 	}
 	pthread_mutex_unlock(&v->lock);
 	return err;

@@ -10,13 +10,16 @@
 
 #include "shadow/internal.h"
 
-/* Window index of gma (4 KiB page) or -1 outside both windows. */
-static int64_t win_index(const struct shadow_vgpu *v, uint64_t gma)
+/* Window slot of host GGTT entry e (the entry mapping gma e << 12), or -1
+ * outside both windows: one subtraction and compare per window. */
+static inline int64_t entry_win(const struct shadow_vgpu *v, uint32_t e)
 {
-	if (gma >= v->ap_base && gma - v->ap_base < v->ap_size)
-		return (int64_t)((gma - v->ap_base) >> SHADOW_PAGE_SHIFT);
-	if (gma >= v->hid_base && gma - v->hid_base < v->hid_size)
-		return (int64_t)(v->ap_n + ((gma - v->hid_base) >> SHADOW_PAGE_SHIFT));
+	uint32_t i = e - v->ap_e;
+	if (i < v->ap_n)
+		return i;
+	i = e - v->hid_e;
+	if (i < v->hid_n)
+		return (int64_t)v->ap_n + i;
 	return -1;
 }
 
@@ -38,6 +41,9 @@ static void release(struct shadow_vgpu *v, uint32_t w)
 
 int ggtt_vgpu_init(struct shadow_vgpu *v)
 {
+	v->ap_e = (uint32_t)(v->ap_base >> SHADOW_PAGE_SHIFT);
+	v->hid_e = (uint32_t)(v->hid_base >> SHADOW_PAGE_SHIFT);
+	v->hid_n = v->win_n - v->ap_n;
 	v->gs = sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gs));
 	if (!v->gs)
 		return -ENOMEM;
@@ -75,20 +81,27 @@ void shadow_ggtt_reset(struct shadow_vgpu *v)
 	vunlock(v);
 }
 
-/* Builds and stores the host entry for guest entry ge, then releases the
- * frame the old host entry held (add, then remove). */
-static void apply(struct shadow_vgpu *v, uint32_t w, uint64_t ge)
+/*
+ * Builds and stores host entry e (window slot s) for guest entry ge, then
+ * releases the frame the old host entry held (add, then remove).  Inlined
+ * into the trap path: a call per write costs more than the checks.
+ */
+static inline __attribute__((always_inline)) void apply(struct shadow_vgpu *v, struct gslot *s,
+							 uint32_t e, uint64_t ge)
 {
 	uint64_t gfn = shadow_pte_gfn(ge), host;
-	uint32_t pinned = 0;
+	uint32_t pinned = 0, old = s->gfn1;
 
-	if (!(ge & SHADOW_PTE_PRESENT)) {
-		host = v->scratch_page; /* not present: scratch, present bit clear */
-	} else if ((ge & SHADOW_PTE_RESERVED) || gfn >= v->nframes) {
-		host = v->scratch_page | SHADOW_PTE_PRESENT;
-		v->st.invalid_entries++;
-		v->st.scratch_hits++;
-	} else if (gmem_pin1(v, gfn)) {
+	if (__builtin_expect((ge & (SHADOW_PTE_PRESENT | SHADOW_PTE_RESERVED)) != SHADOW_PTE_PRESENT ||
+			     gfn >= v->nframes, 0)) {
+		if (!(ge & SHADOW_PTE_PRESENT)) {
+			host = v->scratch_page; /* not present: scratch, present bit clear */
+		} else { /* reserved bits, or a frame outside guest memory */
+			host = v->scratch_page | SHADOW_PTE_PRESENT;
+			v->st.invalid_entries++;
+			v->st.scratch_hits++;
+		}
+	} else if (__builtin_expect(gmem_pin1(v, gfn), 0)) {
 		host = v->scratch_page | SHADOW_PTE_PRESENT;
 		v->st.map_failures++;
 		v->st.scratch_hits++;
@@ -96,68 +109,125 @@ static void apply(struct shadow_vgpu *v, uint32_t w, uint64_t ge)
 		host = shadow_pte_make(v->frames[gfn].hpa, ge & SHADOW_PTE_FLAGS_MASK);
 		pinned = (uint32_t)gfn + 1;
 	}
-	store_pte(&v->sh->host_ggtt[host_index(v, w)], host);
-	release(v, w);
-	v->gs[w].gfn1 = pinned;
+	store_pte(&v->sh->host_ggtt[e], host);
+	s->gfn1 = pinned;
+	if (old)
+		gmem_unpin1(v, old - 1);
 }
 
-static int ggtt_write4(struct shadow_vgpu *v, uint32_t offset, uint32_t val)
+/* 4 bytes at a 4-aligned table offset: half of entry offset / 8, held until
+ * the other half arrives. */
+static void ggtt_write4(struct shadow_vgpu *v, uint32_t offset, uint32_t val)
 {
-	int64_t w = win_index(v, (uint64_t)(offset >> 3) << SHADOW_PAGE_SHIFT);
+	uint32_t e = offset >> 3;
+	int64_t w = entry_win(v, e);
 
 	if (w < 0) {
 		v->st.ggtt_ignored_writes++;
-		return 0;
+		return;
 	}
+	struct gslot *s = &v->gs[w];
 	unsigned half = (offset >> 2) & 1, shift = half * 32;
 	v->st.ggtt_writes++;
 	v->st.ggtt_partial_writes++;
-	v->gs[w].v = (v->gs[w].v & ~(0xffffffffull << shift)) | ((uint64_t)val << shift);
-	v->gs[w].half |= (uint8_t)(1u << half);
-	if (v->gs[w].half == 3) {
-		v->gs[w].half = 0;
-		apply(v, (uint32_t)w, v->gs[w].v);
+	s->v = (s->v & ~(0xffffffffull << shift)) | ((uint64_t)val << shift);
+	s->half |= (uint8_t)(1u << half);
+	if (s->half == 3) {
+		s->half = 0;
+		apply(v, s, e, s->v);
 	}
-	return 0;
+}
+
+/* A whole entry (8 bytes at an 8-aligned offset): the common case. */
+static inline __attribute__((always_inline)) void ggtt_write8(struct shadow_vgpu *v, uint32_t e,
+							       uint64_t val)
+{
+	int64_t w = entry_win(v, e);
+
+	if (__builtin_expect(w < 0, 0)) {
+		v->st.ggtt_ignored_writes++;
+		return;
+	}
+	struct gslot *s = &v->gs[w];
+	v->st.ggtt_writes++;
+	s->v = val;
+	s->half = 0;
+	apply(v, s, e, val);
+}
+
+/* A trapped access: 4 or 8 bytes, 4-byte aligned, inside the table. */
+static inline bool ggtt_access_ok(uint32_t offset, unsigned bytes)
+{
+	return (bytes == 4 || bytes == 8) && !(offset & 3) && offset < SHADOW_GGTT_TABLE_BYTES &&
+	       bytes <= SHADOW_GGTT_TABLE_BYTES - offset;
+}
+
+/*
+ * One trapped write, already checked by ggtt_access_ok(), vGPU lock held.
+ * The single and the batched entry points both apply every write here, so
+ * a batch is exactly the sequence of its writes.
+ */
+static inline __attribute__((always_inline)) void ggtt_write_locked(struct shadow_vgpu *v,
+								     uint32_t offset, uint64_t val,
+								     unsigned bytes)
+{
+	if (__builtin_expect(bytes == 8 && !(offset & 7), 1)) {
+		ggtt_write8(v, offset >> 3, val);
+	} else if (bytes == 4) {
+		ggtt_write4(v, offset, (uint32_t)val);
+	} else {
+		/* straddles two entries: the high half of one, the low of the next */
+		ggtt_write4(v, offset, (uint32_t)val);
+		ggtt_write4(v, offset + 4, (uint32_t)(val >> 32));
+	}
 }
 
 int shadow_ggtt_write(struct shadow_vgpu *v, uint32_t offset, uint64_t val, unsigned bytes)
 {
-	if ((bytes != 4 && bytes != 8) || (offset & 3) || offset >= SHADOW_GGTT_TABLE_BYTES ||
-	    bytes > SHADOW_GGTT_TABLE_BYTES - offset)
+	if (!ggtt_access_ok(offset, bytes))
 		return -EINVAL;
 	vlock(v);
-	if (bytes == 4) {
-		ggtt_write4(v, offset, (uint32_t)val);
-	} else if (offset & 7) {
-		/* straddles two entries: the high half of one, the low of the next */
-		ggtt_write4(v, offset, (uint32_t)val);
-		ggtt_write4(v, offset + 4, (uint32_t)(val >> 32));
-	} else {
-		int64_t w = win_index(v, (uint64_t)(offset >> 3) << SHADOW_PAGE_SHIFT);
-		if (w < 0) {
-			v->st.ggtt_ignored_writes++;
-		} else {
-			v->st.ggtt_writes++;
-			v->gs[w].v = val;
-			v->gs[w].half = 0;
-			apply(v, (uint32_t)w, val);
-		}
-	}
+	ggtt_write_locked(v, offset, val, bytes);
 	vunlock(v);
 	return 0;
 }
 
+int shadow_ggtt_write_batch(struct shadow_vgpu *v, const struct shadow_ggtt_write *w, size_t n,
+			    size_t *bad)
+{
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	if (!w)
+		return -EINVAL;
+	vlock(v);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t offset = w[i].offset, bytes = w[i].bytes;
+		if (__builtin_expect(bytes == 8 && !(offset & 7) && offset < SHADOW_GGTT_TABLE_BYTES, 1)) {
+			ggtt_write8(v, offset >> 3, w[i].value); /* what ggtt_write_locked would do */
+		} else if (ggtt_access_ok(offset, bytes)) {
+			ggtt_write_locked(v, offset, w[i].value, bytes);
+		} else {
+			if (bad)
+				*bad = i;
+			rc = -EINVAL;
+			break;
+		}
+	}
+	vunlock(v);
+	return rc;
+}
+
 static uint32_t read4(struct shadow_vgpu *v, uint32_t offset)
 {
-	int64_t w = win_index(v, (uint64_t)(offset >> 3) << SHADOW_PAGE_SHIFT);
+	int64_t w = entry_win(v, offset >> 3);
 	return w < 0 ? 0 : (uint32_t)(v->gs[w].v >> (((offset >> 2) & 1) * 32));
 }
 
 int shadow_ggtt_read(struct shadow_vgpu *v, uint32_t offset, unsigned bytes, uint64_t *val)
 {
-	if ((bytes != 4 && bytes != 8) || (offset & 3) || offset >= SHADOW_GGTT_TABLE_BYTES ||
-	    bytes > SHADOW_GGTT_TABLE_BYTES - offset)
+	if (!ggtt_access_ok(offset, bytes))
 		return -EINVAL;
 	vlock(v);
 	*val = read4(v, offset);
@@ -172,12 +242,12 @@ int shadow_ggtt_translate(struct shadow_vgpu *v, uint64_t gma, struct shadow_xla
 	memset(x, 0, sizeof(*x));
 	if (gma >= SHADOW_GGTT_SIZE)
 		return -EFAULT;
-	int64_t w = win_index(v, gma);
+	int64_t w = entry_win(v, (uint32_t)(gma >> SHADOW_PAGE_SHIFT));
 	if (w < 0)
 		return -EFAULT;
 	uint64_t off = gma & (SHADOW_PAGE_SIZE - 1);
 	vlock(v);
-	uint64_t pte = load_pte(&v->sh->host_ggtt[host_index(v, (uint32_t)w)]);
+	uint64_t pte = load_pte(&v->sh->host_ggtt[gma >> SHADOW_PAGE_SHIFT]);
 	uint32_t g = v->gs[w].gfn1;
 	vunlock(v);
 	x->pte = pte;

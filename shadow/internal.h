@@ -162,6 +162,8 @@ struct shadow_vgpu {
 	/* GGTT windows */
 	uint64_t ap_base, ap_size, hid_base, hid_size;
 	uint32_t ap_n, win_n;    /* entries in the aperture window, in both */
+	uint32_t ap_e, hid_e;    /* host GGTT index of each window's first entry */
+	uint32_t hid_n;          /* entries in the hidden window */
 	struct gslot *gs;        /* per window entry */
 
 	/* guest memory */

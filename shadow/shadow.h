@@ -364,6 +364,26 @@ int shadow_gmem_discard(struct shadow_vgpu *v, uint64_t gfn);
  * scratch (counted in map_failures), never left pointing elsewhere.
  */
 int shadow_ggtt_write(struct shadow_vgpu *v, uint32_t offset, uint64_t val, unsigned bytes);
+
+/* One write of a batch: the arguments of one shadow_ggtt_write() call. */
+struct shadow_ggtt_write {
+	uint32_t offset;    /* relative to the table, 4-byte aligned */
+	uint32_t bytes;     /* 4 or 8 */
+	uint64_t value;
+};
+/*
+ * A batch of trapped GGTT writes, applied in order with the vGPU lock taken
+ * once (what a hypervisor's coalesced-MMIO ring collects: the GGTT range of
+ * BAR0 is write-posted and its reads have no side effects).  The result —
+ * virtual GGTT, held halves, host entries, pins, counters — is exactly that
+ * of n shadow_ggtt_write() calls in the same order.  A bad element (size,
+ * alignment, offset) stops the batch there: the writes before it are
+ * applied, it and the rest are not, *bad (may be NULL) gets its index and
+ * the result is -EINVAL.  Callers that want all or nothing check first (the
+ * mediator does).  n = 0 is a no-op.
+ */
+int shadow_ggtt_write_batch(struct shadow_vgpu *v, const struct shadow_ggtt_write *w, size_t n,
+			    size_t *bad);
 /* Trapped read: the virtual GGTT (0 outside the windows). */
 int shadow_ggtt_read(struct shadow_vgpu *v, uint32_t offset, unsigned bytes, uint64_t *val);
 /* Every window entry back to scratch (present), pins released, halves

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shadow/shadow.h"
@@ -523,6 +524,239 @@ static void test_freed_vgpu_windows_return_to_engine_scratch(void **state)
 	env_down(&e);
 }
 
+/* ---------------------------------------------------------------- batches */
+
+static uint64_t xs(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* An entry near an edge of a window, or just outside one (ignored). */
+static uint64_t pick_gma(const struct shadow_windows *w, uint64_t r)
+{
+	uint64_t k = (r >> 8) % 24;
+	switch (r % 8) {
+	case 0:
+	case 1: return w->aperture_base + k * 4096;
+	case 2: return w->aperture_base + w->aperture_size - (1 + k % 8) * 4096;
+	case 3:
+	case 4: return w->hidden_base + k * 4096;
+	case 5: return w->hidden_base + w->hidden_size - (1 + k % 8) * 4096;
+	case 6: return k & 1 ? w->aperture_base - 4096 : w->hidden_base + w->hidden_size;
+	default: return 0x1000 + k * 4096; /* the host reserve */
+	}
+}
+
+/* A guest entry: mostly valid frames from a small pool (so frames are
+ * shared, remapped and released), sometimes not present or invalid. */
+static uint64_t pick_pte(uint64_t r)
+{
+	uint64_t flags = ((r >> 20) & 0xffe) | P, frame = 0x10 + (r >> 40) % 24;
+	switch ((r >> 4) % 16) {
+	case 10: return (frame << 12) | (flags & ~P);                /* not present */
+	case 11: return (frame << 12) | flags | (1ull << (46 + (r >> 50) % 18)); /* reserved */
+	case 12: return ((64 * MiB >> 12) + (r >> 32) % 100) << 12 | flags; /* beyond memory */
+	case 13: return r * 0x9e3779b97f4a7c15ull;                   /* anything */
+	default: return (frame << 12) | flags;
+	}
+}
+
+/* Appends one guest action to ops: an 8-byte entry write, both halves of
+ * one (either order; sometimes only one), or an 8-byte write at 4 mod 8. */
+static size_t gen_ops(const struct shadow_windows *w, uint64_t *seed, struct shadow_ggtt_write *ops)
+{
+	uint64_t r = xs(seed), pte = pick_pte(xs(seed));
+	uint32_t off = off_of(pick_gma(w, r));
+	switch ((r >> 32) % 8) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+		ops[0] = (struct shadow_ggtt_write){ .offset = off, .bytes = 8, .value = pte };
+		return 1;
+	case 4:
+	case 5: {
+		bool hi_first = r & (1ull << 40);
+		ops[0] = (struct shadow_ggtt_write){ .offset = off + (hi_first ? 4 : 0), .bytes = 4,
+						     .value = hi_first ? pte >> 32 : (uint32_t)pte };
+		ops[1] = (struct shadow_ggtt_write){ .offset = off + (hi_first ? 0 : 4), .bytes = 4,
+						     .value = hi_first ? (uint32_t)pte : pte >> 32 };
+		return (r >> 44) % 5 ? 2 : 1; /* a fifth of the halves stay alone */
+	}
+	case 6:
+		ops[0] = (struct shadow_ggtt_write){ .offset = off + 4, .bytes = 8, .value = pte };
+		return 1;
+	default:
+		ops[0] = (struct shadow_ggtt_write){ .offset = off, .bytes = 4, .value = pte >> 32 };
+		return 1;
+	}
+}
+
+static int fail_every_5th_pin(void *ctx, enum shadow_fault_site site, uint64_t call)
+{
+	(void)ctx;
+	return site == SHADOW_FAULT_GMEM_PIN && call % 5 == 0 ? -ENOMEM : 0;
+}
+
+/* Both vGPUs hold the same guest GGTT and the same shadow of it: virtual
+ * entries, host entries (flags and which guest frame or scratch), counters. */
+static void assert_same_ggtt(struct env *ea, struct shadow_vgpu *a, struct env *eb,
+			     struct shadow_vgpu *b, const struct shadow_windows *w)
+{
+	struct shadow_vgpu_stats sa = stats(a), sb = stats(b);
+	assert_memory_equal(&sa, &sb, sizeof(sa));
+	const uint64_t base[2] = { w->aperture_base, w->hidden_base };
+	const uint64_t size[2] = { w->aperture_size, w->hidden_size };
+	for (unsigned r = 0; r < 2; r++) {
+		for (uint64_t k = 0; k < 48; k++) {
+			uint64_t gma = k < 24 ? base[r] + k * 4096 : base[r] + size[r] - (k - 23) * 4096;
+			uint64_t va, vb;
+			struct shadow_xlate xa, xb;
+			assert_int_equal(shadow_ggtt_read(a, off_of(gma), 8, &va), 0);
+			assert_int_equal(shadow_ggtt_read(b, off_of(gma), 8, &vb), 0);
+			assert_int_equal(va, vb);
+			int ra = shadow_ggtt_translate(a, gma + 8, &xa);
+			int rb = shadow_ggtt_translate(b, gma + 8, &xb);
+			assert_int_equal(ra, rb);
+			assert_int_equal(xa.scratch, xb.scratch);
+			uint64_t ha = host_pte(ea, gma), hb = host_pte(eb, gma);
+			assert_int_equal(ha & SHADOW_PTE_FLAGS_MASK, hb & SHADOW_PTE_FLAGS_MASK);
+			if (ra == 0) {
+				assert_int_equal(xa.gpa, xb.gpa);
+				assert_int_equal(shadow_pte_addr(ha), frame_hpa(a, xa.gpa >> 12));
+				assert_int_equal(shadow_pte_addr(hb), frame_hpa(b, xb.gpa >> 12));
+			}
+		}
+	}
+	for (uint64_t gma = 0x1000; gma < 0x1000 + 24 * 4096; gma += 4096) {
+		assert_int_equal(host_pte(ea, gma), shadow_scratch_hpa(ea->sh) | P);
+		assert_int_equal(host_pte(eb, gma), shadow_scratch_hpa(eb->sh) | P);
+	}
+	check(a);
+	check(b);
+}
+
+static void test_batches_equal_the_same_writes_one_by_one(void **state)
+{
+	enum { OPS = 200000 };
+	struct env ea, eb;
+	struct shadow_windows w, wb;
+	struct shadow_ggtt_write *ops = calloc(OPS + 2, sizeof(*ops));
+	uint64_t seed = 0x5eed0004;
+	size_t n = 0, batches = 0, split_pairs = 0;
+	(void)state;
+	assert_non_null(ops);
+	env_up(&ea);
+	env_up(&eb);
+	struct shadow_vgpu *a = vgpu(&ea, SHADOW_VGPU_TYPE_8), *b = vgpu(&eb, SHADOW_VGPU_TYPE_8);
+	shadow_vgpu_windows(a, &w);
+	shadow_vgpu_windows(b, &wb);
+	assert_memory_equal(&w, &wb, sizeof(w));
+	while (n < OPS)
+		n += gen_ops(&w, &seed, ops + n);
+	/* one by one into a, in batches split at random points into b; from
+	 * the middle on, every 5th pin fails in both engines */
+	for (size_t i = 0; i < n;) {
+		size_t len = 1 + xs(&seed) % (xs(&seed) % 8 ? 24 : 600);
+		if (len > n - i)
+			len = n - i;
+		if (i < n / 2 && i + len > n / 2)
+			len = n / 2 - i;
+		if (i == n / 2) {
+			shadow_fault_set_hook(ea.sh, fail_every_5th_pin, NULL);
+			shadow_fault_set_hook(eb.sh, fail_every_5th_pin, NULL);
+		}
+		for (size_t j = 0; j < len; j++)
+			assert_int_equal(shadow_ggtt_write(a, ops[i + j].offset, ops[i + j].value,
+							   ops[i + j].bytes), 0);
+		size_t bad = 12345;
+		assert_int_equal(shadow_ggtt_write_batch(b, ops + i, len, &bad), 0);
+		assert_int_equal(bad, 12345);
+		if (ops[i + len - 1].bytes == 4 && i + len < n && ops[i + len].bytes == 4 &&
+		    (ops[i + len].offset >> 3) == (ops[i + len - 1].offset >> 3))
+			split_pairs++; /* the two halves of one entry in two batches */
+		i += len;
+		if (++batches % 64 == 0)
+			assert_same_ggtt(&ea, a, &eb, b, &w);
+	}
+	assert_same_ggtt(&ea, a, &eb, b, &w);
+	struct shadow_vgpu_stats st = stats(b);
+	struct shadow_fault_stats fa, fb;
+	shadow_fault_stats(ea.sh, &fa);
+	shadow_fault_stats(eb.sh, &fb);
+	shadow_fault_set_hook(ea.sh, NULL, NULL);
+	shadow_fault_set_hook(eb.sh, NULL, NULL);
+	print_message("  %zu writes in %zu batches, %zu entries split between two batches, "
+		      "%llu halves, %llu ignored, %llu invalid, %llu pin failures\n",
+		      n, batches, split_pairs, (unsigned long long)st.ggtt_partial_writes,
+		      (unsigned long long)st.ggtt_ignored_writes, (unsigned long long)st.invalid_entries,
+		      (unsigned long long)st.map_failures);
+	/* the sequence exercised what it is meant to */
+	assert_true(split_pairs > 10);
+	assert_true(st.ggtt_partial_writes > 1000 && st.ggtt_ignored_writes > 1000);
+	assert_true(st.invalid_entries > 100 && st.map_failures > 100);
+	assert_true(st.pinned_frames > 0);
+	assert_int_equal(st.bad_unpins, 0);
+	assert_int_equal(fa.injected, fb.injected);
+	assert_int_equal(st.map_failures, fb.injected);
+	free(ops);
+	env_down(&ea);
+	env_down(&eb);
+}
+
+static void test_batch_stops_at_a_bad_element(void **state)
+{
+	struct env e;
+	struct shadow_windows w;
+	uint64_t rd;
+	(void)state;
+	env_up(&e);
+	struct shadow_vgpu *v = vgpu(&e, SHADOW_VGPU_TYPE_8);
+	shadow_vgpu_windows(v, &w);
+	uint32_t off = off_of(w.aperture_base);
+	const struct shadow_ggtt_write ops[] = {
+		{ .offset = off, .bytes = 8, .value = (0x21ull << 12) | P },
+		{ .offset = off + 8, .bytes = 4, .value = (0x22u << 12) | 1 },
+		{ .offset = off + 16, .bytes = 2, .value = 0 },       /* bad size */
+		{ .offset = off + 24, .bytes = 8, .value = (0x23ull << 12) | P },
+	};
+	size_t bad = 99;
+	assert_int_equal(shadow_ggtt_write_batch(v, ops, 4, &bad), -EINVAL);
+	assert_int_equal(bad, 2);
+	/* the writes before it were applied, the ones after it were not */
+	assert_int_equal(host_pte(&e, w.aperture_base), frame_hpa(v, 0x21) | P);
+	assert_int_equal(shadow_ggtt_read(v, off + 8, 8, &rd), 0);
+	assert_int_equal(rd, (0x22u << 12) | 1); /* a held half */
+	assert_int_equal(shadow_ggtt_read(v, off + 24, 8, &rd), 0);
+	assert_int_equal(rd, 0);
+	assert_int_equal(stats(v).ggtt_writes, 2);
+	/* misaligned and beyond the table */
+	const struct shadow_ggtt_write mis[] = { { .offset = off + 2, .bytes = 4 } };
+	const struct shadow_ggtt_write end[] = { { .offset = SHADOW_GGTT_TABLE_BYTES - 4, .bytes = 8 } };
+	assert_int_equal(shadow_ggtt_write_batch(v, mis, 1, &bad), -EINVAL);
+	assert_int_equal(bad, 0);
+	assert_int_equal(shadow_ggtt_write_batch(v, end, 1, NULL), -EINVAL);
+	assert_int_equal(stats(v).ggtt_writes, 2);
+	check(v);
+	env_down(&e);
+}
+
+static void test_empty_batch_does_nothing(void **state)
+{
+	struct env e;
+	(void)state;
+	env_up(&e);
+	struct shadow_vgpu *v = vgpu(&e, SHADOW_VGPU_TYPE_8);
+	assert_int_equal(shadow_ggtt_write_batch(v, NULL, 0, NULL), 0);
+	assert_int_equal(shadow_ggtt_write_batch(v, NULL, 3, NULL), -EINVAL);
+	struct shadow_vgpu_stats st = stats(v);
+	assert_int_equal(st.ggtt_writes + st.ggtt_ignored_writes, 0);
+	env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +778,9 @@ int main(void)
 		cmocka_unit_test(test_bad_ggtt_access_sizes_are_refused),
 		cmocka_unit_test(test_host_map_is_limited_to_the_host_reserve),
 		cmocka_unit_test(test_freed_vgpu_windows_return_to_engine_scratch),
+		cmocka_unit_test(test_batches_equal_the_same_writes_one_by_one),
+		cmocka_unit_test(test_batch_stops_at_a_bad_element),
+		cmocka_unit_test(test_empty_batch_does_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
