@@ -424,4 +424,7 @@ int sched_start(struct med *m);
 void sched_stop(struct med *m);
 void sched_clock_advance_locked(struct med *m, uint64_t to);
 
+/* Formats an error into an optional caller buffer (opts.errbuf). */
+void med_errbuf_set(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* VGT_MED_INT_H */

@@ -80,9 +80,8 @@ static void on_escape(void *ctx, const struct gpu_escape *e)
 
 /* ------------------------------------------------------------ creation */
 
-static void errbuf_set(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errbuf_set(char *buf, size_t len, const char *fmt, ...)
+/* Formats a creation error into the caller's optional buffer. */
+void med_errbuf_set(char *buf, size_t len, const char *fmt, ...)
 {
 	if (!buf || !len)
 		return;
@@ -120,23 +119,23 @@ int med_new(const struct med_opts *opts, struct med **out)
 	if (!o.gen)
 		o.gen = 9;
 	if (o.gen != 8 && o.gen != 9) {
-		errbuf_set(o.errbuf, o.errbuf_len, "mediator: generation %u unsupported (8 or 9)", o.gen);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: generation %u unsupported (8 or 9)", o.gen);
 		return -EINVAL;
 	}
 	if ((unsigned)o.policy > SCAN_POLICY_AUDIT) {
-		errbuf_set(o.errbuf, o.errbuf_len, "mediator: policy %d unknown", (int)o.policy);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: policy %d unknown", (int)o.policy);
 		return -EINVAL;
 	}
 	if (o.dispatch != MED_DISPATCH_THREADS && o.dispatch != MED_DISPATCH_MANUAL) {
-		errbuf_set(o.errbuf, o.errbuf_len, "mediator: dispatch mode %d unknown", (int)o.dispatch);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: dispatch mode %d unknown", (int)o.dispatch);
 		return -EINVAL;
 	}
 	if (o.on_reject != MED_ON_REJECT_FAILSAFE && o.on_reject != MED_ON_REJECT_DROP) {
-		errbuf_set(o.errbuf, o.errbuf_len, "mediator: reject action %d unknown", (int)o.on_reject);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: reject action %d unknown", (int)o.on_reject);
 		return -EINVAL;
 	}
 	if (o.shadow && !o.gpu) {
-		errbuf_set(o.errbuf, o.errbuf_len,
+		med_errbuf_set(o.errbuf, o.errbuf_len,
 			   "mediator: a given shadow engine needs the GPU model backing it");
 		return -EINVAL;
 	}
@@ -176,7 +175,7 @@ int med_new(const struct med_opts *opts, struct med **out)
 		go.on_escape_ctx = m;
 		err = gpu_create(&go, &m->gpu);
 		if (err) {
-			errbuf_set(o.errbuf, o.errbuf_len, "mediator: GPU model creation failed (%d)", err);
+			med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: GPU model creation failed (%d)", err);
 			goto fail;
 		}
 		m->own_gpu = true;
@@ -212,7 +211,7 @@ int med_new(const struct med_opts *opts, struct med **out)
 	m->s.next_tick = m->tick_ns;
 	err = sched_start(m);
 	if (err) {
-		errbuf_set(o.errbuf, o.errbuf_len, "mediator: engine threads failed (%d)", err);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: engine threads failed (%d)", err);
 		goto fail;
 	}
 	*out = m;

@@ -220,18 +220,6 @@ void vgpu_roots_release(struct med_vgpu *v)
 
 /* -------------------------------------------------------------- lifecycle */
 
-static void errbuf_set(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errbuf_set(char *buf, size_t len, const char *fmt, ...)
-{
-	if (!buf || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static void vgpu_free_mem(struct med_vgpu *v)
 {
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++)
@@ -270,16 +258,16 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 	if (!o.type)
 		o.type = MED_VGPU_TYPE_8;
 	if (o.type < MED_VGPU_TYPE_8 || o.type > MED_VGPU_TYPE_1) {
-		errbuf_set(o.errbuf, o.errbuf_len, "vgpu type %d: must be one of 8, 4, 2, 1",
+		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu type %d: must be one of 8, 4, 2, 1",
 			   (int)o.type);
 		return -EINVAL;
 	}
 	if (o.weight > 16) {
-		errbuf_set(o.errbuf, o.errbuf_len, "vgpu weight %u: must be 1..16", o.weight);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu weight %u: must be 1..16", o.weight);
 		return -EINVAL;
 	}
 	if (o.has_policy && (unsigned)o.policy > SCAN_POLICY_AUDIT) {
-		errbuf_set(o.errbuf, o.errbuf_len, "vgpu policy %d: unknown", (int)o.policy);
+		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu policy %d: unknown", (int)o.policy);
 		return -EINVAL;
 	}
 
@@ -311,7 +299,7 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 			v->fences[got++] = f;
 	if (got < MED_FENCES_PER_VGPU) {
 		pthread_mutex_unlock(&m->lock);
-		errbuf_set(o.errbuf, o.errbuf_len,
+		med_errbuf_set(o.errbuf, o.errbuf_len,
 			   "vgpu: no free fence registers (%u per vGPU, %u kept by the host)",
 			   MED_FENCES_PER_VGPU, MED_HOST_FENCES);
 		vgpu_free_mem(v);
@@ -332,7 +320,7 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 	if (v->id == 0 || v->id > MED_MAX_VGPUS || m->vgpus[v->id]) {
 		shadow_vgpu_free(v->sv);
 		pthread_mutex_unlock(&m->lock);
-		errbuf_set(o.errbuf, o.errbuf_len, "vgpu: shadow engine gave id %u, not usable",
+		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu: shadow engine gave id %u, not usable",
 			   v->id);
 		vgpu_free_mem(v);
 		return -EBUSY;
