@@ -21,10 +21,13 @@
 
 static volatile sig_atomic_t stop_flag;
 
+/* The guest threads poll the flag with atomic loads; the handler stores it
+ * atomically too (a lock-free store is async-signal-safe), so the flag is
+ * race-free across threads, not only against the interrupted one. */
 static void on_sigint(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
 }
 
 static void usage(FILE *f)
