@@ -5,7 +5,8 @@
  * One table per generation (cmds_gen8.c, cmds_gen9.c, generated from genxml
  * by tools/genxml2c.py and committed, so the build never needs ../shared),
  * plus the blitter's XY_* rows that genxml lacks (cmds_blt.c, hand-written,
- * shared by both generations).  Rows are facts about the hardware; the
+ * shared by both generations) and the VEBOX rows it lacks too (cmds_vebox.c,
+ * hand-written, one array per generation).  Rows are facts about the hardware; the
  * walker knows no individual command except through `handler`.
  */
 #ifndef VGT_SCANNER_CMD_TABLE_H
@@ -97,6 +98,12 @@ extern const unsigned scan_cmds_gen9_count;
 /* XY_* blitter rows, valid on BCS for Gen8 and Gen9. */
 extern const struct scan_cmd_desc scan_cmds_blt[];
 extern const unsigned scan_cmds_blt_count;
+/* VEBOX rows, valid on VECS: one array per generation, because every VEBOX
+ * command's length differs between Gen8 and Gen9. */
+extern const struct scan_cmd_desc scan_cmds_vebox_gen8[];
+extern const unsigned scan_cmds_vebox_gen8_count;
+extern const struct scan_cmd_desc scan_cmds_vebox_gen9[];
+extern const unsigned scan_cmds_vebox_gen9_count;
 
 /* Documented aliases: another name a tool or the PRM uses for a row. */
 struct scan_alias {

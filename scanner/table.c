@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Table queries: names of engines, address spaces and statuses; rows of a
- * generation's table (its own rows followed by the shared XY_* blitter
- * rows, indexed 0..n-1 across both); lookup by name or documented alias.
+ * generation's table (its own rows, then the shared XY_* blitter rows, then
+ * the generation's VEBOX rows, indexed 0..n-1 across all three); lookup by
+ * name or documented alias.
  */
 #include <errno.h>
 #include <string.h>
@@ -71,16 +72,26 @@ const char *scan_cmd_status_name(enum scan_cmd_status s)
 
 /* ------------------------------------------------------------- rows */
 
-static int scan_gen_rows(enum scan_gen gen, const struct scan_cmd_desc **rows, unsigned *nrows)
+/* A generation's rows in three segments: genxml's, XY_*, VEBOX. */
+struct gen_rows {
+	const struct scan_cmd_desc *own, *vebox;
+	unsigned nown, nvebox;
+};
+
+static int scan_gen_rows(enum scan_gen gen, struct gen_rows *r)
 {
 	switch (gen) {
 	case SCAN_GEN8:
-		*rows = scan_cmds_gen8;
-		*nrows = scan_cmds_gen8_count;
+		r->own = scan_cmds_gen8;
+		r->nown = scan_cmds_gen8_count;
+		r->vebox = scan_cmds_vebox_gen8;
+		r->nvebox = scan_cmds_vebox_gen8_count;
 		return 0;
 	case SCAN_GEN9:
-		*rows = scan_cmds_gen9;
-		*nrows = scan_cmds_gen9_count;
+		r->own = scan_cmds_gen9;
+		r->nown = scan_cmds_gen9_count;
+		r->vebox = scan_cmds_vebox_gen9;
+		r->nvebox = scan_cmds_vebox_gen9_count;
 		return 0;
 	}
 	return -EINVAL;
@@ -88,26 +99,27 @@ static int scan_gen_rows(enum scan_gen gen, const struct scan_cmd_desc **rows, u
 
 unsigned scan_table_size(enum scan_gen gen)
 {
-	const struct scan_cmd_desc *rows;
-	unsigned n;
+	struct gen_rows r;
 
-	if (scan_gen_rows(gen, &rows, &n))
+	if (scan_gen_rows(gen, &r))
 		return 0;
-	return n + scan_cmds_blt_count;
+	return r.nown + scan_cmds_blt_count + r.nvebox;
 }
 
 const struct scan_cmd_desc *scan_table_row(enum scan_gen gen, unsigned i)
 {
-	const struct scan_cmd_desc *rows;
-	unsigned n;
+	struct gen_rows r;
 
-	if (scan_gen_rows(gen, &rows, &n))
+	if (scan_gen_rows(gen, &r))
 		return NULL;
-	if (i < n)
-		return &rows[i];
-	i -= n;
+	if (i < r.nown)
+		return &r.own[i];
+	i -= r.nown;
 	if (i < scan_cmds_blt_count)
 		return &scan_cmds_blt[i];
+	i -= scan_cmds_blt_count;
+	if (i < r.nvebox)
+		return &r.vebox[i];
 	return NULL;
 }
 
