@@ -21,7 +21,7 @@
 
 /* name, DW0 without length, length on Gen8, on Gen9, bias, engine */
 #define ROW(c, n, d, l8, l9, b, e) [c] = { n, d, l8, l9, b, e }
-static const struct gcmd_row rows[C_COUNT] = {
+static const struct guesti_gcmd_row rows[C_COUNT] = {
 	ROW(C_MI_NOOP,                     "MI_NOOP",                     0x00000000u, 1, 1, 0, R),
 	ROW(C_MI_USER_INTERRUPT,           "MI_USER_INTERRUPT",           0x01000000u, 1, 1, 0, R),
 	ROW(C_MI_ARB_CHECK,                "MI_ARB_CHECK",                0x02800000u, 1, 1, 0, R),
@@ -124,20 +124,20 @@ static const struct gcmd_row rows[C_COUNT] = {
 	ROW(C_MFD_AVC_BSD_OBJECT,          "MFD_AVC_BSD_OBJECT",          0x71280000u, 6, 6, 2, V),
 };
 
-const struct gcmd_row *gcmd_row(enum gcmd c)
+const struct guesti_gcmd_row *guesti_gcmd_row(enum gcmd c)
 {
 	return (unsigned)c < C_COUNT ? &rows[c] : NULL;
 }
 
-uint32_t gcmd_hdr(enum gcmd c, unsigned dwords)
+uint32_t guesti_gcmd_hdr(enum gcmd c, unsigned dwords)
 {
-	const struct gcmd_row *r = &rows[c];
+	const struct guesti_gcmd_row *r = &rows[c];
 	if (!r->bias || dwords < r->bias)
 		return r->dw0;
 	return r->dw0 | (dwords - r->bias);
 }
 
-unsigned gcmd_len(enum gcmd c, enum scan_gen gen)
+unsigned guesti_gcmd_len(enum gcmd c, enum scan_gen gen)
 {
 	if ((unsigned)c >= C_COUNT)
 		return 0;
@@ -146,14 +146,14 @@ unsigned gcmd_len(enum gcmd c, enum scan_gen gen)
 
 /* ------------------------------------------------------------ builder */
 
-void cb_reset(struct cbuf *c)
+void guesti_cb_reset(struct cbuf *c)
 {
 	c->n = 0;
 	c->cmds = 0;
 	c->oom = false;
 }
 
-void cb_free(struct cbuf *c)
+void guesti_cb_free(struct cbuf *c)
 {
 	free(c->dw);
 	memset(c, 0, sizeof(*c));
@@ -178,7 +178,7 @@ static bool cb_room(struct cbuf *c, unsigned n)
 	return true;
 }
 
-void cb_raw(struct cbuf *c, const uint32_t *dw, unsigned n)
+void guesti_cb_raw(struct cbuf *c, const uint32_t *dw, unsigned n)
 {
 	if (!cb_room(c, n))
 		return;
@@ -189,64 +189,64 @@ void cb_raw(struct cbuf *c, const uint32_t *dw, unsigned n)
 	c->n += n;
 }
 
-void cb_cmd(struct cbuf *c, const uint32_t *dw, unsigned n)
+void guesti_cb_cmd(struct cbuf *c, const uint32_t *dw, unsigned n)
 {
-	cb_raw(c, dw, n);
+	guesti_cb_raw(c, dw, n);
 	c->cmds++;
 }
 
-void cb_align8(struct cbuf *c)
+void guesti_cb_align8(struct cbuf *c)
 {
 	if (c->n & 1) {
 		uint32_t noop = 0;
-		cb_cmd(c, &noop, 1);
+		guesti_cb_cmd(c, &noop, 1);
 	}
 }
 
 /* ------------------------------------------------------------ emitters */
 
-void emit_n(struct cbuf *c, enum gcmd cmd, unsigned dwords, const uint32_t *body, unsigned nbody)
+void guesti_emit_n(struct cbuf *c, enum gcmd cmd, unsigned dwords, const uint32_t *body, unsigned nbody)
 {
 	if (!dwords || !cb_room(c, dwords))
 		return;
 	uint32_t *p = c->dw + c->n;
-	p[0] = gcmd_hdr(cmd, dwords);
+	p[0] = guesti_gcmd_hdr(cmd, dwords);
 	for (unsigned i = 1; i < dwords; i++)
 		p[i] = i - 1 < nbody ? body[i - 1] : 0;
 	c->n += dwords;
 	c->cmds++;
 }
 
-void emit(struct cbuf *c, enum scan_gen gen, enum gcmd cmd, const uint32_t *body, unsigned nbody)
+void guesti_emit(struct cbuf *c, enum scan_gen gen, enum gcmd cmd, const uint32_t *body, unsigned nbody)
 {
-	emit_n(c, cmd, gcmd_len(cmd, gen), body, nbody);
+	guesti_emit_n(c, cmd, guesti_gcmd_len(cmd, gen), body, nbody);
 }
 
-void emit_lri(struct cbuf *c, uint32_t reg, uint32_t val)
+void guesti_emit_lri(struct cbuf *c, uint32_t reg, uint32_t val)
 {
 	uint32_t b[2] = { reg, val };
-	emit_n(c, C_MI_LOAD_REGISTER_IMM, 3, b, 2);
+	guesti_emit_n(c, C_MI_LOAD_REGISTER_IMM, 3, b, 2);
 }
 
-void emit_bb_end(struct cbuf *c)
+void guesti_emit_bb_end(struct cbuf *c)
 {
-	emit_n(c, C_MI_BATCH_BUFFER_END, 1, NULL, 0);
+	guesti_emit_n(c, C_MI_BATCH_BUFFER_END, 1, NULL, 0);
 }
 
-void emit_bb_start(struct cbuf *c, uint64_t gma, bool ppgtt, bool second_level)
+void guesti_emit_bb_start(struct cbuf *c, uint64_t gma, bool ppgtt, bool second_level)
 {
 	uint32_t d[3] = {
-		gcmd_hdr(C_MI_BATCH_BUFFER_START, 3) | (ppgtt ? 1u << 8 : 0) |
+		guesti_gcmd_hdr(C_MI_BATCH_BUFFER_START, 3) | (ppgtt ? 1u << 8 : 0) |
 			(second_level ? 1u << 22 : 0),
 		(uint32_t)gma & ~3u,
 		(uint32_t)(gma >> 32) & 0xffffu,
 	};
-	cb_cmd(c, d, 3);
+	guesti_cb_cmd(c, d, 3);
 }
 
-void emit_pipe_control(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm)
+void guesti_emit_pipe_control(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm)
 {
-	uint32_t d[6] = { gcmd_hdr(C_PIPE_CONTROL, 6), flags, 0, 0, 0, 0 };
+	uint32_t d[6] = { guesti_gcmd_hdr(C_PIPE_CONTROL, 6), flags, 0, 0, 0, 0 };
 	if (post_gma) {
 		d[1] |= PC_POST_SYNC_IMM | (ggtt ? PC_GGTT : 0);
 		d[2] = (uint32_t)post_gma & ~7u;
@@ -254,34 +254,34 @@ void emit_pipe_control(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool g
 		d[4] = (uint32_t)imm;
 		d[5] = (uint32_t)(imm >> 32);
 	}
-	cb_cmd(c, d, 6);
+	guesti_cb_cmd(c, d, 6);
 }
 
-void emit_flush_dw(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm)
+void guesti_emit_flush_dw(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm)
 {
 	if (!post_gma) {
-		uint32_t d[4] = { gcmd_hdr(C_MI_FLUSH_DW, 4) | flags, 0, 0, 0 };
-		cb_cmd(c, d, 4);
+		uint32_t d[4] = { guesti_gcmd_hdr(C_MI_FLUSH_DW, 4) | flags, 0, 0, 0 };
+		guesti_cb_cmd(c, d, 4);
 		return;
 	}
 	uint32_t d[5] = {
-		gcmd_hdr(C_MI_FLUSH_DW, 5) | flags | (1u << 14), /* post-sync: write immediate */
+		guesti_gcmd_hdr(C_MI_FLUSH_DW, 5) | flags | (1u << 14), /* post-sync: write immediate */
 		((uint32_t)post_gma & ~7u) | (ggtt ? 4u : 0),    /* bit 2: GGTT */
 		(uint32_t)(post_gma >> 32) & 0xffffu,
 		(uint32_t)imm,
 		(uint32_t)(imm >> 32),
 	};
-	cb_cmd(c, d, 5);
+	guesti_cb_cmd(c, d, 5);
 }
 
-void emit_sdi64(struct cbuf *c, uint64_t gma, bool ggtt, uint64_t val)
+void guesti_emit_sdi64(struct cbuf *c, uint64_t gma, bool ggtt, uint64_t val)
 {
 	uint32_t d[5] = {
-		gcmd_hdr(C_MI_STORE_DATA_IMM, 5) | (1u << 21) | (ggtt ? 1u << 22 : 0), /* qword */
+		guesti_gcmd_hdr(C_MI_STORE_DATA_IMM, 5) | (1u << 21) | (ggtt ? 1u << 22 : 0), /* qword */
 		(uint32_t)gma & ~7u,
 		(uint32_t)(gma >> 32) & 0xffffu,
 		(uint32_t)val,
 		(uint32_t)(val >> 32),
 	};
-	cb_cmd(c, d, 5);
+	guesti_cb_cmd(c, d, 5);
 }

@@ -191,7 +191,7 @@ static int rd(struct guest_drv *d, uint32_t off, unsigned bytes, uint64_t *val)
 	d->st.trap_ns += now_ns() - t;
 	d->st.mmio_reads++;
 	if (err)
-		gerr(d->errbuf, d->errbuf_len, "guest: mmio read of 0x%x refused (%d)", off, err);
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: mmio read of 0x%x refused (%d)", off, err);
 	return err;
 }
 
@@ -210,7 +210,7 @@ static int wr32(struct guest_drv *d, uint32_t off, uint32_t val)
 	d->st.trap_ns += now_ns() - t;
 	d->st.mmio_writes++;
 	if (err)
-		gerr(d->errbuf, d->errbuf_len, "guest: mmio write of 0x%08x to 0x%x refused (%d)", val,
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: mmio write of 0x%08x to 0x%x refused (%d)", val,
 		     off, err);
 	return err;
 }
@@ -242,7 +242,7 @@ static int ggtt_set(struct guest_drv *d, uint64_t gma, uint64_t gpa)
 	d->st.ggtt_ns += dt;
 	d->st.ggtt_writes++;
 	if (err)
-		gerr(d->errbuf, d->errbuf_len, "guest: GGTT entry for 0x%llx refused (%d)",
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: GGTT entry for 0x%llx refused (%d)",
 		     (unsigned long long)gma, err);
 	return err;
 }
@@ -262,7 +262,7 @@ static int mem_wr(struct guest_drv *d, uint64_t gpa, const void *p, size_t len, 
 		d->st.mem_ns += dt;
 	}
 	if (err)
-		gerr(d->errbuf, d->errbuf_len, "guest: write of %zu bytes at gpa 0x%llx failed (%d)", len,
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: write of %zu bytes at gpa 0x%llx failed (%d)", len,
 		     (unsigned long long)gpa, err);
 	return err;
 }
@@ -271,7 +271,7 @@ static int mem_rd(struct guest_drv *d, uint64_t gpa, void *p, size_t len)
 {
 	int err = med_guest_read(d->v, gpa, p, len);
 	if (err)
-		gerr(d->errbuf, d->errbuf_len, "guest: read of %zu bytes at gpa 0x%llx failed (%d)", len,
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: read of %zu bytes at gpa 0x%llx failed (%d)", len,
 		     (unsigned long long)gpa, err);
 	return err;
 }
@@ -331,13 +331,13 @@ static int ggtt_alloc(struct guest_drv *d, bool hidden, unsigned n, uint64_t *gm
 	uint64_t *next = hidden ? &d->hid_next : &d->ap_next;
 	uint64_t base = hidden ? d->hid_base : d->ap_base, size = hidden ? d->hid_size : d->ap_size;
 	if (*next + (uint64_t)n * GPAGE > size) {
-		gerr(d->errbuf, d->errbuf_len, "guest: the %s window (%llu MiB) is full",
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: the %s window (%llu MiB) is full",
 		     hidden ? "hidden" : "aperture", (unsigned long long)(size >> 20));
 		return -ENOSPC;
 	}
 	int err = frames_contig(d, n, gpa);
 	if (err) {
-		gerr(d->errbuf, d->errbuf_len, "guest: out of guest memory");
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: out of guest memory");
 		return err;
 	}
 	*gma = base + *next;
@@ -612,7 +612,7 @@ static int bo_get(struct guest_drv *d, const struct guest_bo *w)
 				frame_free(d, b->frames[j]);
 			free(b->frames);
 			free(b);
-			gerr(d->errbuf, d->errbuf_len,
+			guesti_gerr(d->errbuf, d->errbuf_len,
 			     "guest: out of guest memory mapping %llu KiB at 0x%llx",
 			     (unsigned long long)(w->size >> 10), (unsigned long long)w->gma);
 			return err;
@@ -746,7 +746,7 @@ static int pci_probe(struct guest_drv *d)
 	if (err)
 		return err;
 	if ((id & 0xffff) != MED_PCI_VENDOR || (cls >> 8) != MED_PCI_CLASS) {
-		gerr(d->errbuf, d->errbuf_len,
+		guesti_gerr(d->errbuf, d->errbuf_len,
 		     "guest: PCI function is %04x:%04x class %06x, not an Intel display controller",
 		     id & 0xffff, id >> 16, cls >> 8);
 		return -EIO;
@@ -756,7 +756,7 @@ static int pci_probe(struct guest_drv *d)
 	    (err = cfg_rd(d, 0x10, 4, &size)) || (err = cfg_wr(d, 0x10, 4, bar)))
 		return err;
 	if ((size & ~0xfu) == 0 || ((~(size & ~0xfu)) + 1) < MED_BAR0_SIZE) {
-		gerr(d->errbuf, d->errbuf_len, "guest: BAR0 sizes as 0x%08x, smaller than 16 MiB",
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: BAR0 sizes as 0x%08x, smaller than 16 MiB",
 		     size);
 		return -EIO;
 	}
@@ -793,7 +793,7 @@ static int read_pvinfo(struct guest_drv *d)
 	if (err)
 		return err;
 	if (magic != PV_MAGIC_VAL) {
-		gerr(d->errbuf, d->errbuf_len,
+		guesti_gerr(d->errbuf, d->errbuf_len,
 		     "guest: PVINFO magic is 0x%016llx: not a GVT-g vGPU (this driver needs one)",
 		     (unsigned long long)magic);
 		return -EIO;
@@ -808,13 +808,13 @@ static int read_pvinfo(struct guest_drv *d)
 	    (err = rd32(d, MED_PVINFO_BASE + PV_FENCE_NUM, &fences)))
 		return err;
 	if ((ver & 0xffff) != 1 || !(caps & (1u << 2))) {
-		gerr(d->errbuf, d->errbuf_len,
+		guesti_gerr(d->errbuf, d->errbuf_len,
 		     "guest: PVINFO version %u.%u caps 0x%x: needs version 1 with full PPGTT",
 		     ver & 0xffff, ver >> 16, caps);
 		return -EIO;
 	}
 	if (!as || !hs) {
-		gerr(d->errbuf, d->errbuf_len, "guest: PVINFO gives an empty GGTT window");
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: PVINFO gives an empty GGTT window");
 		return -EIO;
 	}
 	/* ballooning: the rest of the GGTT is not ours */
@@ -904,15 +904,15 @@ int guest_drv_new(const struct guest_drv_opts *opts, struct guest_drv **out)
 	struct guest_drv_opts o = { .sz = sizeof(o) };
 	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	if (!o.vgpu) {
-		gerr(o.errbuf, o.errbuf_len, "guest: no vGPU to drive");
+		guesti_gerr(o.errbuf, o.errbuf_len, "guest: no vGPU to drive");
 		return -EINVAL;
 	}
 	if (o.gen && o.gen != 8 && o.gen != 9) {
-		gerr(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
+		guesti_gerr(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
 		return -EINVAL;
 	}
 	if (o.ring_pages > 512) {
-		gerr(o.errbuf, o.errbuf_len, "guest: ring of %u pages: at most 512 (2 MiB)",
+		guesti_gerr(o.errbuf, o.errbuf_len, "guest: ring of %u pages: at most 512 (2 MiB)",
 		     o.ring_pages);
 		return -EINVAL;
 	}
@@ -1028,7 +1028,7 @@ static int ring_emit(struct guest_drv *d, struct gctx *c, const uint32_t *dw, un
 {
 	uint32_t bytes = 4 * n;
 	if (bytes + 8 > c->ring_size) {
-		gerr(d->errbuf, d->errbuf_len, "guest: %u ring bytes do not fit a %u-byte ring", bytes,
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: %u ring bytes do not fit a %u-byte ring", bytes,
 		     c->ring_size);
 		return -E2BIG;
 	}
@@ -1058,7 +1058,7 @@ static int elsp_submit(struct guest_drv *d, unsigned e, uint64_t desc)
 	d->st.mmio_writes++;
 	d->st.submissions++;
 	if (err)
-		gerr(d->errbuf, d->errbuf_len, "guest: ELSP submission refused (%d)", err);
+		guesti_gerr(d->errbuf, d->errbuf_len, "guest: ELSP submission refused (%d)", err);
 	return err;
 }
 
@@ -1189,19 +1189,19 @@ int guest_drv_run(struct guest_drv *d, const struct guest_work *w, struct guest_
 	uint32_t seqno = ++d->seqno;
 	uint64_t crumb = d->hws[e] + 4 * HWS_SEQNO(slot);
 	struct cbuf cb = { 0 };
-	cb_raw(&cb, w->ring, w->nring);
+	guesti_cb_raw(&cb, w->ring, w->nring);
 	if (e == SCAN_RCS)
-		emit_pipe_control(&cb, PC_CS_STALL | PC_RT_FLUSH | PC_DC_FLUSH, crumb, true, seqno);
+		guesti_emit_pipe_control(&cb, PC_CS_STALL | PC_RT_FLUSH | PC_DC_FLUSH, crumb, true, seqno);
 	else
-		emit_flush_dw(&cb, 0, crumb, true, seqno);
-	emit_n(&cb, C_MI_USER_INTERRUPT, 1, NULL, 0);
-	cb_align8(&cb);
+		guesti_emit_flush_dw(&cb, 0, crumb, true, seqno);
+	guesti_emit_n(&cb, C_MI_USER_INTERRUPT, 1, NULL, 0);
+	guesti_cb_align8(&cb);
 	if (cb.oom) {
-		cb_free(&cb);
+		guesti_cb_free(&cb);
 		return -ENOMEM;
 	}
 	err = ring_emit(d, c, cb.dw, cb.n);
-	cb_free(&cb);
+	guesti_cb_free(&cb);
 	if (err)
 		return err;
 	if ((err = ctx_put(d, c, CTX_TAIL, c->tail)))

@@ -12,7 +12,7 @@
 
 #include "guest/guest_int.h"
 
-void gerr(char *buf, size_t len, const char *fmt, ...)
+void guesti_gerr(char *buf, size_t len, const char *fmt, ...)
 {
 	if (!buf || !len)
 		return;
@@ -24,7 +24,7 @@ void gerr(char *buf, size_t len, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- arena */
 
-void *arena_alloc(struct arena *a, size_t n)
+void *guesti_arena_alloc(struct arena *a, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
 	if (!n)
@@ -59,7 +59,7 @@ void *arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-void arena_reset(struct arena *a)
+void guesti_arena_reset(struct arena *a)
 {
 	for (unsigned i = 0; i < a->n; i++)
 		a->b[i].used = 0;
@@ -67,7 +67,7 @@ void arena_reset(struct arena *a)
 	a->oom = false;
 }
 
-void arena_free(struct arena *a)
+void guesti_arena_free(struct arena *a)
 {
 	for (unsigned i = 0; i < a->n; i++)
 		free(a->b[i].p);
@@ -117,7 +117,7 @@ int guest_profile_parse(const char *s, enum guest_profile *out, const char **dir
 
 /* -------------------------------------------------------------- helpers */
 
-struct guest_bo *gen_bo(struct guest_gen *g, uint64_t gma, uint64_t size, uint32_t flags,
+struct guest_bo *guesti_gen_bo(struct guest_gen *g, uint64_t gma, uint64_t size, uint32_t flags,
 			const void *data, uint64_t data_len)
 {
 	if (g->nbos == sizeof(g->bos) / sizeof(g->bos[0]))
@@ -131,7 +131,7 @@ struct guest_bo *gen_bo(struct guest_gen *g, uint64_t gma, uint64_t size, uint32
 	return b;
 }
 
-struct guest_check *gen_check(struct guest_gen *g, uint64_t gma, uint32_t len, const void *expect,
+struct guest_check *guesti_gen_check(struct guest_gen *g, uint64_t gma, uint32_t len, const void *expect,
 			      const char *what)
 {
 	if (g->nchecks == sizeof(g->checks) / sizeof(g->checks[0]) || !expect)
@@ -144,30 +144,30 @@ struct guest_check *gen_check(struct guest_gen *g, uint64_t gma, uint32_t len, c
 	return c;
 }
 
-uint64_t gen_result(struct guest_gen *g, uint64_t *value)
+uint64_t guesti_gen_result(struct guest_gen *g, uint64_t *value)
 {
 	uint64_t slot = GUEST_RESULT_GMA + 8 * (g->seq % 512);
 	uint64_t v = (g->seq & 0xffffffffu) | ((uint64_t)g->tag << 32);
-	gen_bo(g, GUEST_RESULT_GMA, GPAGE, GUEST_BO_RESULT | GUEST_BO_WRITE, NULL, 0);
-	uint64_t *e = arena_alloc(&g->arena, 8);
+	guesti_gen_bo(g, GUEST_RESULT_GMA, GPAGE, GUEST_BO_RESULT | GUEST_BO_WRITE, NULL, 0);
+	uint64_t *e = guesti_arena_alloc(&g->arena, 8);
 	if (e) {
 		*e = v;
-		gen_check(g, slot, 8, e, "sequence number in the result page");
+		guesti_gen_check(g, slot, 8, e, "sequence number in the result page");
 	}
 	*value = v;
 	return slot;
 }
 
-void gen_batch_bo(struct guest_gen *g, struct cbuf *cb, uint64_t gma)
+void guesti_gen_batch_bo(struct guest_gen *g, struct cbuf *cb, uint64_t gma)
 {
-	gen_bo(g, gma, cb_bytes(cb), GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
+	guesti_gen_bo(g, gma, cb_bytes(cb), GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
 	g->w.batch_bytes += cb_bytes(cb);
 	g->w.commands += cb->cmds;
 }
 
-void gen_ring_start(struct guest_gen *g, uint64_t batch)
+void guesti_gen_ring_start(struct guest_gen *g, uint64_t batch)
 {
-	emit_bb_start(&g->ring, batch, true, false);
+	guesti_emit_bb_start(&g->ring, batch, true, false);
 	if (!g->w.batch)
 		g->w.batch = batch;
 }
@@ -183,11 +183,11 @@ int guest_gen_new(const struct guest_gen_opts *opts, struct guest_gen **out)
 	if (!o.gen)
 		o.gen = SCAN_GEN9;
 	if (o.gen != SCAN_GEN8 && o.gen != SCAN_GEN9) {
-		gerr(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
+		guesti_gerr(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
 		return -EINVAL;
 	}
 	if ((unsigned)o.profile >= GUEST_PROFILE_COUNT) {
-		gerr(o.errbuf, o.errbuf_len, "guest: profile %d unknown", (int)o.profile);
+		guesti_gerr(o.errbuf, o.errbuf_len, "guest: profile %d unknown", (int)o.profile);
 		return -EINVAL;
 	}
 	struct guest_gen *g = calloc(1, sizeof(*g));
@@ -201,7 +201,7 @@ int guest_gen_new(const struct guest_gen_opts *opts, struct guest_gen **out)
 	g->tag = 0x7e570000u | (uint32_t)(guest_rng_u64(&g->rng) & 0xffff);
 	if (o.profile == GUEST_PROFILE_CAPTURE) {
 		if (!o.capture_dir || !*o.capture_dir) {
-			gerr(o.errbuf, o.errbuf_len, "guest: the capture profile needs a folder (capture:DIR)");
+			guesti_gerr(o.errbuf, o.errbuf_len, "guest: the capture profile needs a folder (capture:DIR)");
 			free(g);
 			return -EINVAL;
 		}
@@ -221,7 +221,7 @@ int guest_gen_new(const struct guest_gen_opts *opts, struct guest_gen **out)
 		enum scan_gen rg = corpus_record_gen(rec);
 		corpus_record_free(rec);
 		if (rg != o.gen) {
-			gerr(o.errbuf, o.errbuf_len,
+			guesti_gerr(o.errbuf, o.errbuf_len,
 			     "guest: capture folder %s holds Gen%u submissions; this simulation is Gen%u",
 			     o.capture_dir, (unsigned)rg, (unsigned)o.gen);
 			corpus_capture_close(g->cap);
@@ -237,10 +237,10 @@ void guest_gen_free(struct guest_gen *g)
 {
 	if (!g)
 		return;
-	arena_free(&g->arena);
+	guesti_arena_free(&g->arena);
 	for (unsigned i = 0; i < sizeof(g->cb) / sizeof(g->cb[0]); i++)
-		cb_free(&g->cb[i]);
-	cb_free(&g->ring);
+		guesti_cb_free(&g->cb[i]);
+	guesti_cb_free(&g->ring);
 	corpus_record_free(g->rec);
 	corpus_capture_close(g->cap);
 	free(g);
@@ -255,10 +255,10 @@ int guest_gen_next(struct guest_gen *g, const struct guest_work **out)
 {
 	if (!g || !out)
 		return -EINVAL;
-	arena_reset(&g->arena);
+	guesti_arena_reset(&g->arena);
 	for (unsigned i = 0; i < sizeof(g->cb) / sizeof(g->cb[0]); i++)
-		cb_reset(&g->cb[i]);
-	cb_reset(&g->ring);
+		guesti_cb_reset(&g->cb[i]);
+	guesti_cb_reset(&g->ring);
 	g->nbos = 0;
 	g->nchecks = 0;
 	memset(&g->w, 0, sizeof(g->w));
@@ -267,13 +267,13 @@ int guest_gen_next(struct guest_gen *g, const struct guest_work **out)
 
 	int err;
 	switch (g->profile) {
-	case GUEST_PROFILE_3D: err = prof_3d(g); break;
-	case GUEST_PROFILE_COMPUTE: err = prof_compute(g); break;
-	case GUEST_PROFILE_BLIT: err = prof_blit(g); break;
-	case GUEST_PROFILE_MEDIA: err = prof_media(g); break;
-	case GUEST_PROFILE_DESKTOP: err = prof_desktop(g); break;
-	case GUEST_PROFILE_HOSTILE: err = prof_hostile(g); break;
-	case GUEST_PROFILE_CAPTURE: err = prof_capture(g); break;
+	case GUEST_PROFILE_3D: err = guesti_prof_3d(g); break;
+	case GUEST_PROFILE_COMPUTE: err = guesti_prof_compute(g); break;
+	case GUEST_PROFILE_BLIT: err = guesti_prof_blit(g); break;
+	case GUEST_PROFILE_MEDIA: err = guesti_prof_media(g); break;
+	case GUEST_PROFILE_DESKTOP: err = guesti_prof_desktop(g); break;
+	case GUEST_PROFILE_HOSTILE: err = guesti_prof_hostile(g); break;
+	case GUEST_PROFILE_CAPTURE: err = guesti_prof_capture(g); break;
 	default: err = -EINVAL; break;
 	}
 	if (err)
@@ -282,7 +282,7 @@ int guest_gen_next(struct guest_gen *g, const struct guest_work **out)
 	for (unsigned i = 0; i < sizeof(g->cb) / sizeof(g->cb[0]); i++)
 		oom |= g->cb[i].oom;
 	if (oom) {
-		gerr(g->errbuf, g->errbuf_len, "guest: out of memory building workload %llu",
+		guesti_gerr(g->errbuf, g->errbuf_len, "guest: out of memory building workload %llu",
 		     (unsigned long long)g->seq);
 		return -ENOMEM;
 	}

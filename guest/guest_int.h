@@ -15,7 +15,7 @@ static inline uint64_t page_up(uint64_t n)
 	return (n + GPAGE - 1) & ~(uint64_t)(GPAGE - 1);
 }
 
-void gerr(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void guesti_gerr(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------------------- arena */
 
@@ -30,9 +30,9 @@ struct arena {
 	unsigned n, cap, cur;
 	bool oom;
 };
-void *arena_alloc(struct arena *a, size_t n);   /* 16-byte aligned, zeroed; NULL on OOM */
-void arena_reset(struct arena *a);
-void arena_free(struct arena *a);
+void *guesti_arena_alloc(struct arena *a, size_t n);   /* 16-byte aligned, zeroed; NULL on OOM */
+void guesti_arena_reset(struct arena *a);
+void guesti_arena_free(struct arena *a);
 
 /* ---------------------------------------------------- command builder */
 
@@ -43,14 +43,14 @@ struct cbuf {
 	unsigned cmds;   /* commands emitted */
 	bool oom;
 };
-void cb_reset(struct cbuf *c);
-void cb_free(struct cbuf *c);
+void guesti_cb_reset(struct cbuf *c);
+void guesti_cb_free(struct cbuf *c);
 /* Appends one command of n dwords (dw[0] is the header); counts it. */
-void cb_cmd(struct cbuf *c, const uint32_t *dw, unsigned n);
+void guesti_cb_cmd(struct cbuf *c, const uint32_t *dw, unsigned n);
 /* Appends raw dwords (part of the previous command or padding). */
-void cb_raw(struct cbuf *c, const uint32_t *dw, unsigned n);
+void guesti_cb_raw(struct cbuf *c, const uint32_t *dw, unsigned n);
 /* Pads with MI_NOOP to a multiple of 8 bytes. */
-void cb_align8(struct cbuf *c);
+void guesti_cb_align8(struct cbuf *c);
 static inline uint32_t cb_bytes(const struct cbuf *c) { return 4u * c->n; }
 
 /* The commands the generators emit.  Headers and lengths are genxml's
@@ -158,34 +158,34 @@ enum gcmd {
 	C_COUNT
 };
 
-struct gcmd_row {
+struct guesti_gcmd_row {
 	const char *name;   /* the scanner's (genxml's) name */
 	uint32_t dw0;       /* header without the length field */
 	uint8_t len8, len9; /* total dwords as emitted on Gen8 / Gen9 (0: not on that gen) */
 	uint8_t bias;       /* 2 for length-field commands, 0 for one-dword ones */
 	uint8_t engine;     /* enum scan_engine the command is emitted on */
 };
-const struct gcmd_row *gcmd_row(enum gcmd c);
+const struct guesti_gcmd_row *guesti_gcmd_row(enum gcmd c);
 /* Header with the length field for `dwords` total dwords. */
-uint32_t gcmd_hdr(enum gcmd c, unsigned dwords);
+uint32_t guesti_gcmd_hdr(enum gcmd c, unsigned dwords);
 /* The emitted length of a command on a generation (0: not available). */
-unsigned gcmd_len(enum gcmd c, enum scan_gen gen);
+unsigned guesti_gcmd_len(enum gcmd c, enum scan_gen gen);
 
 /* Emits a command of its default length: header, then dwords 1.. from
  * `body` (missing ones zero). */
-void emit(struct cbuf *c, enum scan_gen gen, enum gcmd cmd, const uint32_t *body, unsigned nbody);
+void guesti_emit(struct cbuf *c, enum scan_gen gen, enum gcmd cmd, const uint32_t *body, unsigned nbody);
 /* The same with an explicit total length. */
-void emit_n(struct cbuf *c, enum gcmd cmd, unsigned dwords, const uint32_t *body, unsigned nbody);
-void emit_lri(struct cbuf *c, uint32_t reg, uint32_t val);
-void emit_bb_end(struct cbuf *c);
-void emit_bb_start(struct cbuf *c, uint64_t gma, bool ppgtt, bool second_level);
+void guesti_emit_n(struct cbuf *c, enum gcmd cmd, unsigned dwords, const uint32_t *body, unsigned nbody);
+void guesti_emit_lri(struct cbuf *c, uint32_t reg, uint32_t val);
+void guesti_emit_bb_end(struct cbuf *c);
+void guesti_emit_bb_start(struct cbuf *c, uint64_t gma, bool ppgtt, bool second_level);
 /* PIPE_CONTROL: flags for DW1, and an optional post-sync immediate write
  * (post_gma 0: none). */
-void emit_pipe_control(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm);
+void guesti_emit_pipe_control(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm);
 /* MI_FLUSH_DW with an optional qword post-sync write (post_gma 0: none). */
-void emit_flush_dw(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm);
+void guesti_emit_flush_dw(struct cbuf *c, uint32_t flags, uint64_t post_gma, bool ggtt, uint64_t imm);
 /* MI_STORE_DATA_IMM of a qword (PPGTT or GGTT). */
-void emit_sdi64(struct cbuf *c, uint64_t gma, bool ggtt, uint64_t val);
+void guesti_emit_sdi64(struct cbuf *c, uint64_t gma, bool ggtt, uint64_t val);
 
 /* PIPE_CONTROL DW1 bits (genxml). */
 #define PC_DEPTH_CACHE_FLUSH   (1u << 0)
@@ -237,29 +237,29 @@ struct guest_gen {
 };
 
 /* Builder helpers (gen.c). */
-struct guest_bo *gen_bo(struct guest_gen *g, uint64_t gma, uint64_t size, uint32_t flags,
+struct guest_bo *guesti_gen_bo(struct guest_gen *g, uint64_t gma, uint64_t size, uint32_t flags,
 			const void *data, uint64_t data_len);
-struct guest_check *gen_check(struct guest_gen *g, uint64_t gma, uint32_t len,
+struct guest_check *guesti_gen_check(struct guest_gen *g, uint64_t gma, uint32_t len,
 			      const void *expect, const char *what);
 /* The result page BO and the check that slot seq holds the value; returns
  * the slot's PPGTT address and the value to store there. */
-uint64_t gen_result(struct guest_gen *g, uint64_t *value);
+uint64_t guesti_gen_result(struct guest_gen *g, uint64_t *value);
 /* A batch BO from builder cb at gma (size rounded to pages) and its shape. */
-void gen_batch_bo(struct guest_gen *g, struct cbuf *cb, uint64_t gma);
+void guesti_gen_batch_bo(struct guest_gen *g, struct cbuf *cb, uint64_t gma);
 /* The ring: MI_BATCH_BUFFER_START (PPGTT) of `batch`. */
-void gen_ring_start(struct guest_gen *g, uint64_t batch);
+void guesti_gen_ring_start(struct guest_gen *g, uint64_t batch);
 
 /* One builder per profile (prof_*.c); each fills g->w and friends. */
-int prof_3d(struct guest_gen *g);
-int prof_compute(struct guest_gen *g);
-int prof_blit(struct guest_gen *g);
-int prof_media(struct guest_gen *g);
-int prof_desktop(struct guest_gen *g);
-int prof_hostile(struct guest_gen *g);
-int prof_capture(struct guest_gen *g);
+int guesti_prof_3d(struct guest_gen *g);
+int guesti_prof_compute(struct guest_gen *g);
+int guesti_prof_blit(struct guest_gen *g);
+int guesti_prof_media(struct guest_gen *g);
+int guesti_prof_desktop(struct guest_gen *g);
+int guesti_prof_hostile(struct guest_gen *g);
+int guesti_prof_capture(struct guest_gen *g);
 /* Small draw batch / small blit for the desktop mix. */
-int prof_3d_small(struct guest_gen *g);
-int prof_blit_small(struct guest_gen *g);
+int guesti_prof_3d_small(struct guest_gen *g);
+int guesti_prof_blit_small(struct guest_gen *g);
 
 /* PPGTT address plan of the generated profiles (iris-like memory zones). */
 #define VA_BATCH    0x0000fffe00000000ull /* batch pool near the top, like iris */
@@ -278,10 +278,10 @@ struct shm_writer {
 	struct guest_shm *seg;  /* mapped read-write */
 };
 /* Creates (exclusively) and maps the segment; -errno with errbuf. */
-int shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t errlen);
+int guesti_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t errlen);
 /* Publishes a whole snapshot under the seqlock. */
-void shm_writer_publish(struct shm_writer *w, const struct guest_shm *snap);
+void guesti_shm_writer_publish(struct shm_writer *w, const struct guest_shm *snap);
 /* Unmaps and unlinks. */
-void shm_writer_close(struct shm_writer *w);
+void guesti_shm_writer_close(struct shm_writer *w);
 
 #endif /* VGT_GUEST_INT_H */

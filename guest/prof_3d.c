@@ -19,9 +19,9 @@
 #define E(cmd, ...)                                                          \
 	do {                                                                 \
 		const uint32_t b_[] = { __VA_ARGS__ };                         \
-		emit(cb, gen, cmd, b_, sizeof(b_) / sizeof(b_[0]));            \
+		guesti_emit(cb, gen, cmd, b_, sizeof(b_) / sizeof(b_[0]));            \
 	} while (0)
-#define E0(cmd) emit(cb, gen, cmd, NULL, 0)
+#define E0(cmd) guesti_emit(cb, gen, cmd, NULL, 0)
 
 #define BATCH_BO   (64u << 10)     /* iris's batch buffer size */
 #define HEAP_BO    (64u << 10)
@@ -46,14 +46,14 @@ static uint32_t hi(uint64_t a) { return (uint32_t)(a >> 32) & 0xffffu; }
  * state the CPU rewrote for this batch goes in with it. */
 static void heap_bos(struct guest_gen *g, unsigned dyn_bytes)
 {
-	gen_bo(g, VA_SHADER, HEAP_BO, 0, NULL, 0);
-	gen_bo(g, VA_SURFACE, HEAP_BO, 0, NULL, 0);
-	uint32_t *dyn = arena_alloc(&g->arena, dyn_bytes);
+	guesti_gen_bo(g, VA_SHADER, HEAP_BO, 0, NULL, 0);
+	guesti_gen_bo(g, VA_SURFACE, HEAP_BO, 0, NULL, 0);
+	uint32_t *dyn = guesti_arena_alloc(&g->arena, dyn_bytes);
 	if (dyn)
 		for (unsigned i = 0; i < dyn_bytes / 4; i++)
 			dyn[i] = (uint32_t)guest_rng_u64(&g->rng);
-	gen_bo(g, VA_DYNAMIC, HEAP_BO, 0, dyn, dyn ? dyn_bytes : 0);
-	gen_bo(g, VA_WORKAROUND, GPAGE, GUEST_BO_WRITE, NULL, 0);
+	guesti_gen_bo(g, VA_DYNAMIC, HEAP_BO, 0, dyn, dyn ? dyn_bytes : 0);
+	guesti_gen_bo(g, VA_WORKAROUND, GPAGE, GUEST_BO_WRITE, NULL, 0);
 }
 
 static void emit_sba(struct guest_gen *g, struct cbuf *cb)
@@ -77,23 +77,23 @@ static void emit_sba(struct guest_gen *g, struct cbuf *cb)
 static void emit_preamble(struct guest_gen *g, struct cbuf *cb, unsigned pipeline)
 {
 	enum scan_gen gen = g->gen;
-	emit_pipe_control(cb, PC_CS_STALL | PC_RT_FLUSH | PC_DC_FLUSH | PC_DEPTH_CACHE_FLUSH, 0,
+	guesti_emit_pipe_control(cb, PC_CS_STALL | PC_RT_FLUSH | PC_DC_FLUSH | PC_DEPTH_CACHE_FLUSH, 0,
 			  false, 0);
-	emit_pipe_control(cb, PC_INSTR_CACHE_INV | PC_TEXTURE_CACHE_INV | PC_CONST_CACHE_INV |
+	guesti_emit_pipe_control(cb, PC_INSTR_CACHE_INV | PC_TEXTURE_CACHE_INV | PC_CONST_CACHE_INV |
 				      PC_STATE_CACHE_INV, 0, false, 0);
-	uint32_t ps = gcmd_hdr(C_PIPELINE_SELECT, 1) | pipeline;
+	uint32_t ps = guesti_gcmd_hdr(C_PIPELINE_SELECT, 1) | pipeline;
 	if (gen == SCAN_GEN9)
 		ps |= 0x3u << 8; /* mask bits for the pipeline field */
-	cb_cmd(cb, &ps, 1);
-	emit_lri(cb, REG_L3CNTLREG, pipeline == 2 ? 0x00808000u : 0x60000060u);
-	emit_pipe_control(cb, PC_CS_STALL | PC_RT_FLUSH | PC_DC_FLUSH | PC_DEPTH_CACHE_FLUSH,
+	guesti_cb_cmd(cb, &ps, 1);
+	guesti_emit_lri(cb, REG_L3CNTLREG, pipeline == 2 ? 0x00808000u : 0x60000060u);
+	guesti_emit_pipe_control(cb, PC_CS_STALL | PC_RT_FLUSH | PC_DC_FLUSH | PC_DEPTH_CACHE_FLUSH,
 			  VA_WORKAROUND + 0x60, false, 0);
 	emit_sba(g, cb);
-	emit_pipe_control(cb, PC_CS_STALL | PC_TEXTURE_CACHE_INV | PC_CONST_CACHE_INV |
+	guesti_emit_pipe_control(cb, PC_CS_STALL | PC_TEXTURE_CACHE_INV | PC_CONST_CACHE_INV |
 				      PC_STATE_CACHE_INV, VA_WORKAROUND + 0x60, false, 0);
 	if (gen == SCAN_GEN9)
-		emit_lri(cb, REG_CS_DEBUG_MODE2, 0x00100010u);
-	emit_lri(cb, REG_CACHE_MODE_1, 0x02120212u);
+		guesti_emit_lri(cb, REG_CS_DEBUG_MODE2, 0x00100010u);
+	guesti_emit_lri(cb, REG_CACHE_MODE_1, 0x02120212u);
 }
 
 /* The context-wide 3D state iris emits once per batch. */
@@ -113,16 +113,16 @@ static void emit_3d_state(struct guest_gen *g, struct cbuf *cb, unsigned w, unsi
 	E(C_3DSTATE_PUSH_CONSTANT_ALLOC_DS, 0x000c0006);
 	E(C_3DSTATE_PUSH_CONSTANT_ALLOC_GS, 0x00120006);
 	E(C_3DSTATE_PUSH_CONSTANT_ALLOC_PS, 0x00180008);
-	emit_pipe_control(cb, PC_CS_STALL | PC_STALL_AT_SCOREBOARD, 0, false, 0);
-	emit_lri(cb, REG_GT_MODE, 0x03000100u);
-	emit_pipe_control(cb, 0, 0, false, 0);
-	emit_pipe_control(cb, PC_CS_STALL | PC_VF_CACHE_INV, VA_WORKAROUND + 0x60, false, 0);
+	guesti_emit_pipe_control(cb, PC_CS_STALL | PC_STALL_AT_SCOREBOARD, 0, false, 0);
+	guesti_emit_lri(cb, REG_GT_MODE, 0x03000100u);
+	guesti_emit_pipe_control(cb, 0, 0, false, 0);
+	guesti_emit_pipe_control(cb, PC_CS_STALL | PC_VF_CACHE_INV, VA_WORKAROUND + 0x60, false, 0);
 	E(C_3DSTATE_URB_VS, 0x08000040 | guest_rng_range(&g->rng, 0x40, 0x180));
 	E(C_3DSTATE_URB_HS, 0x10000000);
 	E(C_3DSTATE_URB_DS, 0x10000000);
 	E(C_3DSTATE_URB_GS, 0x10000000);
-	uint32_t vfs = gcmd_hdr(C_3DSTATE_VF_STATISTICS, 1) | 1;
-	cb_cmd(cb, &vfs, 1);
+	uint32_t vfs = guesti_gcmd_hdr(C_3DSTATE_VF_STATISTICS, 1) | 1;
+	guesti_cb_cmd(cb, &vfs, 1);
 	E(C_3DSTATE_MULTISAMPLE, 0);
 	E(C_3DSTATE_SAMPLE_MASK, 1);
 	E0(C_3DSTATE_HS);
@@ -165,7 +165,7 @@ static void emit_draw(struct guest_gen *g, struct cbuf *cb, uint64_t vb, uint32_
 {
 	enum scan_gen gen = g->gen;
 	if (program_change) {
-		emit_pipe_control(cb, PC_CS_STALL | PC_STALL_AT_SCOREBOARD, 0, false, 0);
+		guesti_emit_pipe_control(cb, PC_CS_STALL | PC_STALL_AT_SCOREBOARD, 0, false, 0);
 		uint32_t ksp = (uint32_t)(guest_rng_below(&g->rng, 64) * 0x400);
 		E(C_3DSTATE_VS, ksp, 0, 0x00040000, 0, 0, 0x00800010, 0x0000000b | (0x1f << 23), 0);
 		E(C_3DSTATE_PS, ksp + 0x200, 0, 0x08050000, 0, 0, 0x00000052 | (0x3f << 23), 0x00060000,
@@ -187,14 +187,14 @@ static void emit_draw(struct guest_gen *g, struct cbuf *cb, uint64_t vb, uint32_
 		body[n++] = hi(a);
 		body[n++] = vb_size - 256u * i;
 	}
-	emit_n(cb, C_3DSTATE_VERTEX_BUFFERS, 1 + n, body, n);
+	guesti_emit_n(cb, C_3DSTATE_VERTEX_BUFFERS, 1 + n, body, n);
 	unsigned nve = guest_rng_range(&g->rng, 1, 4);
 	n = 0;
 	for (unsigned i = 0; i < nve; i++) {
 		body[n++] = ((i % nvb) << 26) | (1u << 25) | (0x0d << 16) | (4 * i); /* valid, R32G32B32_FLOAT */
 		body[n++] = 0x11130000;                                      /* components */
 	}
-	emit_n(cb, C_3DSTATE_VERTEX_ELEMENTS, 1 + n, body, n);
+	guesti_emit_n(cb, C_3DSTATE_VERTEX_ELEMENTS, 1 + n, body, n);
 	for (unsigned i = 0; i < nve; i++)
 		E(C_3DSTATE_VF_INSTANCING, i, 0);
 	E(C_3DSTATE_VF_SGVS, 0);
@@ -223,22 +223,22 @@ static int build_render(struct guest_gen *g, unsigned min_draws, unsigned max_dr
 	uint64_t rt = VA_SURF;
 
 	heap_bos(g, 256 + 64 * guest_rng_below(&g->rng, 16));
-	gen_bo(g, rt, (uint64_t)w * h * 4, GUEST_BO_WRITE, NULL, 0);
-	gen_bo(g, depth, (uint64_t)w * h * 4, GUEST_BO_WRITE, NULL, 0);
+	guesti_gen_bo(g, rt, (uint64_t)w * h * 4, GUEST_BO_WRITE, NULL, 0);
+	guesti_gen_bo(g, depth, (uint64_t)w * h * 4, GUEST_BO_WRITE, NULL, 0);
 	/* streaming vertex data: a new VB slot now and then (BufferSubData) */
 	if (g->vb_serial == 0 || !guest_rng_below(&g->rng, 4))
 		g->vb_serial++;
 	uint32_t vb_size = GPAGE * guest_rng_range(&g->rng, 1, 8);
 	uint64_t vb = VA_VERTEX + 0x100000ull * (g->vb_serial % 16);
-	uint32_t *vdata = arena_alloc(&g->arena, 1024);
+	uint32_t *vdata = guesti_arena_alloc(&g->arena, 1024);
 	if (vdata)
 		for (unsigned i = 0; i < 256; i++)
 			vdata[i] = 0x3f800000u ^ (uint32_t)guest_rng_below(&g->rng, 0x10000);
-	gen_bo(g, vb, vb_size, 0, vdata, vdata ? 1024 : 0);
+	guesti_gen_bo(g, vb, vb_size, 0, vdata, vdata ? 1024 : 0);
 	uint64_t ib = VA_VERTEX + 0x01000000;
 	bool indexed = guest_rng_below(&g->rng, 3) == 0;
 	if (indexed)
-		gen_bo(g, ib, 2 * GPAGE, 0, NULL, 0);
+		guesti_gen_bo(g, ib, 2 * GPAGE, 0, NULL, 0);
 
 	emit_preamble(g, cb, 0);
 	emit_3d_state(g, cb, w, h, depth);
@@ -246,36 +246,36 @@ static int build_render(struct guest_gen *g, unsigned min_draws, unsigned max_dr
 	for (unsigned d = 0; d < draws; d++)
 		emit_draw(g, cb, vb, vb_size, indexed && (d & 1) ? ib : 0,
 			  d == 0 || guest_rng_below(&g->rng, 5) == 0);
-	emit_pipe_control(cb, PC_CS_STALL | PC_RT_FLUSH | PC_DEPTH_CACHE_FLUSH, 0, false, 0);
-	uint64_t value, slot = gen_result(g, &value);
-	emit_pipe_control(cb, PC_CS_STALL, slot, false, value);
-	emit_bb_end(cb);
-	cb_align8(cb);
+	guesti_emit_pipe_control(cb, PC_CS_STALL | PC_RT_FLUSH | PC_DEPTH_CACHE_FLUSH, 0, false, 0);
+	uint64_t value, slot = guesti_gen_result(g, &value);
+	guesti_emit_pipe_control(cb, PC_CS_STALL, slot, false, value);
+	guesti_emit_bb_end(cb);
+	guesti_cb_align8(cb);
 
 	uint64_t batch = batch_slot(g, 0);
-	gen_bo(g, batch, BATCH_BO > cb_bytes(cb) ? BATCH_BO : page_up(cb_bytes(cb)), GUEST_BO_BATCH,
+	guesti_gen_bo(g, batch, BATCH_BO > cb_bytes(cb) ? BATCH_BO : page_up(cb_bytes(cb)), GUEST_BO_BATCH,
 	       cb->dw, cb_bytes(cb));
 	g->w.batch_bytes += cb_bytes(cb);
 	g->w.commands += cb->cmds;
-	gen_ring_start(g, batch);
+	guesti_gen_ring_start(g, batch);
 	g->w.engine = SCAN_RCS;
 	g->w.ctx = ctx;
 	return 0;
 }
 
-int prof_3d(struct guest_gen *g)
+int guesti_prof_3d(struct guest_gen *g)
 {
 	return build_render(g, 4, 96, 0);
 }
 
-int prof_3d_small(struct guest_gen *g)
+int guesti_prof_3d_small(struct guest_gen *g)
 {
 	return build_render(g, 1, 4, 1);
 }
 
 /* ---------------------------------------------------------------- compute */
 
-int prof_compute(struct guest_gen *g)
+int guesti_prof_compute(struct guest_gen *g)
 {
 	enum scan_gen gen = g->gen;
 	struct cbuf *cb = &g->cb[0];
@@ -283,13 +283,13 @@ int prof_compute(struct guest_gen *g)
 	/* SSBOs the kernels read and write */
 	unsigned nssbo = guest_rng_range(&g->rng, 1, 4);
 	for (unsigned i = 0; i < nssbo; i++)
-		gen_bo(g, VA_SURF + 0x100000ull * (i + 8 * (g->seq % 4)),
+		guesti_gen_bo(g, VA_SURF + 0x100000ull * (i + 8 * (g->seq % 4)),
 		       GPAGE * guest_rng_range(&g->rng, 1, 16), GUEST_BO_WRITE, NULL, 0);
 
 	emit_preamble(g, cb, 2);
 	unsigned dispatches = guest_rng_range(&g->rng, 1, 12);
 	for (unsigned d = 0; d < dispatches; d++) {
-		emit_pipe_control(cb, PC_CS_STALL, 0, false, 0);
+		guesti_emit_pipe_control(cb, PC_CS_STALL, 0, false, 0);
 		uint32_t threads = guest_rng_range(&g->rng, 16, 167);
 		E(C_MEDIA_VFE_STATE, 0, 0, 0x00000280 | (threads << 16), 0, 0x00020004, 0, 0, 0);
 		uint32_t curbe = 32 * guest_rng_range(&g->rng, 1, 8);
@@ -300,17 +300,17 @@ int prof_compute(struct guest_gen *g)
 		E(C_GPGPU_WALKER, 0, 0, 0, 0x40000000 | tw, 0, 0, gx, 0, 0, gy, 0, 1, 0xffffffff,
 		  0xffffffff);
 		E(C_MEDIA_STATE_FLUSH, 0);
-		emit_pipe_control(cb, PC_CS_STALL | PC_DC_FLUSH, 0, false, 0);
+		guesti_emit_pipe_control(cb, PC_CS_STALL | PC_DC_FLUSH, 0, false, 0);
 	}
-	uint64_t value, slot = gen_result(g, &value);
-	emit_sdi64(cb, slot, false, value);
-	emit_bb_end(cb);
-	cb_align8(cb);
+	uint64_t value, slot = guesti_gen_result(g, &value);
+	guesti_emit_sdi64(cb, slot, false, value);
+	guesti_emit_bb_end(cb);
+	guesti_cb_align8(cb);
 	uint64_t batch = batch_slot(g, 1);
-	gen_bo(g, batch, BATCH_BO, GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
+	guesti_gen_bo(g, batch, BATCH_BO, GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
 	g->w.batch_bytes += cb_bytes(cb);
 	g->w.commands += cb->cmds;
-	gen_ring_start(g, batch);
+	guesti_gen_ring_start(g, batch);
 	g->w.engine = SCAN_RCS;
 	g->w.ctx = 0;
 	return 0;

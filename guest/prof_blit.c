@@ -62,7 +62,7 @@ static void blits(struct guest_gen *g, struct cbuf *cb, struct surf *dst, const 
 			uint32_t d[6] = { (3u << 24) | (0xf0u << 16) | dst->pitch,
 					  (rc.y1 << 16) | rc.x1, (rc.y2 << 16) | rc.x2,
 					  lo(dst->gma), hi(dst->gma), color };
-			emit_n(cb, C_XY_COLOR_BLT, 7, d, 6);
+			guesti_emit_n(cb, C_XY_COLOR_BLT, 7, d, 6);
 			cpu_fill(dst, rc, color);
 			continue;
 		}
@@ -74,13 +74,13 @@ static void blits(struct guest_gen *g, struct cbuf *cb, struct surf *dst, const 
 					  (rc.y1 << 16) | rc.x1, (rc.y2 << 16) | rc.x2,
 					  lo(dst->gma), hi(dst->gma), (sy << 16) | sx, src->pitch,
 					  lo(src->gma), hi(src->gma) };
-			emit_n(cb, C_XY_SRC_COPY_BLT, 10, d, 9);
+			guesti_emit_n(cb, C_XY_SRC_COPY_BLT, 10, d, 9);
 		} else { /* XY_FAST_COPY_BLT, linear, 32 bpp */
 			uint32_t d[9] = { (3u << 24) | dst->pitch,
 					  (rc.y1 << 16) | rc.x1, (rc.y2 << 16) | rc.x2,
 					  lo(dst->gma), hi(dst->gma), (sy << 16) | sx, src->pitch,
 					  lo(src->gma), hi(src->gma) };
-			emit_n(cb, C_XY_FAST_COPY_BLT, 10, d, 9);
+			guesti_emit_n(cb, C_XY_FAST_COPY_BLT, 10, d, 9);
 		}
 		cpu_copy(dst, rc, src, sx, sy);
 	}
@@ -97,9 +97,9 @@ static int build_blit(struct guest_gen *g, const uint32_t (*sizes)[2], unsigned 
 			    .h = sizes[sz][1] };
 	src.pitch = dst.pitch = src.w * 4;
 	size_t bytes = (size_t)src.pitch * src.h;
-	src.px = arena_alloc(&g->arena, bytes);
-	dst.px = arena_alloc(&g->arena, bytes);
-	uint32_t *init = arena_alloc(&g->arena, bytes);
+	src.px = guesti_arena_alloc(&g->arena, bytes);
+	dst.px = guesti_arena_alloc(&g->arena, bytes);
+	uint32_t *init = guesti_arena_alloc(&g->arena, bytes);
 	if (!src.px || !dst.px || !init)
 		return 0; /* arena OOM is reported by guest_gen_next */
 	/* the source: a cheap deterministic pattern; the destination: what a
@@ -116,38 +116,38 @@ static int build_blit(struct guest_gen *g, const uint32_t (*sizes)[2], unsigned 
 		init[i] = dst.px[i] = bg;
 
 	blits(g, cb, &dst, &src, guest_rng_range(&g->rng, 1, max_blits));
-	uint64_t value, slotgma = gen_result(g, &value);
-	emit_flush_dw(cb, 0, slotgma, false, value);
-	emit_bb_end(cb);
-	cb_align8(cb);
+	uint64_t value, slotgma = guesti_gen_result(g, &value);
+	guesti_emit_flush_dw(cb, 0, slotgma, false, value);
+	guesti_emit_bb_end(cb);
+	guesti_cb_align8(cb);
 
-	gen_bo(g, src.gma, bytes, 0, src.px, bytes);
-	gen_bo(g, dst.gma, bytes, GUEST_BO_WRITE, init, bytes);
-	gen_check(g, dst.gma, (uint32_t)bytes, dst.px, "blit destination");
+	guesti_gen_bo(g, src.gma, bytes, 0, src.px, bytes);
+	guesti_gen_bo(g, dst.gma, bytes, GUEST_BO_WRITE, init, bytes);
+	guesti_gen_check(g, dst.gma, (uint32_t)bytes, dst.px, "blit destination");
 	uint64_t batch = VA_BATCH + 0x01000000 + 0x10000ull * (g->seq % 4);
-	gen_batch_bo(g, cb, batch);
-	gen_ring_start(g, batch);
+	guesti_gen_batch_bo(g, cb, batch);
+	guesti_gen_ring_start(g, batch);
 	g->w.engine = SCAN_BCS;
 	g->w.ctx = ctx;
 	return 0;
 }
 
-int prof_blit(struct guest_gen *g)
+int guesti_prof_blit(struct guest_gen *g)
 {
 	static const uint32_t sizes[][2] = { { 64, 64 }, { 128, 64 }, { 128, 128 }, { 256, 128 } };
 	return build_blit(g, sizes, 4, 6, VA_SURF, 0);
 }
 
-int prof_blit_small(struct guest_gen *g)
+int guesti_prof_blit_small(struct guest_gen *g)
 {
 	static const uint32_t sizes[][2] = { { 32, 32 }, { 64, 32 }, { 64, 64 } };
 	return build_blit(g, sizes, 3, 2, VA_SURF + 0x04000000, 1);
 }
 
 /* Composition: per frame, window blits and now and then a small draw. */
-int prof_desktop(struct guest_gen *g)
+int guesti_prof_desktop(struct guest_gen *g)
 {
 	static const char pattern[] = "bbdbbbdb";
 	char k = pattern[g->mix++ % (sizeof(pattern) - 1)];
-	return k == 'd' ? prof_3d_small(g) : prof_blit_small(g);
+	return k == 'd' ? guesti_prof_3d_small(g) : guesti_prof_blit_small(g);
 }

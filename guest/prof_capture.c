@@ -12,7 +12,7 @@
 
 #include "guest/guest_int.h"
 
-int prof_capture(struct guest_gen *g)
+int guesti_prof_capture(struct guest_gen *g)
 {
 	corpus_record_free(g->rec);
 	g->rec = NULL;
@@ -29,14 +29,14 @@ int prof_capture(struct guest_gen *g)
 			continue;
 		if ((o->gpu_address & (GPAGE - 1)) ||
 		    (o->gpu_address < GUEST_RESULT_GMA + GPAGE && o->gpu_address + o->size > GUEST_RESULT_GMA)) {
-			gerr(g->errbuf, g->errbuf_len,
+			guesti_gerr(g->errbuf, g->errbuf_len,
 			     "%s: object %u at 0x%llx is not page aligned or overlaps the guest's result page",
 			     corpus_record_path(r), i, (unsigned long long)o->gpu_address);
 			return -EINVAL;
 		}
-		if (!gen_bo(g, o->gpu_address, o->size, o->is_batch ? GUEST_BO_BATCH : GUEST_BO_WRITE,
+		if (!guesti_gen_bo(g, o->gpu_address, o->size, o->is_batch ? GUEST_BO_BATCH : GUEST_BO_WRITE,
 			    o->data, o->size)) {
-			gerr(g->errbuf, g->errbuf_len, "%s: more buffer objects than the guest handles",
+			guesti_gerr(g->errbuf, g->errbuf_len, "%s: more buffer objects than the guest handles",
 			     corpus_record_path(r));
 			return -E2BIG;
 		}
@@ -44,9 +44,9 @@ int prof_capture(struct guest_gen *g)
 	struct corpus_batch b;
 	corpus_record_batch(r, &b);
 	g->w.batch_bytes = (uint32_t)(b.bytes > UINT32_MAX ? UINT32_MAX : b.bytes);
-	gen_ring_start(g, b.gpu_address);
-	uint64_t value, slot = gen_result(g, &value);
-	emit_sdi64(&g->ring, slot, false, value);
+	guesti_gen_ring_start(g, b.gpu_address);
+	uint64_t value, slot = guesti_gen_result(g, &value);
+	guesti_emit_sdi64(&g->ring, slot, false, value);
 	g->w.engine = corpus_record_engine(r);
 	g->w.ctx = 0;
 	return 0;

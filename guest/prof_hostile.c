@@ -31,73 +31,73 @@ struct attack {
 
 static void lri(struct cbuf *cb, uint32_t reg, uint32_t val)
 {
-	emit_lri(cb, reg, val);
-	emit_bb_end(cb);
+	guesti_emit_lri(cb, reg, val);
+	guesti_emit_bb_end(cb);
 }
 
 /* --- forbidden and unknown commands (IGT basic-rejected) --- */
 static void a_store_data_index(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t b[] = { 0x40, 1 };
-	emit_n(cb, C_MI_STORE_DATA_INDEX, 3, b, 2);
-	emit_bb_end(cb);
+	guesti_emit_n(cb, C_MI_STORE_DATA_INDEX, 3, b, 2);
+	guesti_emit_bb_end(cb);
 }
 static void a_update_gtt(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t b[] = { 0x08000000, 0x00000003 }; /* a PTE for the GGTT */
-	emit_n(cb, C_MI_UPDATE_GTT, 3, b, 2);
-	emit_bb_end(cb);
+	guesti_emit_n(cb, C_MI_UPDATE_GTT, 3, b, 2);
+	guesti_emit_bb_end(cb);
 }
 static void a_unknown(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t bad = 0xe0000000u; /* command type 7: no engine decodes it */
-	cb_cmd(cb, &bad, 1);
-	emit_bb_end(cb);
+	guesti_cb_cmd(cb, &bad, 1);
+	guesti_emit_bb_end(cb);
 }
 static void a_wrong_engine(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t b[9] = { (3u << 24) | (0xccu << 16) | 256, 0, (16u << 16) | 16, lo(a + 0x2000),
 				hi(a), 0, 256, lo(a + 0x3000), hi(a) };
-	emit_n(cb, C_XY_SRC_COPY_BLT, 10, b, 9); /* a blitter command on the render engine */
-	emit_bb_end(cb);
+	guesti_emit_n(cb, C_XY_SRC_COPY_BLT, 10, b, 9); /* a blitter command on the render engine */
+	guesti_emit_bb_end(cb);
 }
 
 /* --- batch structure (IGT bb-chained, batch-without-end, invalid length,
  * bb-start-far) --- */
 static void a_chained(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_lri(cb, 0x2600, 1);                 /* a CS GPR: allowed */
-	emit_bb_start(cb, a + 0x10000, true, false);
+	guesti_emit_lri(cb, 0x2600, 1);                 /* a CS GPR: allowed */
+	guesti_emit_bb_start(cb, a + 0x10000, true, false);
 	struct cbuf *c2 = &g->cb[1];
-	emit_lri(c2, 0x4094, 0);                 /* a GAM fault register */
-	emit_bb_end(c2);
-	gen_batch_bo(g, c2, a + 0x10000);
+	guesti_emit_lri(c2, 0x4094, 0);                 /* a GAM fault register */
+	guesti_emit_bb_end(c2);
+	guesti_gen_batch_bo(g, c2, a + 0x10000);
 }
 static void a_no_end(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	while (cb->n + 3 <= 1024)
-		emit_lri(cb, 0x22600, cb->n);        /* legal, but never ends */
-	cb_raw(cb, NULL, 1024 - cb->n);
+		guesti_emit_lri(cb, 0x22600, cb->n);        /* legal, but never ends */
+	guesti_cb_raw(cb, NULL, 1024 - cb->n);
 }
 static void a_truncated(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	cb_raw(cb, NULL, 1021);                  /* NOOPs up to the last 3 dwords */
-	const uint32_t b[3] = { gcmd_hdr(C_MI_LOAD_REGISTER_IMM, 0xff + 2), 0x22600, 0 };
-	cb_cmd(cb, b, 3);                        /* claims 257 dwords: runs off the page */
+	guesti_cb_raw(cb, NULL, 1021);                  /* NOOPs up to the last 3 dwords */
+	const uint32_t b[3] = { guesti_gcmd_hdr(C_MI_LOAD_REGISTER_IMM, 0xff + 2), 0x22600, 0 };
+	guesti_cb_cmd(cb, b, 3);                        /* claims 257 dwords: runs off the page */
 }
 static void a_bad_length(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t b[] = { 0x22358, lo(a + 0x1000) };
-	emit_n(cb, C_MI_STORE_REGISTER_MEM, 3, b, 2); /* SRM is exactly 4 dwords */
-	emit_bb_end(cb);
+	guesti_emit_n(cb, C_MI_STORE_REGISTER_MEM, 3, b, 2); /* SRM is exactly 4 dwords */
+	guesti_emit_bb_end(cb);
 }
 static void a_jump_far(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_bb_start(cb, 0x7f0000000000ull, true, false);
+	guesti_emit_bb_start(cb, 0x7f0000000000ull, true, false);
 }
 static void a_jump_host_ggtt(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_bb_start(cb, 0x1000, false, false); /* the host's part of the GGTT */
+	guesti_emit_bb_start(cb, 0x1000, false, false); /* the host's part of the GGTT */
 }
 
 /* --- registers (IGT unaligned-access, GVT-g fixes, CVE-2019-0155/0154) --- */
@@ -111,48 +111,48 @@ static void a_blitter_render_reg(struct guest_gen *g, struct cbuf *cb, uint64_t 
 static void a_forcewake_read(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t b[] = { 0xa188, lo(a + 0x1000), hi(a) };
-	emit_n(cb, C_MI_STORE_REGISTER_MEM, 4, b, 3);
-	emit_bb_end(cb);
+	guesti_emit_n(cb, C_MI_STORE_REGISTER_MEM, 4, b, 3);
+	guesti_emit_bb_end(cb);
 }
 
 /* --- memory (GVT-g status-page index, GGTT ranges) --- */
 static void a_hwsp_index(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	const uint32_t b[4] = { gcmd_hdr(C_MI_FLUSH_DW, 4) | (1u << 21) | (1u << 14), 0x2000, 0, 0 };
-	cb_cmd(cb, b, 4);
-	emit_bb_end(cb);
+	const uint32_t b[4] = { guesti_gcmd_hdr(C_MI_FLUSH_DW, 4) | (1u << 21) | (1u << 14), 0x2000, 0, 0 };
+	guesti_cb_cmd(cb, b, 4);
+	guesti_emit_bb_end(cb);
 }
 static void a_ggtt_write(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_sdi64(cb, 0x2000, true, 0xdeadbeefdeadbeefull); /* the host's low GGTT */
-	emit_bb_end(cb);
+	guesti_emit_sdi64(cb, 0x2000, true, 0xdeadbeefdeadbeefull); /* the host's low GGTT */
+	guesti_emit_bb_end(cb);
 }
 
 /* --- the ring itself --- */
 static void r_second_level(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_bb_end(cb);                         /* a harmless batch ... */
-	emit_bb_start(&g->ring, a, true, true);  /* ... started as second level from the ring */
+	guesti_emit_bb_end(cb);                         /* a harmless batch ... */
+	guesti_emit_bb_start(&g->ring, a, true, true);  /* ... started as second level from the ring */
 }
 static void r_bb_end(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_bb_end(&g->ring);
+	guesti_emit_bb_end(&g->ring);
 	uint32_t noop = 0;
-	cb_cmd(&g->ring, &noop, 1);
+	guesti_cb_cmd(&g->ring, &noop, 1);
 }
 static void r_master_irq(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
-	emit_lri(&g->ring, 0x44200, 0);          /* GEN8_MASTER_IRQ from the ring */
+	guesti_emit_lri(&g->ring, 0x44200, 0);          /* GEN8_MASTER_IRQ from the ring */
 	uint32_t noop = 0;
-	cb_cmd(&g->ring, &noop, 1);
+	guesti_cb_cmd(&g->ring, &noop, 1);
 }
 
 /* --- the driver's structures --- */
 static void c_noop_ring(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	const uint32_t n[2] = { 0, 0 };
-	cb_cmd(&g->ring, n, 1);
-	cb_cmd(&g->ring, n + 1, 1);
+	guesti_cb_cmd(&g->ring, n, 1);
+	guesti_cb_cmd(&g->ring, n + 1, 1);
 }
 
 #define A(n, r, e, f) { n, r, e, f, false, GUEST_CTX_OK }
@@ -203,11 +203,11 @@ const char *guest_attack_name(unsigned i, uint16_t *expect_reject)
 	return attacks[i].name;
 }
 
-int prof_hostile(struct guest_gen *g)
+int guesti_prof_hostile(struct guest_gen *g)
 {
 	if (g->legal_left) {
 		g->legal_left--;
-		return (g->seq & 1) ? prof_blit_small(g) : prof_3d_small(g);
+		return (g->seq & 1) ? guesti_prof_blit_small(g) : guesti_prof_3d_small(g);
 	}
 	const struct attack *at = &attacks[g->attack_next++ % NATTACKS];
 	g->legal_left = guest_rng_range(&g->rng, 1, 3);
@@ -215,12 +215,12 @@ int prof_hostile(struct guest_gen *g)
 	struct cbuf *cb = &g->cb[0];
 	at->build(g, cb, a);
 	if (!at->ring) {
-		gen_bo(g, a, page_up(cb_bytes(cb)), GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
+		guesti_gen_bo(g, a, page_up(cb_bytes(cb)), GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
 		g->w.batch_bytes += cb_bytes(cb);
 		g->w.commands += cb->cmds;
-		gen_ring_start(g, a);
+		guesti_gen_ring_start(g, a);
 	} else if (cb->n) {
-		gen_bo(g, a, page_up(cb_bytes(cb)), GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
+		guesti_gen_bo(g, a, page_up(cb_bytes(cb)), GUEST_BO_BATCH, cb->dw, cb_bytes(cb));
 		g->w.batch = a;
 	}
 	g->w.engine = at->engine;

@@ -32,23 +32,23 @@ static uint64_t *seq_of(struct guest_shm *s)
 	return &s->seq;
 }
 
-int shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t errlen)
+int guesti_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t errlen)
 {
 	memset(w, 0, sizeof(*w));
 	if (!name || name[0] != '/' || strlen(name) >= sizeof(w->name) || strchr(name + 1, '/')) {
-		gerr(errbuf, errlen, "shm name '%s': must be '/' and up to 62 more characters, no '/'",
+		guesti_gerr(errbuf, errlen, "shm name '%s': must be '/' and up to 62 more characters, no '/'",
 		     name ? name : "");
 		return -EINVAL;
 	}
 	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0644);
 	if (fd < 0) {
 		int err = -errno;
-		gerr(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
+		guesti_gerr(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
 		return err;
 	}
 	if (ftruncate(fd, sizeof(struct guest_shm))) {
 		int err = -errno;
-		gerr(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
+		guesti_gerr(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
 		close(fd);
 		shm_unlink(name);
 		return err;
@@ -57,7 +57,7 @@ int shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t
 	close(fd);
 	if (p == MAP_FAILED) {
 		int err = -errno;
-		gerr(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
+		guesti_gerr(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
 		shm_unlink(name);
 		return err;
 	}
@@ -66,7 +66,7 @@ int shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t
 	return 0;
 }
 
-void shm_writer_publish(struct shm_writer *w, const struct guest_shm *snap)
+void guesti_shm_writer_publish(struct shm_writer *w, const struct guest_shm *snap)
 {
 	if (!w->seg)
 		return;
@@ -85,7 +85,7 @@ void shm_writer_publish(struct shm_writer *w, const struct guest_shm *snap)
 	__atomic_store_n(seq, s + 2, __ATOMIC_RELAXED);
 }
 
-void shm_writer_close(struct shm_writer *w)
+void guesti_shm_writer_close(struct shm_writer *w)
 {
 	if (!w->seg)
 		return;

@@ -307,7 +307,7 @@ static void *publisher_main(void *arg)
 	while (!atomic_load(&s->done)) {
 		snapshot(s, snap, GUEST_SHM_RUNNING);
 		snap->updates = ++updates;
-		shm_writer_publish(&s->shm, snap);
+		guesti_shm_writer_publish(&s->shm, snap);
 		for (unsigned t = 0; t < ms && !atomic_load(&s->done); t += 10)
 			usleep(10000);
 	}
@@ -323,20 +323,20 @@ static int parse_profiles(struct sim *s, char *list)
 	unsigned n = 0;
 	for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (n == MED_MAX_VGPUS) {
-			gerr(s->o.errbuf, s->o.errbuf_len, "sim: more than %u profiles", MED_MAX_VGPUS);
+			guesti_gerr(s->o.errbuf, s->o.errbuf_len, "sim: more than %u profiles", MED_MAX_VGPUS);
 			return -EINVAL;
 		}
 		names[n++] = t;
 	}
 	if (!n) {
-		gerr(s->o.errbuf, s->o.errbuf_len, "sim: no profile given");
+		guesti_gerr(s->o.errbuf, s->o.errbuf_len, "sim: no profile given");
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < s->n; i++) {
 		struct vg *g = &s->vg[i];
 		const char *dir = NULL;
 		if (guest_profile_parse(names[i % n], &g->profile, &dir)) {
-			gerr(s->o.errbuf, s->o.errbuf_len,
+			guesti_gerr(s->o.errbuf, s->o.errbuf_len,
 			     "sim: profile '%s' unknown (3d, compute, blit, media, desktop, hostile, "
 			     "capture:DIR)",
 			     names[i % n]);
@@ -367,7 +367,7 @@ static void teardown(struct sim *s)
 			pthread_join(s->vg[i].thread, NULL);
 	if (s->publishing)
 		pthread_join(s->publisher, NULL);
-	shm_writer_close(&s->shm);
+	guesti_shm_writer_close(&s->shm);
 	med_free(s->m); /* stops the engines, destroys the vGPUs */
 	s->m = NULL;
 	for (unsigned i = 0; i < s->n; i++) {
@@ -471,19 +471,19 @@ int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **o
 	if (!s->o.duration && !s->o.submissions)
 		s->o.submissions = 200;
 	if (s->o.vgpus > MED_MAX_VGPUS) {
-		gerr(eb, el, "sim: %u vGPUs: at most %u", s->o.vgpus, MED_MAX_VGPUS);
+		guesti_gerr(eb, el, "sim: %u vGPUs: at most %u", s->o.vgpus, MED_MAX_VGPUS);
 		err = -EINVAL;
 	} else if (s->o.gen != 8 && s->o.gen != 9) {
-		gerr(eb, el, "sim: generation %u unsupported (8 or 9)", s->o.gen);
+		guesti_gerr(eb, el, "sim: generation %u unsupported (8 or 9)", s->o.gen);
 		err = -EINVAL;
 	} else if ((unsigned)s->o.policy > SCAN_POLICY_AUDIT) {
-		gerr(eb, el, "sim: policy %d unknown", (int)s->o.policy);
+		guesti_gerr(eb, el, "sim: policy %d unknown", (int)s->o.policy);
 		err = -EINVAL;
 	} else if (!med_vgpu_type_name(s->o.type)) {
-		gerr(eb, el, "sim: vGPU type %d unknown (8, 4, 2 or 1)", (int)s->o.type);
+		guesti_gerr(eb, el, "sim: vGPU type %d unknown (8, 4, 2 or 1)", (int)s->o.type);
 		err = -EINVAL;
 	} else if (!(s->o.duration >= 0) || s->o.duration > 1e7) {
-		gerr(eb, el, "sim: duration %g s out of range", s->o.duration);
+		guesti_gerr(eb, el, "sim: duration %g s out of range", s->o.duration);
 		err = -EINVAL;
 	}
 	if (err) {
@@ -517,7 +517,7 @@ int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **o
 		go.errbuf_len = sizeof(g->err);
 		err = guest_gen_new(&go, &g->gen);
 		if (err) {
-			gerr(eb, el, "sim: vGPU %u (%s): %s", i + 1, g->pname, g->err);
+			guesti_gerr(eb, el, "sim: vGPU %u (%s): %s", i + 1, g->pname, g->err);
 			if (err != -ENOMEM)
 				err = -EINVAL;
 		}
@@ -531,7 +531,7 @@ int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **o
 					    .errbuf_len = sizeof(g->err) };
 		err = med_vgpu_create(s->m, &vo, &g->v);
 		if (err) {
-			gerr(eb, el, "sim: vGPU %u (%s) could not be created: %s", i + 1, g->pname, g->err);
+			guesti_gerr(eb, el, "sim: vGPU %u (%s) could not be created: %s", i + 1, g->pname, g->err);
 			break;
 		}
 		g->id = med_vgpu_id(g->v);
@@ -542,7 +542,7 @@ int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **o
 		struct guest_drv *d = NULL;
 		err = guest_drv_new(&dopt, &d);
 		if (err) {
-			gerr(eb, el, "sim: guest %u (%s) did not boot: %s", i + 1, g->pname, g->err);
+			guesti_gerr(eb, el, "sim: guest %u (%s) did not boot: %s", i + 1, g->pname, g->err);
 			break;
 		}
 		atomic_store_explicit(&g->drv, d, memory_order_release);
@@ -556,12 +556,12 @@ int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **o
 			snprintf(name, sizeof(name), "%s", s->o.shm_name);
 		else
 			snprintf(name, sizeof(name), "/vgt-sim-%d", (int)getpid());
-		err = shm_writer_open(&s->shm, name, eb, el);
+		err = guesti_shm_writer_open(&s->shm, name, eb, el);
 		if (!err) {
 			struct guest_shm *snap = malloc(sizeof(*snap));
 			if (snap) {
 				snapshot(s, snap, GUEST_SHM_STARTING);
-				shm_writer_publish(&s->shm, snap);
+				guesti_shm_writer_publish(&s->shm, snap);
 				free(snap);
 			}
 			s->publishing = !pthread_create(&s->publisher, NULL, publisher_main, s);
@@ -606,7 +606,7 @@ int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **o
 		struct guest_shm *snap = malloc(sizeof(*snap));
 		if (snap) {
 			snapshot(s, snap, GUEST_SHM_DONE);
-			shm_writer_publish(&s->shm, snap);
+			guesti_shm_writer_publish(&s->shm, snap);
 			free(snap);
 		}
 	}

@@ -11,7 +11,7 @@ _Static_assert(MED_RJ_END <= MED_RJ_SLOTS, "reject slots");
 _Static_assert(sizeof(struct med_counters) % sizeof(uint64_t) == 0, "counters are 64-bit words");
 _Static_assert(sizeof(struct med_engine_counters) % sizeof(uint64_t) == 0, "counters are 64-bit words");
 
-void ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu *v, int engine)
+void medi_ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu *v, int engine)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->type = (uint16_t)t;
@@ -19,7 +19,7 @@ void ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu 
 	ev->engine = (int8_t)engine;
 }
 
-void ev_emit(struct med *m, struct med_event *ev)
+void medi_ev_emit(struct med *m, struct med_event *ev)
 {
 	if (!m->hook)
 		return;

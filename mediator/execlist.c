@@ -34,7 +34,7 @@ static void hwsp_mirror(struct med_vgpu *v, unsigned e, unsigned idx, uint32_t s
 	memcpy(page + 4 * HWS_CSB_WRITE_INDEX, &w, sizeof(w));
 }
 
-void csb_append(struct med_vgpu *v, unsigned e, uint32_t status, uint32_t ctx_id)
+void medi_csb_append(struct med_vgpu *v, unsigned e, uint32_t status, uint32_t ctx_id)
 {
 	uint32_t base = eng_base(e);
 	uint32_t ptr = *vreg(v, base + R_CSB_PTR);
@@ -48,17 +48,17 @@ void csb_append(struct med_vgpu *v, unsigned e, uint32_t status, uint32_t ctx_id
 	VCTR(v->m, v->id, csb_events, 1);
 	if (ev_on(v->m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_CSB, v, (int)e);
+		medi_ev_init(&ev, MED_EV_CSB, v, (int)e);
 		ev.u.csb.status = status;
 		ev.u.csb.ctx_id = ctx_id;
 		ev.u.csb.index = wp;
 		ev.u.csb.csb_ptr = ptr;
-		ev_emit(v->m, &ev);
+		medi_ev_emit(v->m, &ev);
 	}
-	irq_engine(v, e, IRQ_CTX_SWITCH);
+	medi_irq_engine(v, e, IRQ_CTX_SWITCH);
 }
 
-void execlist_reset(struct med_vgpu *v, unsigned mask)
+void medi_execlist_reset(struct med_vgpu *v, unsigned mask)
 {
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++) {
 		if (!(mask & (1u << e)))
@@ -75,7 +75,7 @@ void execlist_reset(struct med_vgpu *v, unsigned mask)
 	}
 }
 
-void elsp_submit(struct med_vgpu *v, unsigned e)
+void medi_elsp_submit(struct med_vgpu *v, unsigned e)
 {
 	struct med *m = v->m;
 	/* Written high-before-low, element 1 before element 0, stored in
@@ -87,10 +87,10 @@ void elsp_submit(struct med_vgpu *v, unsigned e)
 	VCTR(m, v->id, submissions, 1);
 	if (ev_on(m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_SUBMIT, v, (int)e);
+		medi_ev_init(&ev, MED_EV_SUBMIT, v, (int)e);
 		ev.u.submit.desc[0] = desc[0];
 		ev.u.submit.desc[1] = desc[1];
-		ev_emit(m, &ev);
+		medi_ev_emit(m, &ev);
 	}
 	if (v->failsafe != MED_FAILSAFE_NONE) {
 		char msg[160];
@@ -98,7 +98,7 @@ void elsp_submit(struct med_vgpu *v, unsigned e)
 			 "%s submission of context 0x%llx dropped: the vGPU is in failsafe (%s)",
 			 scan_engine_name((enum scan_engine)e), (unsigned long long)desc[0],
 			 med_failsafe_name(v->failsafe));
-		wl_reject(v, e, 0, MED_RJ_FAILSAFE, msg);
+		medi_wl_reject(v, e, 0, MED_RJ_FAILSAFE, msg);
 		return;
 	}
 	if (!(desc[0] & 1)) {
@@ -106,21 +106,21 @@ void elsp_submit(struct med_vgpu *v, unsigned e)
 		snprintf(msg, sizeof(msg),
 			 "%s submission: element 0 descriptor 0x%llx is not valid (bit 0 clear)",
 			 scan_engine_name((enum scan_engine)e), (unsigned long long)desc[0]);
-		wl_reject(v, e, 0, MED_RJ_BAD_DESC, msg);
+		medi_wl_reject(v, e, 0, MED_RJ_BAD_DESC, msg);
 		return;
 	}
 	unsigned n = (desc[1] & 1) ? 2 : 1;
 	struct med_workload *w[2] = { NULL, NULL };
 	for (unsigned i = 0; i < n; i++) {
-		int err = wl_create(v, e, desc[i], i, i + 1 == n, i ? w[0] : NULL, &w[i]);
+		int err = medi_wl_create(v, e, desc[i], i, i + 1 == n, i ? w[0] : NULL, &w[i]);
 		if (err) {
 			for (unsigned k = 0; k < i; k++)
-				wl_free(m, w[k]);
-			return; /* wl_create reported the rejection */
+				medi_wl_free(m, w[k]);
+			return; /* medi_wl_create reported the rejection */
 		}
 	}
 	bool was_idle = v->csb[e].outstanding == 0;
-	int err = sched_queue(m, w, n);
+	int err = medi_sched_queue(m, w, n);
 	if (err) {
 		char msg[160];
 		snprintf(msg, sizeof(msg),
@@ -128,8 +128,8 @@ void elsp_submit(struct med_vgpu *v, unsigned e)
 			 scan_engine_name((enum scan_engine)e), (unsigned long long)desc[0],
 			 m->max_queued);
 		for (unsigned k = 0; k < n; k++) {
-			wl_reject(v, e, w[k]->id, MED_RJ_RESOURCES, msg);
-			wl_free(m, w[k]);
+			medi_wl_reject(v, e, w[k]->id, MED_RJ_RESOURCES, msg);
+			medi_wl_free(m, w[k]);
 		}
 		return;
 	}
@@ -137,7 +137,7 @@ void elsp_submit(struct med_vgpu *v, unsigned e)
 	v->last_lrca[e] = w[n - 1]->lrca;
 	v->last_tail[e] = w[n - 1]->tail;
 	if (was_idle)
-		csb_append(v, e, CSB_IDLE_TO_ACTIVE, w[0]->ctx_id);
+		medi_csb_append(v, e, CSB_IDLE_TO_ACTIVE, w[0]->ctx_id);
 }
 
 /* Completion as the guest sees it: the ring head written back into the
@@ -145,7 +145,7 @@ void elsp_submit(struct med_vgpu *v, unsigned e)
  * the workload raised, then the context status event.  A workload that did
  * not run to its tail gives the guest nothing (it sees a hang, as with
  * GVT-g); one from before an engine reset is ignored. */
-void wl_complete_guest(struct med *m, struct med_workload *w)
+void medi_wl_complete_guest(struct med *m, struct med_workload *w)
 {
 	struct med_vgpu *v = w->v;
 	unsigned e = w->engine;
@@ -188,11 +188,11 @@ void wl_complete_guest(struct med *m, struct med_workload *w)
 	*vreg(v, base + R_RING_CTL) = w->ring_ctl;
 
 	if (c->user_interrupts || w->ev_user)
-		irq_engine(v, e, IRQ_USER);
+		medi_irq_engine(v, e, IRQ_USER);
 	if (c->pipe_notifies || c->flush_notifies || w->ev_notify)
-		irq_engine(v, e, IRQ_NOTIFY);
+		medi_irq_engine(v, e, IRQ_NOTIFY);
 	uint32_t status = CSB_COMPLETE |
 			  (v->csb[e].outstanding ? CSB_ELEMENT_SWITCH : CSB_ACTIVE_TO_IDLE);
-	csb_append(v, e, status, w->ctx_id);
+	medi_csb_append(v, e, status, w->ctx_id);
 	pthread_mutex_unlock(&v->lock);
 }

@@ -30,7 +30,7 @@ static uint32_t de_pending(struct med_vgpu *v, uint32_t isr_base)
 	return *vreg(v, isr_base + 8) & *vreg(v, isr_base + 12);
 }
 
-uint32_t irq_master_read(struct med_vgpu *v)
+uint32_t medi_irq_master_read(struct med_vgpu *v)
 {
 	uint32_t r = *vreg(v, R_MASTER_IRQ) & MASTER_IRQ_CONTROL;
 	uint32_t p0 = pending(v, 0), p1 = pending(v, 1);
@@ -65,8 +65,8 @@ static void deliver(struct med_vgpu *v, unsigned bank)
 	if (!ev_on(m))
 		return;
 	struct med_event ev;
-	ev_init(&ev, MED_EV_IRQ, v, -1);
-	ev.u.irq.master = irq_master_read(v);
+	medi_ev_init(&ev, MED_EV_IRQ, v, -1);
+	ev.u.irq.master = medi_irq_master_read(v);
 	ev.u.irq.bank = bank;
 	ev.u.irq.iir = *vreg(v, R_GT_IIR(bank));
 	/* MSI capability at 0xac: control 0xae, address 0xb0/0xb4, data 0xb8 */
@@ -76,7 +76,7 @@ static void deliver(struct med_vgpu *v, unsigned bank)
 	__builtin_memcpy(&hi, &v->cfg[0xb4], 4);
 	ev.u.irq.msi_addr = ((uint64_t)hi << 32) | lo;
 	ev.u.irq.msi_data = (uint32_t)v->cfg[0xb8] | ((uint32_t)v->cfg[0xb9] << 8);
-	ev_emit(m, &ev);
+	medi_ev_emit(m, &ev);
 }
 
 static bool master_on(struct med_vgpu *v)
@@ -84,7 +84,7 @@ static bool master_on(struct med_vgpu *v)
 	return (*vreg(v, R_MASTER_IRQ) & MASTER_IRQ_CONTROL) != 0;
 }
 
-void irq_raise(struct med_vgpu *v, unsigned bank, uint32_t bits)
+void medi_irq_raise(struct med_vgpu *v, unsigned bank, uint32_t bits)
 {
 	if (bank > 3)
 		return;
@@ -95,30 +95,30 @@ void irq_raise(struct med_vgpu *v, unsigned bank, uint32_t bits)
 		deliver(v, bank);
 }
 
-void irq_engine(struct med_vgpu *v, unsigned engine, uint32_t bits)
+void medi_irq_engine(struct med_vgpu *v, unsigned engine, uint32_t bits)
 {
 	if (engine >= MED_NUM_ENGINES)
 		return;
-	irq_raise(v, eng_irq[engine].bank, (bits & 0xffff) << eng_irq[engine].shift);
+	medi_irq_raise(v, eng_irq[engine].bank, (bits & 0xffff) << eng_irq[engine].shift);
 }
 
 /* After a guest write to a bank's IMR/IER (old_pending = pending bits
  * before): newly enabled pending bits interrupt. */
-void irq_after_write(struct med_vgpu *v, unsigned bank, uint32_t old_pending)
+void medi_irq_after_write(struct med_vgpu *v, unsigned bank, uint32_t old_pending)
 {
 	uint32_t now = pending(v, bank);
 	if ((now & ~old_pending) && master_on(v))
 		deliver(v, bank);
 }
 
-uint32_t irq_pending(struct med_vgpu *v, unsigned bank)
+uint32_t medi_irq_pending(struct med_vgpu *v, unsigned bank)
 {
 	return pending(v, bank);
 }
 
 /* GEN8_MASTER_IRQ written: turning the control bit on with enabled bits
  * pending interrupts (as an MSI would fire again on re-enable). */
-void irq_master_written(struct med_vgpu *v, uint32_t old)
+void medi_irq_master_written(struct med_vgpu *v, uint32_t old)
 {
 	if ((old & MASTER_IRQ_CONTROL) || !master_on(v))
 		return;

@@ -56,7 +56,7 @@ struct reg_attr {
 };
 
 /* Builds (once) and returns the lookup for a generation; NULL if none. */
-int reg_attr_get(unsigned gen, uint32_t offset, struct reg_attr *out);
+int medi_reg_attr_get(unsigned gen, uint32_t offset, struct reg_attr *out);
 
 /* Register offsets (engine-relative unless noted). */
 #define R_RING_TAIL       0x030
@@ -357,72 +357,72 @@ static inline uint64_t med_now(struct med *m)
 }
 
 /* events.c */
-void ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu *v, int engine);
-void ev_emit(struct med *m, struct med_event *ev);
+void medi_ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu *v, int engine);
+void medi_ev_emit(struct med *m, struct med_event *ev);
 static inline bool ev_on(const struct med *m) { return m->hook != NULL; }
 
 /* vgpu.c */
-void vgpu_set_error(struct med_vgpu *v, const char *fmt, ...)
+void medi_vgpu_set_error(struct med_vgpu *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const char *text);
-void vgpu_init_vregs(struct med_vgpu *v);
+void medi_vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const char *text);
+void medi_vgpu_init_vregs(struct med_vgpu *v);
 static inline uint32_t *vreg(struct med_vgpu *v, uint32_t off) { return &v->vreg[off >> 2]; }
 static inline uint32_t eng_base(unsigned e) { return scan_engine_mmio_base((enum scan_engine)e); }
-void vgpu_sync_windows(struct med_vgpu *v);
-void vgpu_roots_release(struct med_vgpu *v);
-int vgpu_root_get(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4],
+void medi_vgpu_sync_windows(struct med_vgpu *v);
+void medi_vgpu_roots_release(struct med_vgpu *v);
+int medi_vgpu_root_get(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4],
 		  struct shadow_ppgtt **out);
-void vgpu_root_drop(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4]);
+void medi_vgpu_root_drop(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4]);
 
 /* pcicfg.c (v->lock held) */
-void cfg_init(struct med_vgpu *v);
-int cfg_access_check(struct med_vgpu *v, uint32_t offset, unsigned bytes, bool write);
-uint32_t cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes);
-void cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t val);
+void medi_cfg_init(struct med_vgpu *v);
+int medi_cfg_access_check(struct med_vgpu *v, uint32_t offset, unsigned bytes, bool write);
+uint32_t medi_cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes);
+void medi_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t val);
 
 /* irq.c (v->lock held) */
-void irq_raise(struct med_vgpu *v, unsigned bank, uint32_t bits);
-void irq_engine(struct med_vgpu *v, unsigned engine, uint32_t bits);
-void irq_after_write(struct med_vgpu *v, unsigned bank, uint32_t old_pending);
-uint32_t irq_pending(struct med_vgpu *v, unsigned bank);
-void irq_master_written(struct med_vgpu *v, uint32_t old);
-uint32_t irq_master_read(struct med_vgpu *v);
+void medi_irq_raise(struct med_vgpu *v, unsigned bank, uint32_t bits);
+void medi_irq_engine(struct med_vgpu *v, unsigned engine, uint32_t bits);
+void medi_irq_after_write(struct med_vgpu *v, unsigned bank, uint32_t old_pending);
+uint32_t medi_irq_pending(struct med_vgpu *v, unsigned bank);
+void medi_irq_master_written(struct med_vgpu *v, uint32_t old);
+uint32_t medi_irq_master_read(struct med_vgpu *v);
 
 /* mmio.c */
-int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bytemask);
-uint32_t mmio_reg_read(struct med_vgpu *v, uint32_t off);
+int medi_mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bytemask);
+uint32_t medi_mmio_reg_read(struct med_vgpu *v, uint32_t off);
 
 /* execlist.c (v->lock held) */
-void elsp_submit(struct med_vgpu *v, unsigned engine);
-void csb_append(struct med_vgpu *v, unsigned engine, uint32_t status, uint32_t ctx_id);
-void execlist_reset(struct med_vgpu *v, unsigned engine_mask);
+void medi_elsp_submit(struct med_vgpu *v, unsigned engine);
+void medi_csb_append(struct med_vgpu *v, unsigned engine, uint32_t status, uint32_t ctx_id);
+void medi_execlist_reset(struct med_vgpu *v, unsigned engine_mask);
 
 /* workload.c (v->lock held) */
-int wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem, bool last,
+int medi_wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem, bool last,
 	      const struct med_workload *prev, struct med_workload **out);
-void wl_reject(struct med_vgpu *v, unsigned e, uint64_t id, unsigned reason, const char *msg);
-uint64_t vgpu_hwsp(struct med_vgpu *v, unsigned e);
-void wl_free(struct med *m, struct med_workload *w);
+void medi_wl_reject(struct med_vgpu *v, unsigned e, uint64_t id, unsigned reason, const char *msg);
+uint64_t medi_vgpu_hwsp(struct med_vgpu *v, unsigned e);
+void medi_wl_free(struct med *m, struct med_workload *w);
 /* Completion effects on the guest (takes v->lock). */
-void wl_complete_guest(struct med *m, struct med_workload *w);
+void medi_wl_complete_guest(struct med *m, struct med_workload *w);
 
 /* space.c */
-int space_alloc(struct med *m, uint32_t pages, uint64_t *gma);
-void space_free(struct med *m, uint64_t gma, uint32_t pages);
-void ggtt_sync(struct med *m, uint64_t gma);
-int host_map_ggtt(struct med *m, uint64_t gma, uint64_t hpa);
+int medi_space_alloc(struct med *m, uint32_t pages, uint64_t *gma);
+void medi_space_free(struct med *m, uint64_t gma, uint32_t pages);
+void medi_ggtt_sync(struct med *m, uint64_t gma);
+int medi_host_map_ggtt(struct med *m, uint64_t gma, uint64_t hpa);
 
 /* sched.c */
-int sched_queue(struct med *m, struct med_workload **wls, unsigned n);
-void sched_vgpu_add(struct med *m, struct med_vgpu *v);
+int medi_sched_queue(struct med *m, struct med_workload **wls, unsigned n);
+void medi_sched_vgpu_add(struct med *m, struct med_vgpu *v);
 /* Drops v's queued workloads and waits for its running ones; `destroy`
  * also takes it off the run queue.  Called without v->lock. */
-void sched_vgpu_remove(struct med *m, struct med_vgpu *v, bool destroy);
+void medi_sched_vgpu_remove(struct med *m, struct med_vgpu *v, bool destroy);
 /* Drops v's queued workloads on the engines of `mask` (v->lock held). */
-void sched_drop_queued(struct med *m, struct med_vgpu *v, unsigned mask);
-int sched_start(struct med *m);
-void sched_stop(struct med *m);
-void sched_clock_advance_locked(struct med *m, uint64_t to);
+void medi_sched_drop_queued(struct med *m, struct med_vgpu *v, unsigned mask);
+int medi_sched_start(struct med *m);
+void medi_sched_stop(struct med *m);
+void medi_sched_clock_advance_locked(struct med *m, uint64_t to);
 
 /* Formats an error into an optional caller buffer (opts.errbuf). */
 void med_errbuf_set(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

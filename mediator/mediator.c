@@ -60,7 +60,7 @@ static void on_escape(void *ctx, const struct gpu_escape *e)
 	char line[256];
 	gpu_escape_format(e, line, sizeof(line));
 	struct med_event ev;
-	ev_init(&ev, MED_EV_ESCAPE, NULL, (int)e->engine);
+	medi_ev_init(&ev, MED_EV_ESCAPE, NULL, (int)e->engine);
 	ev.vgpu = e->vgpu;
 	ev.u.escape.seq = e->seq;
 	ev.u.escape.addr = e->addr;
@@ -75,7 +75,7 @@ static void on_escape(void *ctx, const struct gpu_escape *e)
 	ev.u.escape.hpa_owner = e->hpa_owner;
 	ev.u.escape.cmd_as = e->cmd_as;
 	ev.text = line;
-	ev_emit(m, &ev);
+	medi_ev_emit(m, &ev);
 }
 
 /* ------------------------------------------------------------ creation */
@@ -209,7 +209,7 @@ int med_new(const struct med_opts *opts, struct med **out)
 			gpu_ggtt_set(m->gpu, g, pte);
 	}
 	m->s.next_tick = m->tick_ns;
-	err = sched_start(m);
+	err = medi_sched_start(m);
 	if (err) {
 		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: engine threads failed (%d)", err);
 		goto fail;
@@ -225,7 +225,7 @@ void med_free(struct med *m)
 {
 	if (!m)
 		return;
-	sched_stop(m);
+	medi_sched_stop(m);
 	for (unsigned id = 1; id <= MED_MAX_VGPUS; id++) {
 		pthread_mutex_lock(&m->lock);
 		struct med_vgpu *v = m->vgpus[id];

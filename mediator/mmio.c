@@ -32,7 +32,7 @@ static void pvinfo_notify(struct med_vgpu *v, uint32_t what)
 	case G2V_PPGTT_L4_CREATE:
 	case G2V_PPGTT_L3_CREATE:
 		/* Shadow ahead of the first submission; the cache keeps it. */
-		if (!vgpu_root_get(v, what == G2V_PPGTT_L4_CREATE ? 4 : 3, pdp, &r)) {
+		if (!medi_vgpu_root_get(v, what == G2V_PPGTT_L4_CREATE ? 4 : 3, pdp, &r)) {
 			if (!shadow_ppgtt_pin(r))
 				shadow_ppgtt_unpin(r);
 			shadow_ppgtt_put(r);
@@ -40,7 +40,7 @@ static void pvinfo_notify(struct med_vgpu *v, uint32_t what)
 		break;
 	case G2V_PPGTT_L4_DESTROY:
 	case G2V_PPGTT_L3_DESTROY:
-		vgpu_root_drop(v, what == G2V_PPGTT_L4_DESTROY ? 4 : 3, pdp);
+		medi_vgpu_root_drop(v, what == G2V_PPGTT_L4_DESTROY ? 4 : 3, pdp);
 		break;
 	default:
 		break; /* execlist context create/destroy: nothing to do */
@@ -67,18 +67,18 @@ static void gdrst(struct med_vgpu *v, uint32_t val)
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++)
 		if (mask & (1u << e))
 			v->egen[e]++;
-	sched_drop_queued(v->m, v, mask);
-	execlist_reset(v, mask);
+	medi_sched_drop_queued(v->m, v, mask);
+	medi_execlist_reset(v, mask);
 }
 
 /* Writes one register dword: `val` under byte mask `bm`.  Returns 0 or a
  * negative errno (the access is refused). */
-int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
+int medi_mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
 {
 	struct reg_attr a;
 	uint32_t *p = vreg(v, off);
 	uint32_t old = *p;
-	if (reg_attr_get(v->m->gen, off, &a)) {
+	if (medi_reg_attr_get(v->m->gen, off, &a)) {
 		*p = (old & ~bm) | (val & bm);
 		return 0;
 	}
@@ -95,16 +95,16 @@ int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
 				 "RING_MODE (0x%x, %s) write 0x%08x sets bit 0, which disables the "
 				 "privilege check: bit stripped",
 				 off, engine_name(e), val | (1u << 16) | 1u);
-			vgpu_set_error(v, "%s", why);
-			vgpu_enter_failsafe(v, MED_FAILSAFE_UNSUPPORTED_GUEST, why);
+			medi_vgpu_set_error(v, "%s", why);
+			medi_vgpu_enter_failsafe(v, MED_FAILSAFE_UNSUPPORTED_GUEST, why);
 		}
 		if ((en & (1u << 15)) && !v->pvinfo_read) {
 			snprintf(why, sizeof(why),
 				 "RING_MODE (0x%x, %s) enables execlists before the guest read PVINFO: "
 				 "not a GVT-aware guest",
 				 off, engine_name(e));
-			vgpu_set_error(v, "%s", why);
-			vgpu_enter_failsafe(v, MED_FAILSAFE_UNSUPPORTED_GUEST, why);
+			medi_vgpu_set_error(v, "%s", why);
+			medi_vgpu_enter_failsafe(v, MED_FAILSAFE_UNSUPPORTED_GUEST, why);
 		}
 	} else if (r->handler == H_CSFE_CHICKEN1) {
 		uint32_t en = (val >> 16) & val & 0x18u;
@@ -114,8 +114,8 @@ int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
 				 "another's registers: bits stripped",
 				 val, en);
 			val &= ~(0x18u | (0x18u << 16));
-			vgpu_set_error(v, "%s", why);
-			vgpu_enter_failsafe(v, MED_FAILSAFE_UNSUPPORTED_GUEST, why);
+			medi_vgpu_set_error(v, "%s", why);
+			medi_vgpu_enter_failsafe(v, MED_FAILSAFE_UNSUPPORTED_GUEST, why);
 		}
 	}
 
@@ -136,7 +136,7 @@ int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
 		*p = val;
 		if (++n == 4) {
 			v->elsp_n[e] = 0;
-			elsp_submit(v, (unsigned)e);
+			medi_elsp_submit(v, (unsigned)e);
 		} else {
 			v->elsp_n[e] = n;
 		}
@@ -144,13 +144,13 @@ int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
 	}
 	case H_MASTER_IRQ:
 		*p = val & MASTER_IRQ_CONTROL;
-		irq_master_written(v, old);
+		medi_irq_master_written(v, old);
 		return 0;
 	case H_GT_IMR:
 	case H_GT_IER: {
-		uint32_t before = irq_pending(v, r->arg);
+		uint32_t before = medi_irq_pending(v, r->arg);
 		*p = nv;
-		irq_after_write(v, r->arg, before);
+		medi_irq_after_write(v, r->arg, before);
 		return 0;
 	}
 	case H_GT_IIR:
@@ -160,7 +160,7 @@ int mmio_reg_write(struct med_vgpu *v, uint32_t off, uint32_t val, uint32_t bm)
 	case H_FENCE: {
 		uint32_t n = (off - MED_FENCE_BASE) / 8;
 		if (n >= MED_FENCES_PER_VGPU) {
-			vgpu_set_error(v,
+			medi_vgpu_set_error(v,
 				       "mmio write at 0x%x: fence %u is not the vGPU's (it has fences "
 				       "0..%u, PVINFO fence_num)",
 				       off, n, MED_FENCES_PER_VGPU - 1);
@@ -203,14 +203,14 @@ static uint64_t timestamp_ticks(struct med *m)
 	return m->gen == 8 ? ns / 80 : ns * 3 / 250;
 }
 
-uint32_t mmio_reg_read(struct med_vgpu *v, uint32_t off)
+uint32_t medi_mmio_reg_read(struct med_vgpu *v, uint32_t off)
 {
 	struct reg_attr a;
-	if (reg_attr_get(v->m->gen, off, &a))
+	if (medi_reg_attr_get(v->m->gen, off, &a))
 		return *vreg(v, off);
 	switch (a.row->handler) {
 	case H_MASTER_IRQ:
-		return irq_master_read(v);
+		return medi_irq_master_read(v);
 	case H_TIMESTAMP: {
 		uint64_t t = timestamp_ticks(v->m);
 		return off == a.base ? (uint32_t)t : (uint32_t)(t >> 32);
@@ -235,12 +235,12 @@ static int mmio_check(struct med_vgpu *v, uint64_t off, unsigned bytes, bool wri
 {
 	const char *dir = write ? "write" : "read";
 	if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8) {
-		vgpu_set_error(v, "mmio %s of %u bytes at 0x%llx: size must be 1, 2, 4 or 8", dir,
+		medi_vgpu_set_error(v, "mmio %s of %u bytes at 0x%llx: size must be 1, 2, 4 or 8", dir,
 			       bytes, (unsigned long long)off);
 		return -EINVAL;
 	}
 	if (off >= MED_BAR0_SIZE || off + bytes > MED_BAR0_SIZE) {
-		vgpu_set_error(v, "mmio %s of %u bytes at 0x%llx: outside BAR0 (16 MiB)", dir, bytes,
+		medi_vgpu_set_error(v, "mmio %s of %u bytes at 0x%llx: outside BAR0 (16 MiB)", dir, bytes,
 			       (unsigned long long)off);
 		return -ERANGE;
 	}
@@ -248,7 +248,7 @@ static int mmio_check(struct med_vgpu *v, uint64_t off, unsigned bytes, bool wri
 		/* GGTT entries: 4 or 8 bytes, 4-aligned (an 8-byte access at 4
 		 * mod 8 is two halves of two entries) */
 		if (bytes < 4 || (off & 3)) {
-			vgpu_set_error(v,
+			medi_vgpu_set_error(v,
 				       "mmio %s of %u bytes at 0x%llx: GGTT entries take 4- or 8-byte "
 				       "accesses, 4-byte aligned",
 				       dir, bytes, (unsigned long long)off);
@@ -258,12 +258,12 @@ static int mmio_check(struct med_vgpu *v, uint64_t off, unsigned bytes, bool wri
 		return 0;
 	}
 	if (off % bytes) {
-		vgpu_set_error(v, "mmio %s of %u bytes at 0x%llx: not naturally aligned", dir, bytes,
+		medi_vgpu_set_error(v, "mmio %s of %u bytes at 0x%llx: not naturally aligned", dir, bytes,
 			       (unsigned long long)off);
 		return -EINVAL;
 	}
 	if (off >= MED_MMIO_SIZE) {
-		vgpu_set_error(v,
+		medi_vgpu_set_error(v,
 			       "mmio %s of %u bytes at 0x%llx: in the BAR0 hole between the registers "
 			       "(2 MiB) and the GGTT (8 MiB)",
 			       dir, bytes, (unsigned long long)off);
@@ -281,7 +281,7 @@ static void emit_mmio_batch(struct med_vgpu *v, enum med_event_type t, uint64_t 
 	if (!ev_on(v->m))
 		return;
 	struct med_event ev;
-	ev_init(&ev, t, v, -1);
+	medi_ev_init(&ev, t, v, -1);
 	ev.err = err;
 	ev.u.mmio.offset = off;
 	ev.u.mmio.bytes = bytes;
@@ -289,7 +289,7 @@ static void emit_mmio_batch(struct med_vgpu *v, enum med_event_type t, uint64_t 
 	ev.u.mmio.batch = (uint32_t)batch;
 	ev.u.mmio.index = (uint32_t)index;
 	ev.text = err ? v->last_error : NULL;
-	ev_emit(v->m, &ev);
+	medi_ev_emit(v->m, &ev);
 }
 
 static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, unsigned bytes,
@@ -300,7 +300,7 @@ static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, u
 
 /* After the shadow engine took a GGTT write at table offset toff: the host
  * entries it may have changed go to the GPU model (an 8-byte write at 4 mod
- * 8 touches two entries), as ggtt_sync() does, reading the shadow engine's
+ * 8 touches two entries), as medi_ggtt_sync() does, reading the shadow engine's
  * table directly. */
 static inline void ggtt_mirror(struct med *m, const uint64_t *host, uint32_t toff, unsigned bytes)
 {
@@ -329,15 +329,15 @@ int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t 
 	} else if (ggtt) {
 		err = shadow_ggtt_read(v->sv, (uint32_t)(offset - MED_GGTT_OFFSET), bytes, &r);
 		if (err)
-			vgpu_set_error(v, "ggtt read of %u bytes at 0x%llx: refused by the shadow engine (%d)",
+			medi_vgpu_set_error(v, "ggtt read of %u bytes at 0x%llx: refused by the shadow engine (%d)",
 				       bytes, (unsigned long long)offset, err);
 		VCTR(m, v->id, ggtt_reads, 1);
 	} else {
 		uint32_t off = (uint32_t)offset;
 		if (bytes == 8) {
-			r = mmio_reg_read(v, off) | ((uint64_t)mmio_reg_read(v, off + 4) << 32);
+			r = medi_mmio_reg_read(v, off) | ((uint64_t)medi_mmio_reg_read(v, off + 4) << 32);
 		} else {
-			uint32_t d = mmio_reg_read(v, off & ~3u);
+			uint32_t d = medi_mmio_reg_read(v, off & ~3u);
 			unsigned sh = (off & 3) * 8;
 			r = bytes == 4 ? d : (d >> sh) & ((1u << (8 * bytes)) - 1);
 		}
@@ -357,16 +357,16 @@ static int reg_write_bytes(struct med_vgpu *v, uint32_t off, unsigned bytes, uin
 	uint32_t bm = bytes == 4 ? ~0u : (((1u << (8 * bytes)) - 1) << sh);
 	if (bytes < 4) {
 		struct reg_attr a;
-		if (!reg_attr_get(v->m->gen, dw, &a) &&
+		if (!medi_reg_attr_get(v->m->gen, dw, &a) &&
 		    (a.row->handler || (a.row->flags & MED_REG_F_MODE_MASK))) {
-			vgpu_set_error(v,
+			medi_vgpu_set_error(v,
 				       "mmio write of %u bytes at 0x%x: %s has side effects or write "
 				       "enables and takes whole dwords",
 				       bytes, off, a.row->name);
 			return -EINVAL;
 		}
 	}
-	return mmio_reg_write(v, dw, val << sh, bm);
+	return medi_mmio_reg_write(v, dw, val << sh, bm);
 }
 
 int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t val)
@@ -388,7 +388,7 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 		uint32_t toff = (uint32_t)(offset - MED_GGTT_OFFSET);
 		err = shadow_ggtt_write(v->sv, toff, val, bytes);
 		if (err) {
-			vgpu_set_error(v, "ggtt write of %u bytes at 0x%llx: refused by the shadow engine (%d)",
+			medi_vgpu_set_error(v, "ggtt write of %u bytes at 0x%llx: refused by the shadow engine (%d)",
 				       bytes, (unsigned long long)offset, err);
 			VCTR(m, v->id, mmio_refused, 1);
 		} else {
@@ -436,7 +436,7 @@ static int ggtt_batch_refuse(struct med_vgpu *v, const struct med_ggtt_write *w,
 		      "coalesced)";
 		err = -ERANGE;
 	}
-	vgpu_set_error(v, "ggtt write batch: element %zu of %zu (%u bytes at 0x%llx): %s; batch "
+	medi_vgpu_set_error(v, "ggtt write batch: element %zu of %zu (%u bytes at 0x%llx): %s; batch "
 			  "refused, nothing applied",
 		       i, n, w->bytes, (unsigned long long)w->offset, why);
 	return err;
@@ -479,7 +479,7 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 		}
 		err = shadow_ggtt_write_batch(v->sv, sw, k, &bad);
 		if (err) { /* cannot happen after the checks above; said if it does */
-			vgpu_set_error(v, "ggtt write batch: element %zu of %zu refused by the shadow "
+			medi_vgpu_set_error(v, "ggtt write batch: element %zu of %zu refused by the shadow "
 					  "engine (%d); the %zu before it were applied",
 				       base + bad, n, err, base + bad);
 			k = bad;
@@ -509,13 +509,13 @@ static void emit_cfg(struct med_vgpu *v, enum med_event_type t, uint32_t off, un
 	if (!ev_on(v->m))
 		return;
 	struct med_event ev;
-	ev_init(&ev, t, v, -1);
+	medi_ev_init(&ev, t, v, -1);
 	ev.err = err;
 	ev.u.cfg.offset = off;
 	ev.u.cfg.bytes = bytes;
 	ev.u.cfg.value = val;
 	ev.text = err ? v->last_error : NULL;
-	ev_emit(v->m, &ev);
+	medi_ev_emit(v->m, &ev);
 }
 
 int med_cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t *val)
@@ -527,10 +527,10 @@ int med_cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t *
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
-	int err = cfg_access_check(v, offset, bytes, false);
+	int err = medi_cfg_access_check(v, offset, bytes, false);
 	uint32_t r = 0;
 	if (!err) {
-		r = cfg_read(v, offset, bytes);
+		r = medi_cfg_read(v, offset, bytes);
 		*val = r;
 		VCTR(v->m, v->id, cfg_reads, 1);
 	}
@@ -548,9 +548,9 @@ int med_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t 
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
-	int err = cfg_access_check(v, offset, bytes, true);
+	int err = medi_cfg_access_check(v, offset, bytes, true);
 	if (!err) {
-		cfg_write(v, offset, bytes, val);
+		medi_cfg_write(v, offset, bytes, val);
 		VCTR(v->m, v->id, cfg_writes, 1);
 	}
 	emit_cfg(v, MED_EV_CFG_WRITE, offset, bytes, val, err);
@@ -570,18 +570,18 @@ int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 	VCTR(v->m, v->id, pt_writes, 1);
 	if (err) {
 		pthread_mutex_lock(&v->lock);
-		vgpu_set_error(v, "page-table write of %u bytes at gpa 0x%llx: refused by the shadow engine (%d)",
+		medi_vgpu_set_error(v, "page-table write of %u bytes at gpa 0x%llx: refused by the shadow engine (%d)",
 			       bytes, (unsigned long long)gpa, err);
 		pthread_mutex_unlock(&v->lock);
 	}
 	if (ev_on(v->m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_PT_WRITE, v, -1);
+		medi_ev_init(&ev, MED_EV_PT_WRITE, v, -1);
 		ev.err = err;
 		ev.u.pt.gpa = gpa;
 		ev.u.pt.value = val;
 		ev.u.pt.bytes = bytes;
-		ev_emit(v->m, &ev);
+		medi_ev_emit(v->m, &ev);
 	}
 	return err;
 }
@@ -591,7 +591,7 @@ static int trapped_chunk(struct med_vgpu *v, uint64_t gpa, const uint8_t *p, siz
 {
 	if ((gpa & 3) || (len & 3)) {
 		pthread_mutex_lock(&v->lock);
-		vgpu_set_error(v,
+		medi_vgpu_set_error(v,
 			       "guest write of %zu bytes at gpa 0x%llx: touches a write-protected "
 			       "page-table page and is not 4-byte aligned",
 			       len, (unsigned long long)gpa);
@@ -651,7 +651,7 @@ int med_vgpu_trigger(struct med_vgpu *v, unsigned bank, uint32_t bits)
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
-	irq_raise(v, bank, bits);
+	medi_irq_raise(v, bank, bits);
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }

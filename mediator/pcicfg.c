@@ -70,7 +70,7 @@ static uint64_t bar_size(const struct med_vgpu *v, unsigned bar)
 	return 0;
 }
 
-void cfg_init(struct med_vgpu *v)
+void medi_cfg_init(struct med_vgpu *v)
 {
 	uint8_t *c = v->cfg;
 	memset(c, 0, sizeof(v->cfg));
@@ -128,28 +128,28 @@ static void bar_write(struct med_vgpu *v, unsigned off, uint32_t val, uint32_t b
 	put32(c, off, nv);
 }
 
-int cfg_access_check(struct med_vgpu *v, uint32_t offset, unsigned bytes, bool write)
+int medi_cfg_access_check(struct med_vgpu *v, uint32_t offset, unsigned bytes, bool write)
 {
 	const char *dir = write ? "write" : "read";
 	if (bytes != 1 && bytes != 2 && bytes != 4) {
-		vgpu_set_error(v, "config %s of %u bytes at 0x%x: size must be 1, 2 or 4", dir, bytes,
+		medi_vgpu_set_error(v, "config %s of %u bytes at 0x%x: size must be 1, 2 or 4", dir, bytes,
 			       offset);
 		return -EINVAL;
 	}
 	if (offset >= MED_CFG_SIZE || offset + bytes > MED_CFG_SIZE) {
-		vgpu_set_error(v, "config %s of %u bytes at 0x%x: outside the 4 KiB config space", dir,
+		medi_vgpu_set_error(v, "config %s of %u bytes at 0x%x: outside the 4 KiB config space", dir,
 			       bytes, offset);
 		return -ERANGE;
 	}
 	if (offset % bytes) {
-		vgpu_set_error(v, "config %s of %u bytes at 0x%x: not naturally aligned", dir, bytes,
+		medi_vgpu_set_error(v, "config %s of %u bytes at 0x%x: not naturally aligned", dir, bytes,
 			       offset);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-uint32_t cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes)
+uint32_t medi_cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes)
 {
 	if (offset >= 0x100)
 		return 0;
@@ -159,7 +159,7 @@ uint32_t cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes)
 	return r;
 }
 
-void cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t val)
+void medi_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t val)
 {
 	if (offset >= 0x100)
 		return;

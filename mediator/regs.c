@@ -240,7 +240,7 @@ static void build_all(void)
 	build_index(&indexes[1], G9);
 }
 
-int reg_attr_get(unsigned gen, uint32_t offset, struct reg_attr *out)
+int medi_reg_attr_get(unsigned gen, uint32_t offset, struct reg_attr *out)
 {
 	if ((gen != 8 && gen != 9) || offset >= MED_MMIO_SIZE)
 		return -EINVAL;
@@ -258,7 +258,7 @@ int reg_attr_get(unsigned gen, uint32_t offset, struct reg_attr *out)
 int med_reg_lookup(unsigned gen, uint32_t offset, struct med_reg_info *out)
 {
 	struct reg_attr a;
-	int err = reg_attr_get(gen, offset, &a);
+	int err = medi_reg_attr_get(gen, offset, &a);
 	if (err)
 		return err;
 	if (out) {

@@ -143,11 +143,11 @@ static void do_switch(struct med *m, struct med_vgpu *next)
 		VCTR(m, next->id, sched_in, 1);
 	if (ev_on(m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_SCHED_SWITCH, next, -1);
+		medi_ev_init(&ev, MED_EV_SCHED_SWITCH, next, -1);
 		ev.u.sched.from = prev ? prev->id : 0;
 		ev.u.sched.to = next ? next->id : 0;
 		ev.u.sched.left_ns = next ? (uint64_t)next->s.left_ns : 0;
-		ev_emit(m, &ev);
+		medi_ev_emit(m, &ev);
 	}
 }
 
@@ -191,7 +191,7 @@ static void pass(struct med *m)
 
 /* Advances the virtual clock to `to`, running a pass if a tick boundary
  * was crossed. */
-void sched_clock_advance_locked(struct med *m, uint64_t to)
+void medi_sched_clock_advance_locked(struct med *m, uint64_t to)
 {
 	uint64_t now = med_now(m);
 	if (to <= now)
@@ -237,7 +237,7 @@ static void kick(struct med *m)
 
 /* ------------------------------------------------------------ queueing */
 
-int sched_queue(struct med *m, struct med_workload **wls, unsigned n)
+int medi_sched_queue(struct med *m, struct med_workload **wls, unsigned n)
 {
 	if (!n)
 		return 0;
@@ -292,14 +292,14 @@ static struct med_workload *pick(struct med *m, unsigned e)
 	ECTR(m, e, dispatched, 1);
 	if (ev_on(m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_DISPATCH, cur, (int)e);
+		medi_ev_init(&ev, MED_EV_DISPATCH, cur, (int)e);
 		ev.u.exec.id = w->id;
 		ev.u.exec.ring_gma = w->sub.ring_start;
 		ev.u.exec.head = w->sub.head;
 		ev.u.exec.tail = w->sub.tail;
 		ev.u.exec.ring_size = w->sub.ring_size;
 		ev.u.exec.ppgtt_root = w->sub.ppgtt.pdp[0];
-		ev_emit(m, &ev);
+		medi_ev_emit(m, &ev);
 	}
 	return w;
 }
@@ -343,7 +343,7 @@ static void emit_complete(struct med *m, struct med_workload *w)
 	if (!ev_on(m))
 		return;
 	struct med_event ev;
-	ev_init(&ev, MED_EV_COMPLETE, v, (int)e);
+	medi_ev_init(&ev, MED_EV_COMPLETE, v, (int)e);
 	ev.err = w->exec_err;
 	ev.u.exec.id = w->id;
 	ev.u.exec.ring_gma = w->sub.ring_start;
@@ -357,21 +357,21 @@ static void emit_complete(struct med *m, struct med_workload *w)
 	ev.u.exec.faults = c->faults;
 	ev.u.exec.ppgtt_root = w->sub.ppgtt.pdp[0];
 	ev.text = c->status != GPU_DONE ? c->reason : NULL;
-	ev_emit(m, &ev);
+	medi_ev_emit(m, &ev);
 }
 
 /* Completes the workload on engine e at its virtual end time; m->lock held
  * on entry and exit (dropped around the guest-visible effects). */
 static void complete(struct med *m, unsigned e, struct med_workload *w)
 {
-	sched_clock_advance_locked(m, w->t_end);
+	medi_sched_clock_advance_locked(m, w->t_end);
 	emit_complete(m, w);
 	pthread_mutex_unlock(&m->lock);
 	struct med_vgpu *v = w->v;
-	wl_complete_guest(m, w);
+	medi_wl_complete_guest(m, w);
 	/* Freed while still counted as running: a destroy waiting for the
 	 * vGPU's running workloads must not free the vGPU under it. */
-	wl_free(m, w);
+	medi_wl_free(m, w);
 	pthread_mutex_lock(&m->lock);
 	m->s.running[e] = NULL;
 	v->s.running--;
@@ -404,14 +404,14 @@ static void *engine_main(void *arg)
 	return NULL;
 }
 
-int sched_start(struct med *m)
+int medi_sched_start(struct med *m)
 {
 	if (m->dispatch != MED_DISPATCH_THREADS)
 		return 0;
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++) {
 		struct eng_arg *a = malloc(sizeof(*a));
 		if (!a) {
-			sched_stop(m);
+			medi_sched_stop(m);
 			return -ENOMEM;
 		}
 		a->m = m;
@@ -419,7 +419,7 @@ int sched_start(struct med *m)
 		int err = pthread_create(&m->threads[e], NULL, engine_main, a);
 		if (err) {
 			free(a);
-			sched_stop(m);
+			medi_sched_stop(m);
 			return -err;
 		}
 		m->thread_ok[e] = true;
@@ -427,7 +427,7 @@ int sched_start(struct med *m)
 	return 0;
 }
 
-void sched_stop(struct med *m)
+void medi_sched_stop(struct med *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->stop = true;
@@ -445,7 +445,7 @@ void sched_stop(struct med *m)
 
 /* ------------------------------------------------------------ vGPU add/remove */
 
-void sched_vgpu_add(struct med *m, struct med_vgpu *v)
+void medi_sched_vgpu_add(struct med *m, struct med_vgpu *v)
 {
 	/* m->lock held by the caller */
 	v->s.left_ns = 0;
@@ -478,12 +478,12 @@ static void free_list(struct med *m, struct med_workload *list)
 {
 	while (list) {
 		struct med_workload *n = list->next;
-		wl_free(m, list);
+		medi_wl_free(m, list);
 		list = n;
 	}
 }
 
-void sched_drop_queued(struct med *m, struct med_vgpu *v, unsigned mask)
+void medi_sched_drop_queued(struct med *m, struct med_vgpu *v, unsigned mask)
 {
 	pthread_mutex_lock(&m->lock);
 	struct med_workload *list = drop_locked(m, v, mask, NULL);
@@ -492,7 +492,7 @@ void sched_drop_queued(struct med *m, struct med_vgpu *v, unsigned mask)
 	free_list(m, list);
 }
 
-void sched_vgpu_remove(struct med *m, struct med_vgpu *v, bool destroy)
+void medi_sched_vgpu_remove(struct med *m, struct med_vgpu *v, bool destroy)
 {
 	pthread_mutex_lock(&m->lock);
 	struct med_workload *list = drop_locked(m, v, (1u << MED_NUM_ENGINES) - 1, NULL);
@@ -548,12 +548,12 @@ int med_clock_advance(struct med *m, uint64_t ns)
 		pthread_mutex_unlock(&m->lock);
 		return -EOVERFLOW;
 	}
-	sched_clock_advance_locked(m, now + ns);
+	medi_sched_clock_advance_locked(m, now + ns);
 	if (ev_on(m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_CLOCK, NULL, -1);
+		medi_ev_init(&ev, MED_EV_CLOCK, NULL, -1);
 		ev.u.clock.ns = ns;
-		ev_emit(m, &ev);
+		medi_ev_emit(m, &ev);
 	}
 	kick(m);
 	pthread_mutex_unlock(&m->lock);

@@ -12,7 +12,7 @@
 #include "mediator/med_int.h"
 
 /* First-fit over a page map, starting at a rotating hint. */
-int space_alloc(struct med *m, uint32_t pages, uint64_t *gma)
+int medi_space_alloc(struct med *m, uint32_t pages, uint64_t *gma)
 {
 	if (!pages || pages > m->space_pages)
 		return -ENOSPC;
@@ -40,7 +40,7 @@ int space_alloc(struct med *m, uint32_t pages, uint64_t *gma)
 	return -ENOSPC;
 }
 
-void space_free(struct med *m, uint64_t gma, uint32_t pages)
+void medi_space_free(struct med *m, uint64_t gma, uint32_t pages)
 {
 	if (gma < m->space_base)
 		return;
@@ -53,17 +53,17 @@ void space_free(struct med *m, uint64_t gma, uint32_t pages)
 }
 
 /* Copies the shadow engine's host entry for `gma` into the GPU model. */
-void ggtt_sync(struct med *m, uint64_t gma)
+void medi_ggtt_sync(struct med *m, uint64_t gma)
 {
 	uint32_t index = (uint32_t)(gma >> 12);
 	gpu_ggtt_set(m->gpu, gma & ~0xfffull, shadow_ggtt_host_pte(m->sh, index));
 }
 
-int host_map_ggtt(struct med *m, uint64_t gma, uint64_t hpa)
+int medi_host_map_ggtt(struct med *m, uint64_t gma, uint64_t hpa)
 {
 	int err = shadow_ggtt_host_map(m->sh, gma, hpa, hpa ? SHADOW_PTE_PRESENT : 0);
 	if (err)
 		return err;
-	ggtt_sync(m, gma);
+	medi_ggtt_sync(m, gma);
 	return 0;
 }

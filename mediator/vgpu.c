@@ -45,7 +45,7 @@ static unsigned type_weight(enum med_vgpu_type t)
 	return 2;
 }
 
-void vgpu_set_error(struct med_vgpu *v, const char *fmt, ...)
+void medi_vgpu_set_error(struct med_vgpu *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -66,7 +66,7 @@ int med_vgpu_last_error(struct med_vgpu *v, char *buf, size_t len)
 	return n;
 }
 
-void vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const char *text)
+void medi_vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const char *text)
 {
 	if (v->failsafe != MED_FAILSAFE_NONE)
 		return;
@@ -74,10 +74,10 @@ void vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const char *
 	VCTR(v->m, v->id, failsafe_entries, 1);
 	if (ev_on(v->m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_FAILSAFE, v, -1);
+		medi_ev_init(&ev, MED_EV_FAILSAFE, v, -1);
 		ev.u.failsafe.reason = why;
 		ev.text = text;
-		ev_emit(v->m, &ev);
+		medi_ev_emit(v->m, &ev);
 	}
 }
 
@@ -88,7 +88,7 @@ static void pv_put32(struct med_vgpu *v, uint32_t rel, uint32_t val)
 
 /* The initial register file: zero, except what hardware or GVT-g would
  * show a freshly booted guest. */
-void vgpu_init_vregs(struct med_vgpu *v)
+void medi_vgpu_init_vregs(struct med_vgpu *v)
 {
 	memset(v->vreg, 0, MED_MMIO_SIZE);
 	pv_put32(v, PV_OFF_MAGIC, (uint32_t)PV_MAGIC);
@@ -120,10 +120,10 @@ void vgpu_init_vregs(struct med_vgpu *v)
 static void sync_window(struct med *m, uint64_t base, uint64_t size)
 {
 	for (uint64_t g = base; g < base + size; g += MED_PAGE)
-		ggtt_sync(m, g);
+		medi_ggtt_sync(m, g);
 }
 
-void vgpu_sync_windows(struct med_vgpu *v)
+void medi_vgpu_sync_windows(struct med_vgpu *v)
 {
 	sync_window(v->m, v->win.aperture_base, v->win.aperture_size);
 	sync_window(v->m, v->win.hidden_base, v->win.hidden_size);
@@ -144,7 +144,7 @@ static bool key_eq(const struct med_vgpu *v, unsigned i, unsigned levels, const 
 
 /* A reference on the root for these pointers for the caller; the cache
  * keeps one more so the shadow survives between submissions.  v->lock held. */
-int vgpu_root_get(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4],
+int medi_vgpu_root_get(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4],
 		  struct shadow_ppgtt **out)
 {
 	struct shadow_ppgtt_opts o = SHADOW_PPGTT_OPTS_INIT;
@@ -193,7 +193,7 @@ int vgpu_root_get(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4],
 }
 
 /* Drops the cache's reference for these pointers (G2V destroy). */
-void vgpu_root_drop(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4])
+void medi_vgpu_root_drop(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4])
 {
 	uint64_t key[4] = { pdp[0], levels == 4 ? 0 : pdp[1], levels == 4 ? 0 : pdp[2],
 			    levels == 4 ? 0 : pdp[3] };
@@ -211,7 +211,7 @@ void vgpu_root_drop(struct med_vgpu *v, unsigned levels, const uint64_t pdp[4])
 	}
 }
 
-void vgpu_roots_release(struct med_vgpu *v)
+void medi_vgpu_roots_release(struct med_vgpu *v)
 {
 	for (unsigned i = 0; i < v->nroots; i++)
 		shadow_ppgtt_put(v->roots[i]);
@@ -234,7 +234,7 @@ static void emit_vgpu(struct med_vgpu *v, enum med_event_type t)
 	if (!ev_on(v->m))
 		return;
 	struct med_event ev;
-	ev_init(&ev, t, v, -1);
+	medi_ev_init(&ev, t, v, -1);
 	ev.u.vgpu.type = v->type;
 	ev.u.vgpu.weight = v->weight;
 	ev.u.vgpu.policy = v->policy;
@@ -242,7 +242,7 @@ static void emit_vgpu(struct med_vgpu *v, enum med_event_type t)
 	ev.u.vgpu.aperture_size = v->win.aperture_size;
 	ev.u.vgpu.hidden_base = v->win.hidden_base;
 	ev.u.vgpu.hidden_size = v->win.hidden_size;
-	ev_emit(v->m, &ev);
+	medi_ev_emit(v->m, &ev);
 }
 
 int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_vgpu **out)
@@ -328,14 +328,14 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 	for (unsigned i = 0; i < MED_FENCES_PER_VGPU; i++)
 		m->fences_used |= 1u << v->fences[i];
 	shadow_vgpu_windows(v->sv, &v->win);
-	vgpu_init_vregs(v);
-	cfg_init(v);
-	vgpu_sync_windows(v);
+	medi_vgpu_init_vregs(v);
+	medi_cfg_init(v);
+	medi_vgpu_sync_windows(v);
 	for (size_t i = 0; i < sizeof(m->vctr[0].v) / sizeof(m->vctr[0].v[0]); i++)
 		atomic_store_explicit(&m->vctr[v->id].v[i], 0, memory_order_relaxed);
 	atomic_store(&m->vctr_used[v->id], true);
 	m->vgpus[v->id] = v;
-	sched_vgpu_add(m, v);
+	medi_sched_vgpu_add(m, v);
 	emit_vgpu(v, MED_EV_VGPU_CREATE);
 	pthread_mutex_unlock(&m->lock);
 	*out = v;
@@ -351,18 +351,18 @@ void med_vgpu_destroy(struct med_vgpu *v)
 	atomic_store(&v->dying, true);
 	pthread_mutex_unlock(&v->lock);
 
-	sched_vgpu_remove(m, v, true);
+	medi_sched_vgpu_remove(m, v, true);
 
 	pthread_mutex_lock(&v->lock);
 	scan_free(v->scan);
 	v->scan = NULL;
-	vgpu_roots_release(v);
+	medi_vgpu_roots_release(v);
 	pthread_mutex_unlock(&v->lock);
 
 	pthread_mutex_lock(&m->lock);
 	emit_vgpu(v, MED_EV_VGPU_DESTROY);
 	shadow_vgpu_free(v->sv);
-	vgpu_sync_windows(v);
+	medi_vgpu_sync_windows(v);
 	for (unsigned i = 0; i < MED_FENCES_PER_VGPU; i++)
 		m->fences_used &= ~(1u << v->fences[i]);
 	m->vgpus[v->id] = NULL;
@@ -384,20 +384,20 @@ int med_vgpu_reset(struct med_vgpu *v)
 		v->egen[e]++;
 	pthread_mutex_unlock(&v->lock);
 
-	sched_vgpu_remove(m, v, false);
+	medi_sched_vgpu_remove(m, v, false);
 
 	pthread_mutex_lock(&v->lock);
-	vgpu_init_vregs(v);
-	cfg_init(v);
-	execlist_reset(v, (1u << MED_NUM_ENGINES) - 1);
+	medi_vgpu_init_vregs(v);
+	medi_cfg_init(v);
+	medi_execlist_reset(v, (1u << MED_NUM_ENGINES) - 1);
 	v->failsafe = MED_FAILSAFE_NONE;
 	v->pvinfo_read = false;
-	vgpu_roots_release(v);
+	medi_vgpu_roots_release(v);
 	v->scan_stale = true;
 	v->last_error[0] = 0;
 	shadow_ggtt_reset(v->sv);
 	pthread_mutex_lock(&m->lock);
-	vgpu_sync_windows(v);
+	medi_vgpu_sync_windows(v);
 	emit_vgpu(v, MED_EV_VGPU_RESET);
 	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_unlock(&v->lock);

@@ -34,28 +34,28 @@ static const char *ename(unsigned e)
 
 /* ------------------------------------------------------------ rejection */
 
-void wl_reject(struct med_vgpu *v, unsigned e, uint64_t id, unsigned reason, const char *msg)
+void medi_wl_reject(struct med_vgpu *v, unsigned e, uint64_t id, unsigned reason, const char *msg)
 {
 	struct med *m = v->m;
 	VCTR(m, v->id, rejected, 1);
 	if (reason < MED_RJ_SLOTS)
 		ctr_add(m, v->id, CTR_IDX(rejects) + reason, 1);
-	vgpu_set_error(v, "%s", msg);
+	medi_vgpu_set_error(v, "%s", msg);
 	/* Scanner verdicts (and invalid workaround batches) are what GVT-g
 	 * calls an unhealthy guest: failsafe. */
 	bool fs = m->on_reject == MED_ON_REJECT_FAILSAFE &&
 		  ((reason > MED_RJ_NONE && reason < MED_RJ_MEDIATOR) || reason == MED_RJ_WA_BATCH);
 	if (ev_on(m)) {
 		struct med_event ev;
-		ev_init(&ev, MED_EV_REJECT, v, (int)e);
+		medi_ev_init(&ev, MED_EV_REJECT, v, (int)e);
 		ev.u.reject.id = id;
 		ev.u.reject.reason = reason;
 		ev.u.reject.failsafe = fs && v->failsafe == MED_FAILSAFE_NONE;
 		ev.text = msg;
-		ev_emit(m, &ev);
+		medi_ev_emit(m, &ev);
 	}
 	if (fs)
-		vgpu_enter_failsafe(v, MED_FAILSAFE_GUEST_ERR, msg);
+		medi_vgpu_enter_failsafe(v, MED_FAILSAFE_GUEST_ERR, msg);
 }
 
 /* -------------------------------------------------------------- freeing */
@@ -72,17 +72,17 @@ static void buf_release(struct med *m, struct shbuf *b)
 		if (!b->hpa[i])
 			continue;
 		if (b->as == SCAN_AS_GGTT)
-			host_map_ggtt(m, b->gma + (uint64_t)i * MED_PAGE, 0);
+			medi_host_map_ggtt(m, b->gma + (uint64_t)i * MED_PAGE, 0);
 		free_host_page(m, b->hpa[i]);
 	}
 	if (b->as == SCAN_AS_GGTT)
-		space_free(m, b->gma, b->pages);
+		medi_space_free(m, b->gma, b->pages);
 	free(b->hpa);
 	b->hpa = NULL;
 	b->pages = 0;
 }
 
-void wl_free(struct med *m, struct med_workload *w)
+void medi_wl_free(struct med *m, struct med_workload *w)
 {
 	if (!w)
 		return;
@@ -164,7 +164,7 @@ static int shadow_alloc_cb(void *ctx, enum scan_as as, uint64_t bytes, uint64_t 
 	uint32_t pages = (uint32_t)(bytes / MED_PAGE);
 	int err;
 	if (as == SCAN_AS_GGTT) {
-		err = space_alloc(v->m, pages, gma);
+		err = medi_space_alloc(v->m, pages, gma);
 		if (err) {
 			w->alloc_why = "no room left in the mediator's GGTT shadow space";
 			return err;
@@ -186,7 +186,7 @@ static int shadow_alloc_cb(void *ctx, enum scan_as as, uint64_t bytes, uint64_t 
 	}
 	err = buf_add(w, (uint8_t)as, *gma, pages, false);
 	if (err && as == SCAN_AS_GGTT)
-		space_free(v->m, *gma, pages);
+		medi_space_free(v->m, *gma, pages);
 	return err;
 }
 
@@ -307,7 +307,7 @@ static int materialise(struct med *m, struct med_workload *w, struct shbuf *b, c
 				return err;
 		}
 		uint64_t gma = b->gma + off;
-		err = b->as == SCAN_AS_GGTT ? host_map_ggtt(m, gma, hpa) : exec_map(m, w, gma, hpa);
+		err = b->as == SCAN_AS_GGTT ? medi_host_map_ggtt(m, gma, hpa) : exec_map(m, w, gma, hpa);
 		if (err)
 			return err;
 	}
@@ -382,7 +382,7 @@ static int ensure_scanner(struct med_vgpu *v)
 	c.part.hidden.base = v->win.hidden_base;
 	c.part.hidden.size = v->win.hidden_size;
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++)
-		c.part.hwsp[e] = v->hwsp[e] = vgpu_hwsp(v, e);
+		c.part.hwsp[e] = v->hwsp[e] = medi_vgpu_hwsp(v, e);
 	c.shadow_alloc = shadow_alloc_cb;
 	c.shadow_alloc_ctx = v;
 	int err = scan_new(&c, &v->scan);
@@ -394,7 +394,7 @@ static int ensure_scanner(struct med_vgpu *v)
 /* The GGTT status page of an engine: the guest's HWS_PGA when it lies in
  * the vGPU's windows, else the engine's page at the start of the aperture
  * window. */
-uint64_t vgpu_hwsp(struct med_vgpu *v, unsigned e)
+uint64_t medi_vgpu_hwsp(struct med_vgpu *v, unsigned e)
 {
 	uint64_t hws = *vreg(v, eng_base(e) + R_HWS_PGA) & ~0xfffull;
 	if (hws && shadow_vgpu_gma_valid(v->sv, hws, MED_PAGE))
@@ -421,7 +421,7 @@ static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct s
 	if (!ev_on(v->m))
 		return;
 	struct med_event ev;
-	ev_init(&ev, MED_EV_SCAN, v, (int)w->engine);
+	medi_ev_init(&ev, MED_EV_SCAN, v, (int)w->engine);
 	ev.u.scan.id = w->id;
 	ev.u.scan.commands = r->commands;
 	ev.u.scan.bytes = r->bytes;
@@ -439,7 +439,7 @@ static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct s
 	}
 	ev.blobs = rv->blobs;
 	ev.nblobs = rv->n;
-	ev_emit(v->m, &ev);
+	medi_ev_emit(v->m, &ev);
 }
 
 /* Runs one scan (ring or WA batch) with timing, counters and the event. */
@@ -480,7 +480,7 @@ static int reject(struct med_vgpu *v, struct med_workload *w, unsigned reason, c
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	va_end(ap);
-	wl_reject(v, w->engine, w->id, reason, msg);
+	medi_wl_reject(v, w->engine, w->id, reason, msg);
 	return -EPERM;
 }
 
@@ -503,7 +503,7 @@ static void emit_workload(struct med_vgpu *v, struct med_workload *w, const uint
 		.len = MED_PAGE,
 	};
 	struct med_event ev;
-	ev_init(&ev, MED_EV_WORKLOAD, v, (int)w->engine);
+	medi_ev_init(&ev, MED_EV_WORKLOAD, v, (int)w->engine);
 	ev.u.workload.id = w->id;
 	ev.u.workload.desc = w->desc;
 	ev.u.workload.ring_start = w->ring_start;
@@ -516,7 +516,7 @@ static void emit_workload(struct med_vgpu *v, struct med_workload *w, const uint
 	memcpy(ev.u.workload.pdp, w->pdp, sizeof(w->pdp));
 	ev.blobs = &blob;
 	ev.nblobs = 1;
-	ev_emit(v->m, &ev);
+	medi_ev_emit(v->m, &ev);
 }
 
 /* Reads and validates the context image; fills the ring and PPGTT fields. */
@@ -656,12 +656,12 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 	if (rsize > (2u << 20))
 		return -E2BIG;
 	uint64_t rgma;
-	err = space_alloc(m, rsize / MED_PAGE, &rgma);
+	err = medi_space_alloc(m, rsize / MED_PAGE, &rgma);
 	if (err)
 		return err;
 	err = buf_add(w, SCAN_AS_GGTT, rgma, rsize / MED_PAGE, true);
 	if (err) {
-		space_free(m, rgma, rsize / MED_PAGE);
+		medi_space_free(m, rgma, rsize / MED_PAGE);
 		return err;
 	}
 	err = materialise(m, w, &w->bufs[w->nbufs - 1], rs->data, bytes);
@@ -739,7 +739,7 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 	return 0;
 }
 
-int wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem, bool last,
+int medi_wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem, bool last,
 	      const struct med_workload *prev, struct med_workload **out)
 {
 	struct med *m = v->m;
@@ -747,7 +747,7 @@ int wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem, bool
 	if (!w) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "%s submission: out of memory", ename(e));
-		wl_reject(v, e, 0, MED_RJ_RESOURCES, msg);
+		medi_wl_reject(v, e, 0, MED_RJ_RESOURCES, msg);
 		return -ENOMEM;
 	}
 	w->v = v;
@@ -767,7 +767,7 @@ int wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem, bool
 	/* PPGTT: pending torn entries first, then the shadow, pinned for the
 	 * workload's lifetime. */
 	shadow_ppgtt_flush(v->sv);
-	err = vgpu_root_get(v, w->levels, w->pdp, &w->root);
+	err = medi_vgpu_root_get(v, w->levels, w->pdp, &w->root);
 	if (!err) {
 		err = shadow_ppgtt_pin(w->root);
 		w->root_pinned = !err;
@@ -829,6 +829,6 @@ fail_scan:
 	v->cur_wl = NULL;
 	free(rv.blobs);
 fail:
-	wl_free(m, w);
+	medi_wl_free(m, w);
 	return err < 0 ? err : -EPERM;
 }

@@ -15,7 +15,7 @@
 /* Reads field f of an opts struct of declared size `sz`, or 0 past it. */
 #define OPT(o, f) ((o) && (o)->sz >= offsetof(__typeof__(*(o)), f) + sizeof((o)->f) ? (o)->f : 0)
 
-void sh_errf(char *buf, size_t len, const char *fmt, ...)
+void shadowi_sh_errf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -41,7 +41,7 @@ const char *shadow_fault_site_name(enum shadow_fault_site s)
 	return (unsigned)s < SHADOW_FAULT_NR ? site_names[s] : NULL;
 }
 
-int sh_fault_slow(struct shadow *sh, enum shadow_fault_site site)
+int shadowi_sh_fault_slow(struct shadow *sh, enum shadow_fault_site site)
 {
 	uint64_t call = __atomic_add_fetch(&sh->fault_calls[site], 1, __ATOMIC_RELAXED);
 	int err = 0;
@@ -99,7 +99,7 @@ void shadow_fault_stats(struct shadow *sh, struct shadow_fault_stats *st)
 
 /* ---------------------------------------------------------- host memory */
 
-int sh_alloc_page(struct shadow *sh, unsigned owner, enum shadow_page_kind kind, uint64_t *hpa)
+int shadowi_sh_alloc_page(struct shadow *sh, unsigned owner, enum shadow_page_kind kind, uint64_t *hpa)
 {
 	int err = sh_fault(sh, SHADOW_FAULT_HOST_ALLOC);
 	if (err)
@@ -114,12 +114,12 @@ int sh_alloc_page(struct shadow *sh, unsigned owner, enum shadow_page_kind kind,
 	return 0;
 }
 
-void sh_free_page(struct shadow *sh, uint64_t hpa)
+void shadowi_sh_free_page(struct shadow *sh, uint64_t hpa)
 {
 	sh->ops->free_page(sh->hctx, hpa);
 }
 
-void *sh_malloc(struct shadow *sh, size_t n)
+void *shadowi_sh_malloc(struct shadow *sh, size_t n)
 {
 	if (sh_fault(sh, SHADOW_FAULT_META_ALLOC))
 		return NULL;
@@ -137,7 +137,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 
 	*out = NULL;
 	if (opts && opts->sz < sizeof(size_t)) {
-		sh_errf(eb, el, "shadow_opts: sz %zu too small", opts->sz);
+		shadowi_sh_errf(eb, el, "shadow_opts: sz %zu too small", opts->sz);
 		return -EINVAL;
 	}
 	sh = calloc(1, sizeof(*sh));
@@ -151,7 +151,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	if (sh->aperture % MiB || sh->aperture >= SHADOW_GGTT_SIZE || sh->low_res % MiB ||
 	    sh->high_res % MiB || sh->low_res > sh->aperture ||
 	    sh->high_res > SHADOW_GGTT_SIZE - sh->aperture) {
-		sh_errf(eb, el, "GGTT layout: aperture %llu MiB with host reserve %llu + %llu MiB "
+		shadowi_sh_errf(eb, el, "GGTT layout: aperture %llu MiB with host reserve %llu + %llu MiB "
 			"does not fit the 4096 MiB GGTT in 1 MiB units",
 			(unsigned long long)(sh->aperture / MiB), (unsigned long long)(sh->low_res / MiB),
 			(unsigned long long)(sh->high_res / MiB));
@@ -163,7 +163,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	if (ops) {
 		if (ops->sz < offsetof(struct shadow_host_ops, alloc_huge) ||
 		    !ops->alloc_page || !ops->free_page || !ops->ptr) {
-			sh_errf(eb, el, "shadow_host_ops: alloc_page, free_page and ptr are required");
+			shadowi_sh_errf(eb, el, "shadow_host_ops: alloc_page, free_page and ptr are required");
 			err = -EINVAL;
 			goto fail;
 		}
@@ -186,9 +186,9 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = sh_alloc_page(sh, 0, SHADOW_PAGE_SCRATCH, &sh->scratch_hpa);
+	err = shadowi_sh_alloc_page(sh, 0, SHADOW_PAGE_SCRATCH, &sh->scratch_hpa);
 	if (err) {
-		sh_errf(eb, el, "cannot allocate the GGTT scratch page");
+		shadowi_sh_errf(eb, el, "cannot allocate the GGTT scratch page");
 		sh->scratch_hpa = 0;
 		goto fail;
 	}
@@ -212,7 +212,7 @@ void shadow_free(struct shadow *sh)
 		if (sh->vgpus[id])
 			shadow_vgpu_free(sh->vgpus[id]);
 	if (sh->scratch_hpa)
-		sh_free_page(sh, sh->scratch_hpa);
+		shadowi_sh_free_page(sh, sh->scratch_hpa);
 	free(sh->host_ggtt);
 	shadow_host_default_free(sh->own_host);
 	pthread_mutex_destroy(&sh->lock);
@@ -391,10 +391,10 @@ unsigned shadow_vgpu_type_avail(struct shadow *sh, enum shadow_vgpu_type t)
 static void vgpu_destroy(struct shadow_vgpu *v)
 {
 	vlock(v);
-	ppgtt_vgpu_fini(v);  /* roots, shadow tables */
-	ggtt_vgpu_fini(v);   /* window entries back to the engine's scratch */
-	ppgtt_scratch_fini(v);
-	gmem_fini(v);
+	shadowi_ppgtt_vgpu_fini(v);  /* roots, shadow tables */
+	shadowi_ggtt_vgpu_fini(v);   /* window entries back to the engine's scratch */
+	shadowi_ppgtt_scratch_fini(v);
+	shadowi_gmem_fini(v);
 	vunlock(v);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
@@ -414,29 +414,29 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 
 	*out = NULL;
 	if (opts && opts->sz < sizeof(size_t)) {
-		sh_errf(eb, el, "shadow_vgpu_opts: sz %zu too small", opts->sz);
+		shadowi_sh_errf(eb, el, "shadow_vgpu_opts: sz %zu too small", opts->sz);
 		return -EINVAL;
 	}
 	if (t == SHADOW_VGPU_CUSTOM) {
 		ap = OPT(opts, aperture_size);
 		hid = OPT(opts, hidden_size);
 		if (!ap || !hid || ap % MiB || hid % MiB) {
-			sh_errf(eb, el, "custom vGPU: aperture %llu and hidden %llu bytes must be "
+			shadowi_sh_errf(eb, el, "custom vGPU: aperture %llu and hidden %llu bytes must be "
 				"nonzero multiples of 1 MiB",
 				(unsigned long long)ap, (unsigned long long)hid);
 			return -EINVAL;
 		}
 	} else if (shadow_vgpu_type_sizes(t, &ap, &hid)) {
-		sh_errf(eb, el, "vGPU type %d is not one of 8, 4, 2, 1 or custom", (int)t);
+		shadowi_sh_errf(eb, el, "vGPU type %d is not one of 8, 4, 2, 1 or custom", (int)t);
 		return -EINVAL;
 	}
 	if (!mem || mem % SHADOW_PAGE_SIZE || mem > (64ull << 30)) {
-		sh_errf(eb, el, "guest memory size %llu: must be a nonzero multiple of 4 KiB, at most 64 GiB",
+		shadowi_sh_errf(eb, el, "guest memory size %llu: must be a nonzero multiple of 4 KiB, at most 64 GiB",
 			(unsigned long long)mem);
 		return -EINVAL;
 	}
 	if (OPT(opts, huge_backing) && !sh->huge_ops) {
-		sh_errf(eb, el, "huge guest backing requested but the host ops have no alloc_huge");
+		shadowi_sh_errf(eb, el, "huge guest backing requested but the host ops have no alloc_huge");
 		return -EOPNOTSUPP;
 	}
 
@@ -445,7 +445,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 		;
 	if (id > SHADOW_MAX_VGPUS) {
 		pthread_mutex_unlock(&sh->lock);
-		sh_errf(eb, el, "vGPU type %s: all %d vGPU ids are in use", vgpu_types[t].name,
+		shadowi_sh_errf(eb, el, "vGPU type %s: all %d vGPU ids are in use", vgpu_types[t].name,
 			SHADOW_MAX_VGPUS);
 		return -EBUSY;
 	}
@@ -453,7 +453,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	if (first_fit(used, n, sh->low_res, sh->aperture, ap, &ap_base)) {
 		uint64_t fr = region_free(used, n, sh->low_res, sh->aperture);
 		pthread_mutex_unlock(&sh->lock);
-		sh_errf(eb, el, "vGPU type %s: aperture window of %llu MiB does not fit "
+		shadowi_sh_errf(eb, el, "vGPU type %s: aperture window of %llu MiB does not fit "
 			"(%llu MiB free of %llu MiB low GM after the host's %llu MiB)",
 			vgpu_types[t].name, (unsigned long long)(ap / MiB),
 			(unsigned long long)(fr / MiB), (unsigned long long)(sh->aperture / MiB),
@@ -464,7 +464,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	if (first_fit(used, n, sh->aperture + sh->high_res, SHADOW_GGTT_SIZE, hid, &hid_base)) {
 		uint64_t fr = region_free(used, n, sh->aperture + sh->high_res, SHADOW_GGTT_SIZE);
 		pthread_mutex_unlock(&sh->lock);
-		sh_errf(eb, el, "vGPU type %s: hidden window of %llu MiB does not fit "
+		shadowi_sh_errf(eb, el, "vGPU type %s: hidden window of %llu MiB does not fit "
 			"(%llu MiB free of %llu MiB high GM after the host's %llu MiB)",
 			vgpu_types[t].name, (unsigned long long)(hid / MiB),
 			(unsigned long long)(fr / MiB),
@@ -473,10 +473,10 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 		return -ENOSPC;
 	}
 
-	struct shadow_vgpu *v = sh_malloc(sh, sizeof(*v));
+	struct shadow_vgpu *v = shadowi_sh_malloc(sh, sizeof(*v));
 	if (!v) {
 		pthread_mutex_unlock(&sh->lock);
-		sh_errf(eb, el, "vGPU: out of memory");
+		shadowi_sh_errf(eb, el, "vGPU: out of memory");
 		return -ENOMEM;
 	}
 	v->sh = sh;
@@ -498,16 +498,16 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	slist_init(&v->pending);
 
 	vlock(v);
-	err = gmem_init(v, mem, OPT(opts, huge_backing));
+	err = shadowi_gmem_init(v, mem, OPT(opts, huge_backing));
 	if (!err)
-		err = ppgtt_vgpu_init(v);
+		err = shadowi_ppgtt_vgpu_init(v);
 	if (!err)
-		err = ggtt_vgpu_init(v);
+		err = shadowi_ggtt_vgpu_init(v);
 	vunlock(v);
 	if (err) {
 		pthread_mutex_unlock(&sh->lock);
 		vgpu_destroy(v);
-		sh_errf(eb, el, "vGPU type %s: cannot allocate its tables (%s)", vgpu_types[t].name,
+		shadowi_sh_errf(eb, el, "vGPU type %s: cannot allocate its tables (%s)", vgpu_types[t].name,
 			strerror(-err));
 		return err;
 	}
@@ -582,19 +582,19 @@ int shadow_vgpu_check(struct shadow_vgpu *v, char *errbuf, size_t errbuf_len)
 		vunlock(v);
 		return -ENOMEM;
 	}
-	err = ggtt_check_locked(v, expect, errbuf, errbuf_len);
+	err = shadowi_ggtt_check_locked(v, expect, errbuf, errbuf_len);
 	if (!err)
-		err = ppgtt_check_locked(v, expect, errbuf, errbuf_len);
+		err = shadowi_ppgtt_check_locked(v, expect, errbuf, errbuf_len);
 	uint64_t pinned = 0, backed = 0;
 	for (uint64_t g = 0; !err && g < v->nframes; g++) {
 		const struct gframe *f = &v->frames[g];
 		if (f->pins != expect[g]) {
-			sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx has %u pins, %u shadow entries hold it",
+			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx has %u pins, %u shadow entries hold it",
 				v->id, (unsigned long long)g, f->pins, expect[g]);
 			err = -EUCLEAN;
 		}
 		if ((f->pins || f->ext || f->nspt) && !f->backed) {
-			sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx is in use but not backed",
+			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx is in use but not backed",
 				v->id, (unsigned long long)g);
 			err = -EUCLEAN;
 		}
@@ -602,14 +602,14 @@ int shadow_vgpu_check(struct shadow_vgpu *v, char *errbuf, size_t errbuf_len)
 		backed += f->backed;
 	}
 	if (!err && (pinned != v->st.pinned_frames || backed != v->st.guest_frames)) {
-		sh_errf(errbuf, errbuf_len, "vGPU %u: counters say %llu pinned / %llu backed frames, "
+		shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: counters say %llu pinned / %llu backed frames, "
 			"tables say %llu / %llu", v->id, (unsigned long long)v->st.pinned_frames,
 			(unsigned long long)v->st.guest_frames, (unsigned long long)pinned,
 			(unsigned long long)backed);
 		err = -EUCLEAN;
 	}
 	if (!err && v->st.bad_unpins) {
-		sh_errf(errbuf, errbuf_len, "vGPU %u: %llu unpins of unpinned frames", v->id,
+		shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: %llu unpins of unpinned frames", v->id,
 			(unsigned long long)v->st.bad_unpins);
 		err = -EUCLEAN;
 	}

@@ -39,19 +39,19 @@ static void release(struct shadow_vgpu *v, uint32_t w)
 		gmem_unpin1(v, old - 1);
 }
 
-int ggtt_vgpu_init(struct shadow_vgpu *v)
+int shadowi_ggtt_vgpu_init(struct shadow_vgpu *v)
 {
 	v->ap_e = (uint32_t)(v->ap_base >> SHADOW_PAGE_SHIFT);
 	v->hid_e = (uint32_t)(v->hid_base >> SHADOW_PAGE_SHIFT);
 	v->hid_n = v->win_n - v->ap_n;
-	v->gs = sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gs));
+	v->gs = shadowi_sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gs));
 	if (!v->gs)
 		return -ENOMEM;
-	ggtt_reset_locked(v);
+	shadowi_ggtt_reset_locked(v);
 	return 0;
 }
 
-void ggtt_vgpu_fini(struct shadow_vgpu *v)
+void shadowi_ggtt_vgpu_fini(struct shadow_vgpu *v)
 {
 	if (v->gs) {
 		for (uint32_t w = 0; w < v->win_n; w++) {
@@ -64,7 +64,7 @@ void ggtt_vgpu_fini(struct shadow_vgpu *v)
 	v->gs = NULL;
 }
 
-void ggtt_reset_locked(struct shadow_vgpu *v)
+void shadowi_ggtt_reset_locked(struct shadow_vgpu *v)
 {
 	for (uint32_t w = 0; w < v->win_n; w++) {
 		store_pte(&v->sh->host_ggtt[host_index(v, w)], v->scratch_page | SHADOW_PTE_PRESENT);
@@ -77,7 +77,7 @@ void ggtt_reset_locked(struct shadow_vgpu *v)
 void shadow_ggtt_reset(struct shadow_vgpu *v)
 {
 	vlock(v);
-	ggtt_reset_locked(v);
+	shadowi_ggtt_reset_locked(v);
 	vunlock(v);
 }
 
@@ -261,7 +261,7 @@ int shadow_ggtt_translate(struct shadow_vgpu *v, uint64_t gma, struct shadow_xla
 	return 0;
 }
 
-int ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t len)
+int shadowi_ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t len)
 {
 	for (uint32_t w = 0; w < v->win_n; w++) {
 		uint64_t host = load_pte(&v->sh->host_ggtt[host_index(v, w)]);
@@ -270,14 +270,14 @@ int ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t
 
 		if (!g) {
 			if (shadow_pte_addr(host) != v->scratch_page) {
-				sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds no frame but maps 0x%llx, not scratch",
+				shadowi_sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds no frame but maps 0x%llx, not scratch",
 					v->id, (unsigned long long)gma, (unsigned long long)host);
 				return -EUCLEAN;
 			}
 			continue;
 		}
 		if (g - 1 >= v->nframes) {
-			sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds frame 0x%x beyond guest memory",
+			shadowi_sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds frame 0x%x beyond guest memory",
 				v->id, (unsigned long long)gma, g - 1);
 			return -EUCLEAN;
 		}
@@ -287,7 +287,7 @@ int ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t
 			want = shadow_pte_make(want, v->gs[w].v & SHADOW_PTE_FLAGS_MASK);
 		if ((!v->gs[w].half && (host != want || shadow_pte_gfn(v->gs[w].v) != g - 1)) ||
 		    shadow_pte_addr(host) != shadow_pte_addr(want)) {
-			sh_errf(err, len, "vGPU %u: GGTT 0x%llx host entry 0x%llx, expected 0x%llx (guest 0x%llx)",
+			shadowi_sh_errf(err, len, "vGPU %u: GGTT 0x%llx host entry 0x%llx, expected 0x%llx (guest 0x%llx)",
 				v->id, (unsigned long long)gma, (unsigned long long)host,
 				(unsigned long long)want, (unsigned long long)v->gs[w].v);
 			return -EUCLEAN;

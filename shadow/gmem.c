@@ -11,23 +11,23 @@
 
 #include "shadow/internal.h"
 
-int gmem_init(struct shadow_vgpu *v, uint64_t size, bool huge)
+int shadowi_gmem_init(struct shadow_vgpu *v, uint64_t size, bool huge)
 {
 	v->nframes = size >> SHADOW_PAGE_SHIFT;
-	v->frames = sh_malloc(v->sh, v->nframes * sizeof(*v->frames));
+	v->frames = shadowi_sh_malloc(v->sh, v->nframes * sizeof(*v->frames));
 	if (!v->frames)
 		return -ENOMEM;
 	v->huge = huge;
 	if (huge) {
 		v->nchunks = (v->nframes + 511) / 512;
-		v->chunks = sh_malloc(v->sh, v->nchunks * sizeof(*v->chunks));
+		v->chunks = shadowi_sh_malloc(v->sh, v->nchunks * sizeof(*v->chunks));
 		if (!v->chunks)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-void gmem_fini(struct shadow_vgpu *v)
+void shadowi_gmem_fini(struct shadow_vgpu *v)
 {
 	struct shadow *sh = v->sh;
 
@@ -35,7 +35,7 @@ void gmem_fini(struct shadow_vgpu *v)
 		for (uint64_t g = 0; g < v->nframes; g++) {
 			struct gframe *f = &v->frames[g];
 			if (f->backed && !f->huge_part)
-				sh_free_page(sh, f->hpa);
+				shadowi_sh_free_page(sh, f->hpa);
 		}
 	}
 	if (v->chunks) {
@@ -83,7 +83,7 @@ static void back_chunk(struct shadow_vgpu *v, uint64_t gfn)
 	v->st.guest_frames += 512;
 }
 
-int gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn)
+int shadowi_gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn)
 {
 	struct shadow *sh = v->sh;
 	struct gframe *f = &v->frames[gfn];
@@ -114,7 +114,7 @@ int gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn)
 	return 0;
 }
 
-void *gmem_peek(struct shadow_vgpu *v, uint64_t gfn)
+void *shadowi_gmem_peek(struct shadow_vgpu *v, uint64_t gfn)
 {
 	struct gframe *f = &v->frames[gfn];
 	return f->backed ? sh_ptr(v->sh, f->hpa) : NULL;
@@ -138,7 +138,7 @@ static void unpin_one(struct shadow_vgpu *v, struct gframe *f)
 
 /* Pins n frames from gfn (backing them on demand): one pin call per range,
  * as a hypervisor maps a guest range once.  All or nothing. */
-int gmem_pin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n)
+int shadowi_gmem_pin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n)
 {
 	int err;
 
@@ -160,7 +160,7 @@ int gmem_pin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n)
 	return 0;
 }
 
-void gmem_unpin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n)
+void shadowi_gmem_unpin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		if (gfn + i >= v->nframes) {
@@ -177,7 +177,7 @@ static bool range_ok(const struct shadow_vgpu *v, uint64_t gpa, size_t len)
 	return gpa <= size && len <= size - gpa;
 }
 
-int gmem_read_locked(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len)
+int shadowi_gmem_read_locked(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len)
 {
 	char *out = buf;
 
@@ -189,7 +189,7 @@ int gmem_read_locked(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len)
 		size_t n = SHADOW_PAGE_SIZE - off;
 		if (n > len)
 			n = len;
-		const char *p = gmem_peek(v, gfn);
+		const char *p = shadowi_gmem_peek(v, gfn);
 		if (p)
 			memcpy(out, p + off, n);
 		else
@@ -211,7 +211,7 @@ uint64_t shadow_gmem_size(const struct shadow_vgpu *v)
 int shadow_guest_read(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len)
 {
 	vlock(v);
-	int err = gmem_read_locked(v, gpa, buf, len);
+	int err = shadowi_gmem_read_locked(v, gpa, buf, len);
 	vunlock(v);
 	return err;
 }
@@ -233,7 +233,7 @@ static int write_plain(struct shadow_vgpu *v, uint64_t gpa, const char *in, size
 		size_t n = SHADOW_PAGE_SIZE - off;
 		if (n > len)
 			n = len;
-		char *p = gmem_peek(v, gpa >> SHADOW_PAGE_SHIFT);
+		char *p = shadowi_gmem_peek(v, gpa >> SHADOW_PAGE_SHIFT);
 		if (!p)
 			return -EFAULT;
 		memcpy(p + off, in, n);
@@ -389,7 +389,7 @@ int shadow_gmem_discard(struct shadow_vgpu *v, uint64_t gfn)
 		else if (f->huge_part)
 			err = -EOPNOTSUPP; /* part of a 2 MiB host page: stays */
 		else if (f->backed) {
-			sh_free_page(v->sh, f->hpa);
+			shadowi_sh_free_page(v->sh, f->hpa);
 			f->backed = 0;
 			f->hpa = 0;
 			v->st.guest_frames--;
@@ -399,7 +399,7 @@ int shadow_gmem_discard(struct shadow_vgpu *v, uint64_t gfn)
 	return err;
 }
 
-bool gmem_chunk_huge(struct shadow_vgpu *v, uint64_t gfn, uint64_t *hpa)
+bool shadowi_gmem_chunk_huge(struct shadow_vgpu *v, uint64_t gfn, uint64_t *hpa)
 {
 	if (!v->huge || gfn >= v->nframes)
 		return false;

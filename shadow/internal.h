@@ -59,26 +59,26 @@ struct shadow {
 };
 
 /* Returns 0 or the negative errno to inject at this call. */
-int sh_fault_slow(struct shadow *sh, enum shadow_fault_site site);
+int shadowi_sh_fault_slow(struct shadow *sh, enum shadow_fault_site site);
 static inline int sh_fault(struct shadow *sh, enum shadow_fault_site site)
 {
 	if (__builtin_expect(!__atomic_load_n(&sh->fault_armed, __ATOMIC_RELAXED), 1))
 		return 0;
-	return sh_fault_slow(sh, site);
+	return shadowi_sh_fault_slow(sh, site);
 }
 
 static inline void *sh_ptr(struct shadow *sh, uint64_t hpa)
 {
 	return sh->ops->ptr(sh->hctx, hpa & ~(uint64_t)(SHADOW_PAGE_SIZE - 1));
 }
-int sh_alloc_page(struct shadow *sh, unsigned owner, enum shadow_page_kind kind, uint64_t *hpa);
-void sh_free_page(struct shadow *sh, uint64_t hpa);
-void *sh_malloc(struct shadow *sh, size_t n);  /* zeroed; META_ALLOC site */
+int shadowi_sh_alloc_page(struct shadow *sh, unsigned owner, enum shadow_page_kind kind, uint64_t *hpa);
+void shadowi_sh_free_page(struct shadow *sh, uint64_t hpa);
+void *shadowi_sh_malloc(struct shadow *sh, size_t n);  /* zeroed; META_ALLOC site */
 
 static inline void store_pte(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint64_t load_pte(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
-void sh_errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void shadowi_sh_errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* -------------------------------------------------------------- guest memory */
 
@@ -193,16 +193,16 @@ static inline void vlock(struct shadow_vgpu *v) { pthread_mutex_lock(&v->lock); 
 static inline void vunlock(struct shadow_vgpu *v) { pthread_mutex_unlock(&v->lock); }
 
 /* gmem.c (vGPU lock held) */
-int gmem_init(struct shadow_vgpu *v, uint64_t size, bool huge);
-void gmem_fini(struct shadow_vgpu *v);
-int gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn);
+int shadowi_gmem_init(struct shadow_vgpu *v, uint64_t size, bool huge);
+void shadowi_gmem_fini(struct shadow_vgpu *v);
+int shadowi_gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn);
 /* Backs frame gfn with host memory if it is not yet (0 or -ENOMEM). */
 static inline int gmem_back(struct shadow_vgpu *v, uint64_t gfn)
 {
-	return v->frames[gfn].backed ? 0 : gmem_back_slow(v, gfn);
+	return v->frames[gfn].backed ? 0 : shadowi_gmem_back_slow(v, gfn);
 }
-int gmem_pin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n);
-void gmem_unpin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n);
+int shadowi_gmem_pin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n);
+void shadowi_gmem_unpin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n);
 
 /* The hot single-frame cases of the above (the GGTT path, 4 KiB PTEs). */
 static inline int gmem_pin1(struct shadow_vgpu *v, uint64_t gfn)
@@ -210,7 +210,7 @@ static inline int gmem_pin1(struct shadow_vgpu *v, uint64_t gfn)
 	struct gframe *f = &v->frames[gfn];
 
 	if (gfn >= v->nframes || !f->backed || __atomic_load_n(&v->sh->fault_armed, __ATOMIC_RELAXED))
-		return gmem_pin_range(v, gfn, 1);
+		return shadowi_gmem_pin_range(v, gfn, 1);
 	if (f->pins++ == 0 && !f->ext)
 		v->st.pinned_frames++;
 	return 0;
@@ -221,26 +221,26 @@ static inline void gmem_unpin1(struct shadow_vgpu *v, uint64_t gfn)
 	struct gframe *f = &v->frames[gfn];
 
 	if (gfn >= v->nframes || f->pins <= 1)
-		gmem_unpin_range(v, gfn, 1); /* bounds, underflow and 1 -> 0 accounting */
+		shadowi_gmem_unpin_range(v, gfn, 1); /* bounds, underflow and 1 -> 0 accounting */
 	else
 		f->pins--;
 }
 /* Bytes of a backed frame, NULL when unbacked (reads as zero). */
-void *gmem_peek(struct shadow_vgpu *v, uint64_t gfn);
+void *shadowi_gmem_peek(struct shadow_vgpu *v, uint64_t gfn);
 /* Whether gfn's 2 MiB chunk is backed by one huge host page (its address). */
-bool gmem_chunk_huge(struct shadow_vgpu *v, uint64_t gfn, uint64_t *hpa);
-int gmem_read_locked(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len);
+bool shadowi_gmem_chunk_huge(struct shadow_vgpu *v, uint64_t gfn, uint64_t *hpa);
+int shadowi_gmem_read_locked(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len);
 
 /* ggtt.c */
-int ggtt_vgpu_init(struct shadow_vgpu *v);
-void ggtt_vgpu_fini(struct shadow_vgpu *v);
-void ggtt_reset_locked(struct shadow_vgpu *v);
-int ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect_pins, char *err, size_t len);
+int shadowi_ggtt_vgpu_init(struct shadow_vgpu *v);
+void shadowi_ggtt_vgpu_fini(struct shadow_vgpu *v);
+void shadowi_ggtt_reset_locked(struct shadow_vgpu *v);
+int shadowi_ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect_pins, char *err, size_t len);
 
 /* ppgtt.c */
-int ppgtt_vgpu_init(struct shadow_vgpu *v);
-void ppgtt_vgpu_fini(struct shadow_vgpu *v);     /* roots and shadow tables */
-void ppgtt_scratch_fini(struct shadow_vgpu *v);  /* scratch page and tables */
-int ppgtt_check_locked(struct shadow_vgpu *v, uint32_t *expect_pins, char *err, size_t len);
+int shadowi_ppgtt_vgpu_init(struct shadow_vgpu *v);
+void shadowi_ppgtt_vgpu_fini(struct shadow_vgpu *v);     /* roots and shadow tables */
+void shadowi_ppgtt_scratch_fini(struct shadow_vgpu *v);  /* scratch page and tables */
+int shadowi_ppgtt_check_locked(struct shadow_vgpu *v, uint32_t *expect_pins, char *err, size_t len);
 
 #endif

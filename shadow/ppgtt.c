@@ -54,13 +54,13 @@ static int spt_apply(struct spt *s, unsigned i, uint64_t ge);
 
 /* ----------------------------------------------------------------- scratch */
 
-int ppgtt_vgpu_init(struct shadow_vgpu *v)
+int shadowi_ppgtt_vgpu_init(struct shadow_vgpu *v)
 {
 	struct shadow *sh = v->sh;
 	uint64_t hpa;
 	int err;
 
-	err = sh_alloc_page(sh, v->id, SHADOW_PAGE_SCRATCH, &hpa);
+	err = shadowi_sh_alloc_page(sh, v->id, SHADOW_PAGE_SCRATCH, &hpa);
 	if (err)
 		return err;
 	v->scratch_page = hpa;
@@ -71,7 +71,7 @@ int ppgtt_vgpu_init(struct shadow_vgpu *v)
 	/* read-only: a GPU write through scratch is dropped, not shared */
 	v->scratch_ent[1] = hpa | SHADOW_PTE_PRESENT;
 	for (unsigned l = 1; l <= 4; l++) {
-		err = sh_alloc_page(sh, v->id, SHADOW_PAGE_SCRATCH, &hpa);
+		err = shadowi_sh_alloc_page(sh, v->id, SHADOW_PAGE_SCRATCH, &hpa);
 		if (err)
 			return err;
 		v->scratch_tbl[l] = hpa;
@@ -86,15 +86,15 @@ int ppgtt_vgpu_init(struct shadow_vgpu *v)
 	return 0;
 }
 
-void ppgtt_scratch_fini(struct shadow_vgpu *v)
+void shadowi_ppgtt_scratch_fini(struct shadow_vgpu *v)
 {
 	for (unsigned l = 1; l <= 4; l++) {
 		if (v->scratch_tbl[l])
-			sh_free_page(v->sh, v->scratch_tbl[l]);
+			shadowi_sh_free_page(v->sh, v->scratch_tbl[l]);
 		v->scratch_tbl[l] = 0;
 	}
 	if (v->scratch_page)
-		sh_free_page(v->sh, v->scratch_page);
+		shadowi_sh_free_page(v->sh, v->scratch_page);
 	v->scratch_page = 0;
 }
 
@@ -169,11 +169,11 @@ static int spt_alloc(struct shadow_vgpu *v, unsigned level, bool ips, bool split
 		v->ncache--;
 		memset(s, 0, offsetof(struct spt, child)); /* gent[], child[] are zero */
 	} else {
-		s = sh_malloc(sh, sizeof(*s));
+		s = shadowi_sh_malloc(sh, sizeof(*s));
 		if (!s)
 			return -ENOMEM;
 		if (level > 1) {
-			s->child = sh_malloc(sh, SHADOW_ENTRIES * sizeof(*s->child));
+			s->child = shadowi_sh_malloc(sh, SHADOW_ENTRIES * sizeof(*s->child));
 			if (!s->child) {
 				free(s);
 				return -ENOMEM;
@@ -181,7 +181,7 @@ static int spt_alloc(struct shadow_vgpu *v, unsigned level, bool ips, bool split
 		}
 	}
 	for (;;) {
-		err = sh_alloc_page(sh, v->id, SHADOW_PAGE_TABLE, &hpa);
+		err = shadowi_sh_alloc_page(sh, v->id, SHADOW_PAGE_TABLE, &hpa);
 		if (!err)
 			break;
 		if (!reclaim_one(v)) {
@@ -193,7 +193,7 @@ static int spt_alloc(struct shadow_vgpu *v, unsigned level, bool ips, bool split
 	}
 	s->sh = sh_ptr(sh, hpa);
 	if (!s->sh) {
-		sh_free_page(sh, hpa);
+		shadowi_sh_free_page(sh, hpa);
 		free(s->child);
 		free(s);
 		return -EFAULT;
@@ -233,13 +233,13 @@ static void release_res(struct spt *s, unsigned i, uint64_t ge, struct spt *chil
 	switch (s->level) {
 	case 1:
 		if (s->ips)
-			gmem_unpin_range(v, (ge & SHADOW_PTE_ADDR_MASK_64K) >> 12, 16);
+			shadowi_gmem_unpin_range(v, (ge & SHADOW_PTE_ADDR_MASK_64K) >> 12, 16);
 		else
 			gmem_unpin1(v, shadow_pte_gfn(ge));
 		break;
 	case 2:
 		if ((ge & SHADOW_PDE_PS) && !child) {
-			gmem_unpin_range(v, (ge & SHADOW_PDE_ADDR_MASK_2M) >> 12, 512);
+			shadowi_gmem_unpin_range(v, (ge & SHADOW_PDE_ADDR_MASK_2M) >> 12, 512);
 			break;
 		}
 		/* split PT or next-level table */
@@ -282,7 +282,7 @@ static void spt_destroy(struct spt *s)
 	slist_del(&s->all);
 	v->nspt--;
 	v->st.spt_frees++;
-	sh_free_page(v->sh, s->hpa);
+	shadowi_sh_free_page(v->sh, s->hpa);
 	/* gent[] and child[] are all zero again: keep the object for reuse */
 	struct spt **cache = s->child ? &v->cache_dir : &v->cache_pt;
 	if (v->ncache < SPT_CACHE_MAX) {
@@ -343,7 +343,7 @@ static int spt_get(struct shadow_vgpu *v, uint64_t gfn, unsigned level, bool ips
 		err = spt_alloc(v, level, ips, false, gfn, &s);
 	if (err)
 		return err;
-	const uint64_t *g = gmem_peek(v, gfn);
+	const uint64_t *g = shadowi_gmem_peek(v, gfn);
 	for (unsigned i = 0; i < SHADOW_ENTRIES; i += ips ? 16 : 1)
 		if (g[i])
 			spt_apply(s, i, g[i]);
@@ -395,7 +395,7 @@ static int build_split(struct spt *s, uint64_t ge, uint64_t *out, struct spt **c
 	err = spt_alloc(v, 1, false, true, base, &c);
 	if (err)
 		return err;
-	err = gmem_pin_range(v, base, 512);
+	err = shadowi_gmem_pin_range(v, base, 512);
 	if (err) {
 		spt_put(c);
 		return err;
@@ -428,7 +428,7 @@ static int build(struct spt *s, unsigned i, uint64_t ge, uint64_t *out, struct s
 	}
 	if (level == 1 && s->ips) {
 		uint64_t base = (ge & SHADOW_PTE_ADDR_MASK_64K) >> 12;
-		err = gmem_pin_range(v, base, 16);
+		err = shadowi_gmem_pin_range(v, base, 16);
 		if (err)
 			return err;
 		for (unsigned k = 0; k < 16; k++)
@@ -451,8 +451,8 @@ static int build(struct spt *s, unsigned i, uint64_t ge, uint64_t *out, struct s
 			err = gmem_back(v, base); /* tries the whole chunk as one huge page */
 			if (err)
 				return err;
-			if (gmem_chunk_huge(v, base, &hpa)) {
-				err = gmem_pin_range(v, base, 512);
+			if (shadowi_gmem_chunk_huge(v, base, &hpa)) {
+				err = shadowi_gmem_pin_range(v, base, 512);
 				if (err)
 					return err;
 				out[0] = (hpa & SHADOW_PDE_ADDR_MASK_2M) |
@@ -557,7 +557,7 @@ int shadow_ppgtt_write(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsign
 		vunlock(v);
 		return err;
 	}
-	char *page = gmem_peek(v, gfn);
+	char *page = shadowi_gmem_peek(v, gfn);
 	memcpy(page + off, &val, bytes);
 	for (struct spt *s = f->spts; s && n < MAX_ALIASES; s = s->wp_next) {
 		s->ref++;
@@ -614,7 +614,7 @@ static unsigned flush_pass(struct shadow_vgpu *v)
 		s->ref++;
 		memcpy(bits, s->pending, sizeof(bits));
 		memset(s->pending, 0, sizeof(s->pending));
-		const uint64_t *g = s->split ? NULL : gmem_peek(v, s->gfn);
+		const uint64_t *g = s->split ? NULL : shadowi_gmem_peek(v, s->gfn);
 		for (unsigned i = 0; i < SHADOW_ENTRIES; i++) {
 			if (!bit_test(bits, i) || !g)
 				continue;
@@ -673,7 +673,7 @@ int shadow_ppgtt_get(struct shadow_vgpu *v, const struct shadow_ppgtt_opts *opts
 		vunlock(v);
 		return -ENOSPC;
 	}
-	struct shadow_ppgtt *r = sh_malloc(v->sh, sizeof(*r));
+	struct shadow_ppgtt *r = shadowi_sh_malloc(v->sh, sizeof(*r));
 	if (!r) {
 		vunlock(v);
 		return -ENOMEM;
@@ -863,7 +863,7 @@ out:
 
 /* --------------------------------------------------------- vGPU teardown */
 
-void ppgtt_vgpu_fini(struct shadow_vgpu *v)
+void shadowi_ppgtt_vgpu_fini(struct shadow_vgpu *v)
 {
 	while (!slist_empty(&v->roots))
 		root_free(slist_entry(v->roots.next, struct shadow_ppgtt, node));
@@ -874,7 +874,7 @@ void ppgtt_vgpu_fini(struct shadow_vgpu *v)
 		slist_del(&s->all);
 		if (s->on_pending)
 			slist_del(&s->pend);
-		sh_free_page(v->sh, s->hpa);
+		shadowi_sh_free_page(v->sh, s->hpa);
 		free(s->child);
 		free(s);
 		v->nspt--;
@@ -891,7 +891,7 @@ void ppgtt_vgpu_fini(struct shadow_vgpu *v)
 
 #define FAIL(...)                                         \
 	do {                                              \
-		sh_errf(err, len, __VA_ARGS__);           \
+		shadowi_sh_errf(err, len, __VA_ARGS__);           \
 		return -EUCLEAN;                          \
 	} while (0)
 
@@ -933,7 +933,7 @@ static int check_entry(struct shadow_vgpu *v, struct spt *s, unsigned i, uint32_
 		       (s->ips ? SHADOW_PTE_SPLIT_64K : 0);
 	} else if (L == 2 && (ge & SHADOW_PDE_PS) && !c) {
 		uint64_t gfn = (ge & SHADOW_PDE_ADDR_MASK_2M) >> 12, hpa = 0;
-		if (!gmem_chunk_huge(v, gfn, &hpa))
+		if (!shadowi_gmem_chunk_huge(v, gfn, &hpa))
 			FAIL("vGPU %u: 2 MiB entry at gfn 0x%llx is direct but not huge-backed", v->id,
 			     (unsigned long long)gfn);
 		for (unsigned k = 0; k < 512; k++)
@@ -958,7 +958,7 @@ static int check_entry(struct shadow_vgpu *v, struct spt *s, unsigned i, uint32_
 	return 0;
 }
 
-int ppgtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t len)
+int shadowi_ppgtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_t len)
 {
 	uint64_t count = 0, registered = 0;
 	struct slist *p;
@@ -979,7 +979,7 @@ int ppgtt_check_locked(struct shadow_vgpu *v, uint32_t *expect, char *err, size_
 	}
 	for (p = v->spts.next; p != &v->spts; p = p->next) {
 		struct spt *s = slist_entry(p, struct spt, all);
-		const uint64_t *g = s->split ? NULL : gmem_peek(v, s->gfn);
+		const uint64_t *g = s->split ? NULL : shadowi_gmem_peek(v, s->gfn);
 		count++;
 		unsigned live = 0;
 		for (unsigned i = 0; i < SHADOW_ENTRIES; i++)

@@ -173,12 +173,12 @@ static void test_every_command_row_decodes_as_its_name(void **state)
 	for (int gi = 0; gi < 2; gi++) {
 		enum scan_gen gen = gi ? SCAN_GEN9 : SCAN_GEN8;
 		for (unsigned c = 0; c < C_COUNT; c++) {
-			const struct gcmd_row *r = gcmd_row((enum gcmd)c);
-			unsigned len = gcmd_len((enum gcmd)c, gen);
+			const struct guesti_gcmd_row *r = guesti_gcmd_row((enum gcmd)c);
+			unsigned len = guesti_gcmd_len((enum gcmd)c, gen);
 			if (!len)
 				continue;
 			uint32_t buf[128] = { 0 };
-			buf[0] = gcmd_hdr((enum gcmd)c, len);
+			buf[0] = guesti_gcmd_hdr((enum gcmd)c, len);
 			struct scan_cmd sc;
 			enum scan_cmd_status st = scan_decode(gen, (enum scan_engine)r->engine, buf, 128, &sc);
 			if (!scan_table_find(gen, r->name)) {
