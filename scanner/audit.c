@@ -320,8 +320,7 @@ struct scan_ctx {
 	bool all;
 
 	/* action table: rows of the generation's table, then the XY_* rows */
-	const struct scan_cmd_desc *tab, *blt;
-	unsigned ntab, nblt;
+	unsigned nrows;     /* rows of the generation's table (scan_table_row) */
 	struct act *acts;
 
 	/* per scan */
@@ -403,16 +402,8 @@ int scan_new(const struct scan_config *cfg, struct scan_ctx **out)
 		s->cfg.shadow_alloc_ctx = s;
 	}
 
-	if (s->gen == SCAN_GEN8) {
-		s->tab = scan_cmds_gen8;
-		s->ntab = scan_cmds_gen8_count;
-	} else {
-		s->tab = scan_cmds_gen9;
-		s->ntab = scan_cmds_gen9_count;
-	}
-	s->blt = scan_cmds_blt;
-	s->nblt = scan_cmds_blt_count;
-	s->acts = calloc(s->ntab + s->nblt + 1, sizeof(*s->acts));
+	s->nrows = scan_table_size(s->gen);
+	s->acts = calloc(s->nrows + 1, sizeof(*s->acts));
 	s->sh = calloc(s->cfg.max_buffers, sizeof(*s->sh));
 	s->bufs = calloc(s->cfg.max_buffers, sizeof(*s->bufs));
 	s->viol = calloc(s->cfg.max_violations, sizeof(*s->viol));
@@ -420,10 +411,8 @@ int scan_new(const struct scan_config *cfg, struct scan_ctx **out)
 		scan_free(s);
 		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < s->ntab; i++)
-		s->acts[i] = compute_act(&s->tab[i], s->pol);
-	for (unsigned i = 0; i < s->nblt; i++)
-		s->acts[s->ntab + i] = compute_act(&s->blt[i], s->pol);
+	for (unsigned i = 0; i < s->nrows; i++)
+		s->acts[i] = compute_act(scan_table_row(s->gen, i), s->pol);
 	*out = s;
 	return 0;
 }
@@ -452,17 +441,13 @@ bool scan_row_is_plain(const struct scan_cmd_desc *d, enum scan_policy pol)
 	return a.kind == ACT_ALLOW && !a.exact_len;
 }
 
-/* O(1): the row's index in the action table (rows are array elements). */
+/* O(1): the action of the row's index in the generation's table. */
 static struct act act_of(const struct scan_ctx *s, const struct scan_cmd_desc *d)
 {
-	uintptr_t p = (uintptr_t)d;
-	uintptr_t t0 = (uintptr_t)s->tab, t1 = (uintptr_t)(s->tab + s->ntab);
-	uintptr_t b0 = (uintptr_t)s->blt, b1 = (uintptr_t)(s->blt + s->nblt);
+	int i = scan_table_index(s->gen, d);
 
-	if (p >= t0 && p < t1)
-		return s->acts[(p - t0) / sizeof(*d)];
-	if (p >= b0 && p < b1)
-		return s->acts[s->ntab + (p - b0) / sizeof(*d)];
+	if (i >= 0 && (unsigned)i < s->nrows)
+		return s->acts[i];
 	return compute_act(d, s->pol); /* a row from elsewhere: slow but right */
 }
 

@@ -77,12 +77,15 @@ static bool make_ent(const struct scan_cmd_desc *d, unsigned row, struct scan_fa
 	return true;
 }
 
-static void add_rows(unsigned g, const struct scan_cmd_desc *rows, unsigned n, unsigned base)
+/* Every row of the generation's table; entries refer to rows by their
+ * table index (scan_table_row). */
+static void add_rows(unsigned g)
 {
 	enum scan_gen gen = g ? SCAN_GEN9 : SCAN_GEN8;
+	unsigned n = scan_table_size(gen);
 
 	for (unsigned i = 0; i < n; i++) {
-		const struct scan_cmd_desc *d = &rows[i];
+		const struct scan_cmd_desc *d = scan_table_row(gen, i);
 
 		if (d->min_gen && d->min_gen > gen)
 			continue;
@@ -100,7 +103,7 @@ static void add_rows(unsigned g, const struct scan_cmd_desc *rows, unsigned n, u
 				continue;
 			}
 			uint16_t *slot = &t->slot[first];
-			if (*slot || !make_ent(d, base + i, &ent) || t->nent == 1024) {
+			if (*slot || !make_ent(d, i, &ent) || t->nent == 1024) {
 				for (unsigned k = 0; k < count; k++)
 					slot[k] = AMBIG;
 				continue;
@@ -115,14 +118,10 @@ static void add_rows(unsigned g, const struct scan_cmd_desc *rows, unsigned n, u
 static void build(void)
 {
 	for (unsigned g = 0; g < 2; g++) {
-		const struct scan_cmd_desc *rows = g ? scan_cmds_gen9 : scan_cmds_gen8;
-		unsigned n = g ? scan_cmds_gen9_count : scan_cmds_gen8_count;
-
 		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++) {
 			bool video = e == SCAN_VCS || e == SCAN_VECS;
 
-			fast[g][e].rows = rows;
-			fast[g][e].nrows = n;
+			fast[g][e].gen = g ? SCAN_GEN9 : SCAN_GEN8;
 			/* Only a guess for the hot loop (the entry decides):
 			 * 8 bits, except type 3 on the video engines (12) and
 			 * the media pipeline (type 3, subtype 2) on render (16). */
@@ -133,8 +132,7 @@ static void build(void)
 			if (!video)
 				fast[g][e].guess_mask[(3u << 2) | 2] = 0xffff;
 		}
-		add_rows(g, rows, n, 0);
-		add_rows(g, scan_cmds_blt, scan_cmds_blt_count, n);
+		add_rows(g);
 		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++) {
 			struct scan_fast_table *t = &fast[g][e];
 

@@ -70,8 +70,7 @@ struct scan_fast_table {
 	uint16_t slot[65536];
 	struct scan_fast_ent ent[1024];
 	unsigned nent;
-	const struct scan_cmd_desc *rows;
-	unsigned nrows;
+	enum scan_gen gen;  /* entries' rows are scan_table_row(gen, row) */
 	bool unsafe[8];     /* a command type the cache must not answer for */
 	/* The usual length field per header bits 31:27 (type and subtype),
 	 * only a guess for the hot loop: the entry decides. */
@@ -107,7 +106,7 @@ static inline uint32_t scan_fast_len(const struct scan_fast_ent *e, uint32_t h)
 static inline const struct scan_cmd_desc *scan_fast_row(const struct scan_fast_table *t,
 							const struct scan_fast_ent *e)
 {
-	return e->row < t->nrows ? &t->rows[e->row] : &scan_cmds_blt[e->row - t->nrows];
+	return scan_table_row(t->gen, e->row);
 }
 
 #endif

@@ -89,6 +89,9 @@ const struct scan_field *scan_desc_fields(const struct scan_cmd_desc *d, unsigne
  * can iterate them.  Returns 0 for an unsupported generation. */
 unsigned scan_table_size(enum scan_gen gen);
 const struct scan_cmd_desc *scan_table_row(enum scan_gen gen, unsigned i);
+/* The index i of row d in its generation's table (scan_table_row(gen, i)
+ * == d), in O(1); -ENOENT for a row of another table, -EINVAL for NULL. */
+int scan_table_index(enum scan_gen gen, const struct scan_cmd_desc *d);
 /* Finds a row by its genxml name or a documented alias (docs/COMMANDS.md);
  * NULL for a command the generation does not have. */
 const struct scan_cmd_desc *scan_table_find(enum scan_gen gen, const char *name);

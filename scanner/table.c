@@ -123,6 +123,22 @@ const struct scan_cmd_desc *scan_table_row(enum scan_gen gen, unsigned i)
 	return NULL;
 }
 
+int scan_table_index(enum scan_gen gen, const struct scan_cmd_desc *d)
+{
+	struct gen_rows r;
+	uintptr_t p = (uintptr_t)d;
+
+	if (!d || scan_gen_rows(gen, &r))
+		return -EINVAL;
+	if (p >= (uintptr_t)r.own && p < (uintptr_t)(r.own + r.nown))
+		return (int)(d - r.own);
+	if (p >= (uintptr_t)scan_cmds_blt && p < (uintptr_t)(scan_cmds_blt + scan_cmds_blt_count))
+		return (int)(r.nown + (unsigned)(d - scan_cmds_blt));
+	if (p >= (uintptr_t)r.vebox && p < (uintptr_t)(r.vebox + r.nvebox))
+		return (int)(r.nown + scan_cmds_blt_count + (unsigned)(d - r.vebox));
+	return -ENOENT;
+}
+
 static const struct scan_cmd_desc *find_exact(enum scan_gen gen, const char *name)
 {
 	unsigned n = scan_table_size(gen);
