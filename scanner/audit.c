@@ -1203,22 +1203,7 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 			c.name = cmd.desc ? scan_desc_name(cmd.desc) : NULL;
 			ncmd++;
 			if (st == SCAN_CMD_UNKNOWN) {
-				if ((dw[0] >> 23) == 0x23) {
-					/* Not in genxml, but well known: GVT-g lists it, with
-					 * a 10-bit length field.  Forbidden; its length is
-					 * known, so a report-only scan keeps walking and the
-					 * command reaches the shadow (the GPU model's monitor
-					 * then sees the GTT write it would make). */
-					uint32_t len = (dw[0] & 0x3ff) + 2;
-
-					c.name = "MI_UPDATE_GTT";
-					violate(s, &c, SCAN_R_FORBIDDEN_CMD, dw[0], "MI_UPDATE_GTT writes "
-						"GTT entries: never allowed for guests");
-					if (s->pol == SCAN_POLICY_AUDIT && len <= ndw - off) {
-						off += len;
-						continue;
-					}
-				} else if (other_engine_knows(s, dw, ndw - off)) {
+				if (other_engine_knows(s, dw, ndw - off)) {
 					violate(s, &c, SCAN_R_WRONG_ENGINE, dw[0],
 						"header 0x%08x is not a %s command", dw[0],
 						scan_engine_name(s->eng));

@@ -104,6 +104,9 @@ extern const struct scan_cmd_desc scan_cmds_vebox_gen8[];
 extern const unsigned scan_cmds_vebox_gen8_count;
 extern const struct scan_cmd_desc scan_cmds_vebox_gen9[];
 extern const unsigned scan_cmds_vebox_gen9_count;
+/* MI rows genxml lacks (MI_UPDATE_GTT), valid for Gen8 and Gen9. */
+extern const struct scan_cmd_desc scan_cmds_mi[];
+extern const unsigned scan_cmds_mi_count;
 
 /* Documented aliases: another name a tool or the PRM uses for a row. */
 struct scan_alias {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Table queries: names of engines, address spaces and statuses; rows of a
- * generation's table (its own rows, then the shared XY_* blitter rows, then
- * the generation's VEBOX rows, indexed 0..n-1 across all three); lookup by
- * name or documented alias.
+ * generation's table (its own rows, then the shared XY_* blitter rows, the
+ * generation's VEBOX rows and the hand-written MI rows, indexed 0..n-1
+ * across all of them); lookup by name or documented alias.
  */
 #include <errno.h>
 #include <string.h>
@@ -72,70 +72,73 @@ const char *scan_cmd_status_name(enum scan_cmd_status s)
 
 /* ------------------------------------------------------------- rows */
 
-/* A generation's rows in three segments: genxml's, XY_*, VEBOX. */
-struct gen_rows {
-	const struct scan_cmd_desc *own, *vebox;
-	unsigned nown, nvebox;
+/* A generation's rows come in segments, indexed 0..n-1 in this order:
+ * genxml's rows, the hand-written XY_* rows, the generation's VEBOX rows,
+ * the hand-written MI rows genxml lacks. */
+#define NSEG 4
+struct seg {
+	const struct scan_cmd_desc *rows;
+	unsigned n;
 };
 
-static int scan_gen_rows(enum scan_gen gen, struct gen_rows *r)
+static int gen_segs(enum scan_gen gen, struct seg segs[NSEG])
 {
 	switch (gen) {
 	case SCAN_GEN8:
-		r->own = scan_cmds_gen8;
-		r->nown = scan_cmds_gen8_count;
-		r->vebox = scan_cmds_vebox_gen8;
-		r->nvebox = scan_cmds_vebox_gen8_count;
-		return 0;
+		segs[0] = (struct seg){ scan_cmds_gen8, scan_cmds_gen8_count };
+		segs[2] = (struct seg){ scan_cmds_vebox_gen8, scan_cmds_vebox_gen8_count };
+		break;
 	case SCAN_GEN9:
-		r->own = scan_cmds_gen9;
-		r->nown = scan_cmds_gen9_count;
-		r->vebox = scan_cmds_vebox_gen9;
-		r->nvebox = scan_cmds_vebox_gen9_count;
-		return 0;
+		segs[0] = (struct seg){ scan_cmds_gen9, scan_cmds_gen9_count };
+		segs[2] = (struct seg){ scan_cmds_vebox_gen9, scan_cmds_vebox_gen9_count };
+		break;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+	segs[1] = (struct seg){ scan_cmds_blt, scan_cmds_blt_count };
+	segs[3] = (struct seg){ scan_cmds_mi, scan_cmds_mi_count };
+	return 0;
 }
 
 unsigned scan_table_size(enum scan_gen gen)
 {
-	struct gen_rows r;
+	struct seg segs[NSEG];
+	unsigned n = 0;
 
-	if (scan_gen_rows(gen, &r))
+	if (gen_segs(gen, segs))
 		return 0;
-	return r.nown + scan_cmds_blt_count + r.nvebox;
+	for (unsigned k = 0; k < NSEG; k++)
+		n += segs[k].n;
+	return n;
 }
 
 const struct scan_cmd_desc *scan_table_row(enum scan_gen gen, unsigned i)
 {
-	struct gen_rows r;
+	struct seg segs[NSEG];
 
-	if (scan_gen_rows(gen, &r))
+	if (gen_segs(gen, segs))
 		return NULL;
-	if (i < r.nown)
-		return &r.own[i];
-	i -= r.nown;
-	if (i < scan_cmds_blt_count)
-		return &scan_cmds_blt[i];
-	i -= scan_cmds_blt_count;
-	if (i < r.nvebox)
-		return &r.vebox[i];
+	for (unsigned k = 0; k < NSEG; k++) {
+		if (i < segs[k].n)
+			return &segs[k].rows[i];
+		i -= segs[k].n;
+	}
 	return NULL;
 }
 
 int scan_table_index(enum scan_gen gen, const struct scan_cmd_desc *d)
 {
-	struct gen_rows r;
+	struct seg segs[NSEG];
 	uintptr_t p = (uintptr_t)d;
+	unsigned base = 0;
 
-	if (!d || scan_gen_rows(gen, &r))
+	if (!d || gen_segs(gen, segs))
 		return -EINVAL;
-	if (p >= (uintptr_t)r.own && p < (uintptr_t)(r.own + r.nown))
-		return (int)(d - r.own);
-	if (p >= (uintptr_t)scan_cmds_blt && p < (uintptr_t)(scan_cmds_blt + scan_cmds_blt_count))
-		return (int)(r.nown + (unsigned)(d - scan_cmds_blt));
-	if (p >= (uintptr_t)r.vebox && p < (uintptr_t)(r.vebox + r.nvebox))
-		return (int)(r.nown + scan_cmds_blt_count + (unsigned)(d - r.vebox));
+	for (unsigned k = 0; k < NSEG; k++) {
+		if (p >= (uintptr_t)segs[k].rows && p < (uintptr_t)(segs[k].rows + segs[k].n))
+			return (int)(base + (unsigned)(d - segs[k].rows));
+		base += segs[k].n;
+	}
 	return -ENOENT;
 }
 

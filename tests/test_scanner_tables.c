@@ -75,6 +75,22 @@ static void test_table_index_inverts_table_row(void **state)
 	assert_int_equal(scan_table_index(SCAN_GEN9, NULL), -EINVAL);
 }
 
+/* MI_UPDATE_GTT, which genxml lacks, decodes on every engine of both
+ * generations with GVT-g's 10-bit length field. */
+static void test_update_gtt_decodes_everywhere_with_a_10_bit_length(void **state)
+{
+	for (enum scan_gen g = SCAN_GEN8; g <= SCAN_GEN9; g++)
+		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++) {
+			uint32_t buf[0x401 + 2] = { (0x23u << 23) | 0x3ff };
+			struct scan_cmd c;
+
+			assert_int_equal(scan_decode(g, (enum scan_engine)e, buf, 0x3ff + 2, &c),
+					 SCAN_CMD_OK);
+			assert_string_equal(scan_desc_name(c.desc), "MI_UPDATE_GTT");
+			assert_int_equal(c.dwords, 0x3ff + 2);
+		}
+}
+
 static void test_every_mask_covers_the_type_bits(void **state)
 {
 	(void)state;
@@ -440,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables_are_not_empty),
 		cmocka_unit_test(test_table_index_inverts_table_row),
+		cmocka_unit_test(test_update_gtt_decodes_everywhere_with_a_10_bit_length),
 		cmocka_unit_test(test_every_mask_covers_the_type_bits),
 		cmocka_unit_test(test_every_value_lies_inside_its_mask),
 		cmocka_unit_test(test_no_value_or_mask_touches_the_length_field),
