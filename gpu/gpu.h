@@ -153,6 +153,12 @@ int gpu_ggtt_get(struct gpu *g, uint64_t gma, uint64_t *pte);
 /* gma -> hpa through the host GGTT: -ERANGE outside 4 GiB, -EFAULT when the
  * entry is not present. */
 int gpu_ggtt_translate(struct gpu *g, uint64_t gma, uint64_t *hpa);
+/* The table itself (GPU_GGTT_SIZE >> 12 entries), for the one writer a real
+ * device has — the host's GTT code, here the shadow engine — to write in
+ * place, as it writes the GGTT of a real GPU.  Entries must be read and
+ * written with 64-bit atomic loads and stores; the engines read it as they
+ * run. */
+uint64_t *gpu_ggtt_table(struct gpu *g);
 
 /* ------------------------------------------------------------ the PPGTT */
 

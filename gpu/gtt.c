@@ -20,6 +20,15 @@ int gpu_ggtt_set(struct gpu *g, uint64_t gma, uint64_t pte)
 	return 0;
 }
 
+_Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t) &&
+	       _Alignof(_Atomic uint64_t) == _Alignof(uint64_t),
+	       "the GGTT is shared as plain 64-bit words written atomically");
+
+uint64_t *gpu_ggtt_table(struct gpu *g)
+{
+	return g ? (uint64_t *)g->ggtt : NULL;
+}
+
 int gpu_ggtt_get(struct gpu *g, uint64_t gma, uint64_t *pte)
 {
 	if (!g || !pte)

@@ -273,6 +273,7 @@ struct med {
 	struct gpu *gpu;
 	struct shadow *sh;
 	bool own_gpu, own_sh;
+	bool ggtt_shared;  /* the shadow engine writes the GPU model's GGTT in place */
 	enum med_dispatch dispatch;
 	enum med_reject_action on_reject;
 	med_event_fn hook;
@@ -348,7 +349,19 @@ static inline void ectr_add(struct med *m, unsigned e, size_t idx, uint64_t n)
 {
 	atomic_fetch_add_explicit(&m->ectr[e].v[idx], n, memory_order_relaxed);
 }
+/* A counter every writer of which holds the vGPU's lock (the trap counters
+ * of mmio.c): a relaxed load and store, not a locked add, which alone costs
+ * more than a trapped GGTT write.  Readers still load it atomically. */
+static inline void ctr_add_locked(struct med *m, unsigned id, size_t idx, uint64_t n)
+{
+	if (id <= MED_MAX_VGPUS) {
+		_Atomic uint64_t *c = &m->vctr[id].v[idx];
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+	}
+}
 #define VCTR(m, id, field, n) ctr_add((m), (id), CTR_IDX(field), (n))
+#define VCTR_LOCKED(m, id, field, n) ctr_add_locked((m), (id), CTR_IDX(field), (n))
 #define ECTR(m, e, field, n) ectr_add((m), (e), ECTR_IDX(field), (n))
 
 static inline uint64_t med_now(struct med *m)

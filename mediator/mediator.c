@@ -188,6 +188,9 @@ int med_new(const struct med_opts *opts, struct med **out)
 		so.host_ctx = m->gpu;
 		so.errbuf = o.errbuf;
 		so.errbuf_len = o.errbuf_len;
+		/* the shadow engine writes the GPU model's GGTT in place, as the
+		 * host's GTT code writes a real GPU's: nothing to mirror */
+		so.host_ggtt = gpu_ggtt_table(m->gpu);
 		err = shadow_new(&so, &m->sh);
 		if (err)
 			goto fail;
@@ -202,8 +205,10 @@ int med_new(const struct med_opts *opts, struct med **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	/* The GPU model starts with every entry the shadow engine set. */
-	for (uint64_t g = 0; g < SHADOW_GGTT_SIZE; g += MED_PAGE) {
+	m->ggtt_shared = shadow_ggtt_host_table(m->sh) == gpu_ggtt_table(m->gpu);
+	/* A given shadow engine with its own table: the GPU model starts with
+	 * every entry it set, and each change is mirrored (medi_ggtt_sync). */
+	for (uint64_t g = 0; !m->ggtt_shared && g < SHADOW_GGTT_SIZE; g += MED_PAGE) {
 		uint64_t pte = shadow_ggtt_host_pte(m->sh, (uint32_t)(g >> 12));
 		if (pte)
 			gpu_ggtt_set(m->gpu, g, pte);

@@ -304,6 +304,8 @@ static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, u
  * table directly. */
 static inline void ggtt_mirror(struct med *m, const uint64_t *host, uint32_t toff, unsigned bytes)
 {
+	if (m->ggtt_shared)
+		return;
 	uint32_t e = toff >> 3;
 	gpu_ggtt_set(m->gpu, (uint64_t)e << 12, __atomic_load_n(&host[e], __ATOMIC_ACQUIRE));
 	if (bytes == 8 && (toff & 4))
@@ -325,13 +327,13 @@ int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t 
 	int err = mmio_check(v, offset, bytes, false, &ggtt);
 	uint64_t r = 0;
 	if (err) {
-		VCTR(m, v->id, mmio_refused, 1);
+		VCTR_LOCKED(m, v->id, mmio_refused, 1);
 	} else if (ggtt) {
 		err = shadow_ggtt_read(v->sv, (uint32_t)(offset - MED_GGTT_OFFSET), bytes, &r);
 		if (err)
 			medi_vgpu_set_error(v, "ggtt read of %u bytes at 0x%llx: refused by the shadow engine (%d)",
 				       bytes, (unsigned long long)offset, err);
-		VCTR(m, v->id, ggtt_reads, 1);
+		VCTR_LOCKED(m, v->id, ggtt_reads, 1);
 	} else {
 		uint32_t off = (uint32_t)offset;
 		if (bytes == 8) {
@@ -341,7 +343,7 @@ int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t 
 			unsigned sh = (off & 3) * 8;
 			r = bytes == 4 ? d : (d >> sh) & ((1u << (8 * bytes)) - 1);
 		}
-		VCTR(m, v->id, mmio_reads, 1);
+		VCTR_LOCKED(m, v->id, mmio_reads, 1);
 	}
 	if (!err)
 		*val = r;
@@ -382,7 +384,7 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 	}
 	int err = mmio_check(v, offset, bytes, true, &ggtt);
 	if (err) {
-		VCTR(m, v->id, mmio_refused, 1);
+		VCTR_LOCKED(m, v->id, mmio_refused, 1);
 		emit_mmio(v, MED_EV_MMIO_WRITE, offset, bytes, val, err);
 	} else if (ggtt) {
 		uint32_t toff = (uint32_t)(offset - MED_GGTT_OFFSET);
@@ -390,10 +392,10 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 		if (err) {
 			medi_vgpu_set_error(v, "ggtt write of %u bytes at 0x%llx: refused by the shadow engine (%d)",
 				       bytes, (unsigned long long)offset, err);
-			VCTR(m, v->id, mmio_refused, 1);
+			VCTR_LOCKED(m, v->id, mmio_refused, 1);
 		} else {
 			ggtt_mirror(m, shadow_ggtt_host_table(m->sh), toff, bytes);
-			VCTR(m, v->id, ggtt_writes, 1);
+			VCTR_LOCKED(m, v->id, ggtt_writes, 1);
 		}
 		emit_mmio(v, MED_EV_GGTT_WRITE, offset, bytes, val, err);
 	} else {
@@ -406,9 +408,9 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 			err = reg_write_bytes(v, off, bytes, (uint32_t)val);
 		}
 		if (err)
-			VCTR(m, v->id, mmio_refused, 1);
+			VCTR_LOCKED(m, v->id, mmio_refused, 1);
 		else
-			VCTR(m, v->id, mmio_writes, 1);
+			VCTR_LOCKED(m, v->id, mmio_writes, 1);
 		emit_mmio(v, MED_EV_MMIO_WRITE, offset, bytes, val, err);
 	}
 	pthread_mutex_unlock(&v->lock);
@@ -458,7 +460,7 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 	for (size_t i = 0; i < n; i++) {
 		if (__builtin_expect(!ggtt_batch_ok(&w[i]), 0)) {
 			int err = ggtt_batch_refuse(v, &w[i], i, n);
-			VCTR(m, v->id, mmio_refused, 1);
+			VCTR_LOCKED(m, v->id, mmio_refused, 1);
 			emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[i].offset, w[i].bytes, w[i].value, err, n,
 					i);
 			pthread_mutex_unlock(&v->lock);
@@ -484,15 +486,15 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 				       base + bad, n, err, base + bad);
 			k = bad;
 		}
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = 0; !m->ggtt_shared && j < k; j++)
 			ggtt_mirror(m, host, sw[j].offset, sw[j].bytes);
-		VCTR(m, v->id, ggtt_writes, k);
+		VCTR_LOCKED(m, v->id, ggtt_writes, k);
 		if (ev_on(m))
 			for (size_t j = 0; j < k; j++)
 				emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[base + j].offset, w[base + j].bytes,
 						w[base + j].value, 0, n, base + j);
 		if (err) {
-			VCTR(m, v->id, mmio_refused, 1);
+			VCTR_LOCKED(m, v->id, mmio_refused, 1);
 			emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[base + bad].offset, w[base + bad].bytes,
 					w[base + bad].value, err, n, base + bad);
 		}

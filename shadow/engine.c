@@ -181,7 +181,11 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	sh->huge_ops = sh->ops->sz >= sizeof(struct shadow_host_ops) && sh->ops->alloc_huge &&
 		       sh->ops->free_huge;
 
-	sh->host_ggtt = malloc(SHADOW_GGTT_TABLE_BYTES);
+	sh->host_ggtt = OPT(opts, host_ggtt);
+	if (!sh->host_ggtt) {
+		sh->host_ggtt = malloc(SHADOW_GGTT_TABLE_BYTES);
+		sh->own_ggtt = true;
+	}
 	if (!sh->host_ggtt) {
 		err = -ENOMEM;
 		goto fail;
@@ -196,7 +200,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	if (p)
 		memset(p, 0, SHADOW_PAGE_SIZE);
 	for (uint32_t i = 0; i < SHADOW_GGTT_ENTRIES; i++)
-		sh->host_ggtt[i] = sh->scratch_hpa | SHADOW_PTE_PRESENT;
+		store_pte(&sh->host_ggtt[i], sh->scratch_hpa | SHADOW_PTE_PRESENT);
 	*out = sh;
 	return 0;
 fail:
@@ -213,7 +217,8 @@ void shadow_free(struct shadow *sh)
 			shadow_vgpu_free(sh->vgpus[id]);
 	if (sh->scratch_hpa)
 		shadowi_sh_free_page(sh, sh->scratch_hpa);
-	free(sh->host_ggtt);
+	if (sh->own_ggtt)
+		free(sh->host_ggtt);
 	shadow_host_default_free(sh->own_host);
 	pthread_mutex_destroy(&sh->lock);
 	free(sh);
@@ -557,6 +562,20 @@ void shadow_vgpu_stats(struct shadow_vgpu *v, struct shadow_vgpu_stats *st)
 
 	vlock(v);
 	struct shadow_vgpu_stats cur = v->st;
+	/* the GGTT writer's counters (relaxed loads: it takes no lock) */
+	const struct ggtt_counts *g = &v->gst;
+	cur.ggtt_writes = __atomic_load_n(&g->writes, __ATOMIC_RELAXED);
+	cur.ggtt_partial_writes = __atomic_load_n(&g->partial, __ATOMIC_RELAXED);
+	cur.ggtt_ignored_writes = __atomic_load_n(&g->ignored, __ATOMIC_RELAXED);
+	cur.invalid_entries += __atomic_load_n(&g->invalid, __ATOMIC_RELAXED);
+	cur.scratch_hits += __atomic_load_n(&g->scratch, __ATOMIC_RELAXED);
+	cur.map_failures += __atomic_load_n(&g->map_failures, __ATOMIC_RELAXED);
+	cur.bad_unpins += __atomic_load_n(&g->bad_unpins, __ATOMIC_RELAXED);
+	/* frames pinned by anyone: the locked side counts its own pins as it
+	 * goes; a frame held only by GGTT entries is counted here */
+	for (uint64_t f = 0; f < v->nframes; f++)
+		cur.pinned_frames += !v->frames[f].pins && !v->frames[f].ext &&
+				     __atomic_load_n(&v->gpins[f], __ATOMIC_RELAXED);
 	cur.shadow_pages = v->nspt;
 	cur.roots = v->nroots;
 	cur.pending_entries = 0;
@@ -582,14 +601,14 @@ int shadow_vgpu_check(struct shadow_vgpu *v, char *errbuf, size_t errbuf_len)
 		vunlock(v);
 		return -ENOMEM;
 	}
-	err = shadowi_ggtt_check_locked(v, expect, errbuf, errbuf_len);
+	err = shadowi_ggtt_check_locked(v, errbuf, errbuf_len);
 	if (!err)
 		err = shadowi_ppgtt_check_locked(v, expect, errbuf, errbuf_len);
 	uint64_t pinned = 0, backed = 0;
 	for (uint64_t g = 0; !err && g < v->nframes; g++) {
 		const struct gframe *f = &v->frames[g];
 		if (f->pins != expect[g]) {
-			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx has %u pins, %u shadow entries hold it",
+			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx has %u pins, %u PPGTT shadow entries hold it",
 				v->id, (unsigned long long)g, f->pins, expect[g]);
 			err = -EUCLEAN;
 		}

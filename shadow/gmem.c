@@ -15,7 +15,8 @@ int shadowi_gmem_init(struct shadow_vgpu *v, uint64_t size, bool huge)
 {
 	v->nframes = size >> SHADOW_PAGE_SHIFT;
 	v->frames = shadowi_sh_malloc(v->sh, v->nframes * sizeof(*v->frames));
-	if (!v->frames)
+	v->fhpa = shadowi_sh_malloc(v->sh, v->nframes * sizeof(*v->fhpa));
+	if (!v->frames || !v->fhpa)
 		return -ENOMEM;
 	v->huge = huge;
 	if (huge) {
@@ -44,8 +45,10 @@ void shadowi_gmem_fini(struct shadow_vgpu *v)
 				sh->ops->free_huge(sh->hctx, v->chunks[c].hpa);
 	}
 	free(v->frames);
+	free(v->fhpa);
 	free(v->chunks);
 	v->frames = NULL;
+	v->fhpa = NULL;
 	v->chunks = NULL;
 	v->st.guest_frames = 0;
 }
@@ -73,10 +76,8 @@ static void back_chunk(struct shadow_vgpu *v, uint64_t gfn)
 		void *p = sh->ops->ptr(sh->hctx, hpa + (uint64_t)i * SHADOW_PAGE_SIZE);
 		if (p)
 			memset(p, 0, SHADOW_PAGE_SIZE);
-		struct gframe *f = &v->frames[first + i];
-		f->hpa = hpa + (uint64_t)i * SHADOW_PAGE_SIZE;
-		f->backed = 1;
-		f->huge_part = 1;
+		v->frames[first + i].huge_part = 1;
+		frame_set_backed(v, first + i, hpa + (uint64_t)i * SHADOW_PAGE_SIZE);
 	}
 	c->hpa = hpa;
 	c->state = CHUNK_HUGE;
@@ -108,8 +109,7 @@ int shadowi_gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn)
 		return -EFAULT;
 	}
 	memset(p, 0, SHADOW_PAGE_SIZE); /* never show a guest another owner's bytes */
-	f->hpa = hpa;
-	f->backed = 1;
+	frame_set_backed(v, gfn, hpa);
 	v->st.guest_frames++;
 	return 0;
 }
@@ -384,14 +384,13 @@ int shadow_gmem_discard(struct shadow_vgpu *v, uint64_t gfn)
 		err = -EFAULT;
 	} else {
 		struct gframe *f = &v->frames[gfn];
-		if (f->pins || f->ext || f->nspt)
+		if (f->pins || f->ext || f->nspt || __atomic_load_n(&v->gpins[gfn], __ATOMIC_RELAXED))
 			err = -EBUSY;
 		else if (f->huge_part)
 			err = -EOPNOTSUPP; /* part of a 2 MiB host page: stays */
 		else if (f->backed) {
 			shadowi_sh_free_page(v->sh, f->hpa);
-			f->backed = 0;
-			f->hpa = 0;
+			frame_set_unbacked(v, gfn);
 			v->st.guest_frames--;
 		}
 	}

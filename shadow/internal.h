@@ -43,6 +43,7 @@ struct shadow {
 	uint64_t aperture;
 	uint64_t low_res, high_res;
 	uint64_t *host_ggtt;               /* SHADOW_GGTT_ENTRIES host PTEs */
+	bool own_ggtt;                     /* host_ggtt is ours to free */
 	uint64_t scratch_hpa;
 	struct shadow_vgpu *vgpus[SHADOW_MAX_VGPUS + 1]; /* by id, [0] unused */
 
@@ -87,7 +88,7 @@ struct spt;
 struct gframe {
 	uint64_t hpa;          /* backing host page (valid when backed) */
 	struct spt *spts;      /* shadow tables built from this frame (write protection) */
-	uint32_t pins;         /* shadow entries (GGTT and PPGTT) holding this frame */
+	uint32_t pins;         /* PPGTT shadow entries holding this frame (GGTT: gpins) */
 	uint32_t ext;          /* shadow_gmem_pin() pins */
 	uint16_t nspt;         /* length of the spts chain */
 	uint8_t backed;
@@ -146,11 +147,21 @@ struct shadow_ppgtt {
 
 /* ---------------------------------------------------------------- vGPU */
 
-/* One GGTT window entry: what the guest wrote and what the host entry holds. */
+/* One GGTT window entry: what the guest wrote and what the host entry holds.
+ * Written only by the vGPU's GGTT writer; read elsewhere with relaxed
+ * atomics (ggtt.c). */
 struct gslot {
 	uint64_t v;              /* virtual GGTT entry (reads return it) */
 	uint32_t gfn1;           /* gfn + 1 pinned by the host entry, 0 = scratch */
 	uint8_t half;            /* bit 0 low half, bit 1 high half written */
+};
+
+/* Counters of the GGTT write path, kept apart from the locked ones (st) so
+ * that the lock-free writer owns them; shadow_vgpu_stats() adds them up. */
+struct ggtt_counts {
+	uint64_t writes, partial, ignored;
+	uint64_t invalid, scratch, map_failures;
+	uint64_t bad_unpins;
 };
 
 struct shadow_vgpu {
@@ -165,10 +176,22 @@ struct shadow_vgpu {
 	uint32_t ap_e, hid_e;    /* host GGTT index of each window's first entry */
 	uint32_t hid_n;          /* entries in the hidden window */
 	struct gslot *gs;        /* per window entry */
+	/*
+	 * The GGTT write path takes no lock: a vGPU's GGTT writes have one
+	 * writer at a time (the caller serializes them, as a hypervisor
+	 * serializes a vGPU's MMIO emulation; shadow.h).  It owns gs, gpins
+	 * and gst, publishes with relaxed atomic stores, and keeps gseq odd
+	 * while it changes a host entry and its slot, so shadow_ggtt_translate()
+	 * on another thread reads the pair consistently (a seqlock).
+	 */
+	uint32_t *gpins;         /* per frame: GGTT entries holding it */
+	uint32_t gseq;
+	struct ggtt_counts gst;
 
 	/* guest memory */
 	uint64_t nframes;
 	struct gframe *frames;
+	uint64_t *fhpa;          /* per frame: hpa | 1 when backed (frame_hpa()) */
 	bool huge;
 	uint64_t nchunks;
 	struct gchunk *chunks;
@@ -191,6 +214,31 @@ struct shadow_vgpu {
 
 static inline void vlock(struct shadow_vgpu *v) { pthread_mutex_lock(&v->lock); }
 static inline void vunlock(struct shadow_vgpu *v) { pthread_mutex_unlock(&v->lock); }
+
+/*
+ * What the lock-free GGTT writer needs of a frame, one word per frame:
+ * its host page | 1 once backed, 0 before (and after a discard).  Backing
+ * happens under the vGPU lock and is published with a release store, so the
+ * writer reads it with an acquire load; 8 bytes a frame instead of a
+ * struct gframe keeps the trap path's cache footprint small.
+ */
+static inline void frame_set_backed(struct shadow_vgpu *v, uint64_t gfn, uint64_t hpa)
+{
+	v->frames[gfn].hpa = hpa;
+	v->frames[gfn].backed = 1;
+	__atomic_store_n(&v->fhpa[gfn], hpa | 1, __ATOMIC_RELEASE);
+}
+static inline void frame_set_unbacked(struct shadow_vgpu *v, uint64_t gfn)
+{
+	v->frames[gfn].backed = 0;
+	v->frames[gfn].hpa = 0;
+	__atomic_store_n(&v->fhpa[gfn], 0, __ATOMIC_RELEASE);
+}
+/* hpa | 1 when backed, 0 when not */
+static inline uint64_t frame_hpa(const struct shadow_vgpu *v, uint64_t gfn)
+{
+	return __atomic_load_n(&v->fhpa[gfn], __ATOMIC_ACQUIRE);
+}
 
 /* gmem.c (vGPU lock held) */
 int shadowi_gmem_init(struct shadow_vgpu *v, uint64_t size, bool huge);
@@ -235,7 +283,9 @@ int shadowi_gmem_read_locked(struct shadow_vgpu *v, uint64_t gpa, void *buf, siz
 int shadowi_ggtt_vgpu_init(struct shadow_vgpu *v);
 void shadowi_ggtt_vgpu_fini(struct shadow_vgpu *v);
 void shadowi_ggtt_reset_locked(struct shadow_vgpu *v);
-int shadowi_ggtt_check_locked(struct shadow_vgpu *v, uint32_t *expect_pins, char *err, size_t len);
+/* Checks the host entries against the slots and the GGTT pins against the
+ * entries holding each frame; no GGTT writer may run meanwhile. */
+int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len);
 
 /* ppgtt.c */
 int shadowi_ppgtt_vgpu_init(struct shadow_vgpu *v);

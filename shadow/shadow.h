@@ -24,13 +24,24 @@
  * page.  shadow_host_default_*() is a malloc-backed implementation for tests
  * and standalone use.
  *
- * Locking: every shadow_vgpu_* / shadow_ggtt_* / shadow_ppgtt_* /
- * shadow_guest_* / shadow_gmem_* call on one vGPU takes that vGPU's mutex, so
- * its trap thread and the submission path may call in concurrently.  vGPU
- * creation and destruction take the engine's mutex.  The host GGTT table is
- * written with 64-bit atomic stores and read with atomic loads.  Nothing
- * calls back into the caller with a lock held except the host ops and the
- * fault hook, which must not call back into shadow_*.
+ * Locking: every shadow_vgpu_* / shadow_ppgtt_* / shadow_guest_* /
+ * shadow_gmem_* call on one vGPU takes that vGPU's mutex, so its trap thread
+ * and the submission path may call in concurrently.  vGPU creation and
+ * destruction take the engine's mutex.
+ *
+ * The GGTT write path is the exception, because a mutex round trip alone
+ * costs more than the whole write: shadow_ggtt_write(),
+ * shadow_ggtt_write_batch() and shadow_ggtt_reset() of one vGPU take no lock
+ * and need ONE WRITER AT A TIME — the caller serializes them, as a
+ * hypervisor serializes a vGPU's MMIO emulation (the mediator holds its vGPU
+ * lock; GVT-g holds vgpu_lock).  shadow_gmem_discard() and
+ * shadow_vgpu_free() must not run concurrently with them either.  Every
+ * other call, shadow_ggtt_read() and shadow_ggtt_translate() included, may
+ * run concurrently with the writer from any thread: the writer publishes
+ * with atomic stores and a sequence counter.  The host GGTT table is written
+ * with 64-bit atomic stores and read with atomic loads.  Nothing calls back
+ * into the caller with a lock held except the host ops and the fault hook,
+ * which must not call back into shadow_*.
  *
  * Guest page-table writes.  A guest CPU write to guest memory is modelled by
  * shadow_guest_write(): it returns SHADOW_TRAPPED (and writes nothing) when
@@ -183,6 +194,11 @@ struct shadow_opts {
 	bool no_ips;                /* ignore PDE IPS bits (Gen9 without GAMW_ECO_DEV_RW_IA) */
 	char *errbuf;               /* optional: why creation failed */
 	size_t errbuf_len;
+	/* optional: the host GGTT to keep, SHADOW_GGTT_ENTRIES 8-byte entries
+	 * the device reads (the GPU model's), so no copy has to follow every
+	 * write; the engine fills it at creation, never frees it, and writes
+	 * every entry with 64-bit atomic stores.  Default: a private table. */
+	uint64_t *host_ggtt;
 };
 #define SHADOW_OPTS_INIT { .sz = sizeof(struct shadow_opts) }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Concurrency: one vGPU's trap thread (page-table and GGTT writes), its
- * submission path (pin, flush, translate, scanner view) and the GPU model
- * reading the host GGTT run at once.  Meant to be clean under
+ * submission path (pin, flush, translate, scanner view), the GPU model
+ * reading the host GGTT and a completion path translating GGTT addresses
+ * (the lock-free GGTT writer's seqlock readers) run at once.  Meant to be clean under
  * ThreadSanitizer (make check SAN=thread) as well as ASan.
  */
 #include <stdarg.h>
@@ -41,6 +42,7 @@ struct shared {
 	int stop;
 	unsigned long bad; /* assertion failures seen by a thread */
 	unsigned long translated, scratch;
+	unsigned long ggtt_translated; /* by ggtt_reader_thread */
 };
 
 static uint64_t xs(uint64_t *s)
@@ -135,6 +137,37 @@ static void *gpu_thread(void *arg)
 	return NULL;
 }
 
+/* GGTT translation racing the lock-free GGTT writer: the host entry and the
+ * guest frame it reports must be one pair (the frame's own host page),
+ * never the entry of one write with the frame of another. */
+static void *ggtt_reader_thread(void *arg)
+{
+	struct shared *s = arg;
+	uint64_t r = 777;
+	unsigned long seen = 0;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		unsigned idx = (unsigned)(xs(&r) % NDATA);
+		uint64_t gma = s->w.aperture_base + ((uint64_t)idx << 12) + 8;
+		struct shadow_xlate x;
+		int rc = shadow_ggtt_translate(s->v, gma, &x);
+		if (rc == -ENOENT)
+			continue; /* scratch: not written yet */
+		uint64_t gfn = x.gpa >> 12, hpa = 0;
+		if (rc || gfn < DATA || gfn >= DATA + NDATA || (x.gpa & 0xfff) != 8 ||
+		    shadow_gmem_hpa(s->v, gfn, &hpa) || (x.hpa & ~0xfffull) != hpa) {
+			note_bad(s);
+			continue;
+		}
+		uint64_t ge = 0;
+		if (shadow_ggtt_read(s->v, (uint32_t)((gma >> 12) * 8), 8, &ge) || !(ge & P))
+			note_bad(s);
+		seen++;
+	}
+	__atomic_store_n(&s->ggtt_translated, seen, __ATOMIC_RELAXED);
+	return NULL;
+}
+
 static void test_trap_and_submission_paths_run_concurrently(void **state)
 {
 	struct shadow_host *h = shadow_host_default_new(0);
@@ -142,7 +175,7 @@ static void test_trap_and_submission_paths_run_concurrently(void **state)
 	struct shadow_vgpu_opts vo = SHADOW_VGPU_OPTS_INIT;
 	struct shadow_ppgtt_opts ro = SHADOW_PPGTT_OPTS_INIT;
 	struct shared s;
-	pthread_t t[3];
+	pthread_t t[4];
 	(void)state;
 
 	memset(&s, 0, sizeof(s));
@@ -164,10 +197,12 @@ static void test_trap_and_submission_paths_run_concurrently(void **state)
 	assert_int_equal(pthread_create(&t[0], NULL, trap_thread, &s), 0);
 	assert_int_equal(pthread_create(&t[1], NULL, submit_thread, &s), 0);
 	assert_int_equal(pthread_create(&t[2], NULL, gpu_thread, &s), 0);
-	for (unsigned i = 0; i < 3; i++)
+	assert_int_equal(pthread_create(&t[3], NULL, ggtt_reader_thread, &s), 0);
+	for (unsigned i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal(s.bad, 0);
 	assert_true(s.translated > 0);
+	assert_true(s.ggtt_translated > 0);
 
 	assert_int_equal(shadow_ppgtt_flush(s.v), 0);
 	char err[512] = "";
