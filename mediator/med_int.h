@@ -207,6 +207,14 @@ struct csb_state {
 	uint32_t outstanding;  /* workloads submitted and not completed */
 };
 
+/* Host pages kept for a vGPU's shadows between workloads (pagecache.c). */
+#define MED_PAGE_CACHE 128
+struct med_page_cache {
+	pthread_mutex_t lock;
+	unsigned n;
+	uint64_t hpa[MED_PAGE_CACHE];
+};
+
 struct med_vgpu {
 	struct med *m;
 	struct shadow_vgpu *sv;
@@ -239,6 +247,7 @@ struct med_vgpu {
 	unsigned root_levels[16];
 	unsigned nroots;
 	char last_error[256];
+	struct med_page_cache pages;    /* its own lock */
 
 	/* Scheduler state: guarded by m->lock. */
 	struct {
@@ -368,6 +377,13 @@ static inline uint64_t med_now(struct med *m)
 {
 	return atomic_load_explicit(&m->clock, memory_order_relaxed);
 }
+
+/* pagecache.c: a host page for the vGPU's shadows (zeroed if `zero`, else
+ * with stale bytes of its own earlier shadows), and its return. */
+int medi_page_get(struct med_vgpu *v, bool zero, uint64_t *hpa);
+void medi_page_put(struct med_vgpu *v, uint64_t hpa);
+void medi_page_cache_init(struct med_vgpu *v);
+void medi_page_cache_fini(struct med_vgpu *v);
 
 /* events.c */
 void medi_ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu *v, int engine);

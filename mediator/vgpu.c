@@ -222,6 +222,7 @@ void medi_vgpu_roots_release(struct med_vgpu *v)
 
 static void vgpu_free_mem(struct med_vgpu *v)
 {
+	medi_page_cache_fini(v);
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++)
 		gpu_regs_free(v->s.hwregs[e]);
 	free(v->vreg);
@@ -287,6 +288,7 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 	}
 	pthread_mutex_init(&v->lock, NULL);
 	v->m = m;
+	medi_page_cache_init(v);
 	v->type = o.type;
 	v->weight = o.weight ? o.weight : type_weight(o.type);
 	v->policy = o.has_policy ? o.policy : m->policy;

@@ -60,20 +60,15 @@ void medi_wl_reject(struct med_vgpu *v, unsigned e, uint64_t id, unsigned reason
 
 /* -------------------------------------------------------------- freeing */
 
-static void free_host_page(struct med *m, uint64_t hpa)
+static void buf_release(struct med_vgpu *v, struct shbuf *b)
 {
-	if (hpa)
-		gpu_mem_free_page(m->gpu, hpa);
-}
-
-static void buf_release(struct med *m, struct shbuf *b)
-{
+	struct med *m = v->m;
 	for (uint32_t i = 0; b->hpa && i < b->pages; i++) {
 		if (!b->hpa[i])
 			continue;
 		if (b->as == SCAN_AS_GGTT)
 			medi_host_map_ggtt(m, b->gma + (uint64_t)i * MED_PAGE, 0);
-		free_host_page(m, b->hpa[i]);
+		medi_page_put(v, b->hpa[i]);
 	}
 	if (b->as == SCAN_AS_GGTT)
 		medi_space_free(m, b->gma, b->pages);
@@ -87,10 +82,10 @@ void medi_wl_free(struct med *m, struct med_workload *w)
 	if (!w)
 		return;
 	for (unsigned i = 0; i < w->nbufs; i++)
-		buf_release(m, &w->bufs[i]);
+		buf_release(w->v, &w->bufs[i]);
 	free(w->bufs);
 	for (unsigned i = 0; i < w->nexec_pages; i++)
-		free_host_page(m, w->exec_pages[i]);
+		medi_page_put(w->v, w->exec_pages[i]);
 	free(w->exec_pages);
 	if (w->root) {
 		if (w->root_pinned)
@@ -190,6 +185,7 @@ static int shadow_alloc_cb(void *ctx, enum scan_as as, uint64_t bytes, uint64_t 
 	return err;
 }
 
+/* A zeroed host page for the execution copy of the PPGTT tables. */
 static int exec_page(struct med *m, struct med_workload *w, uint64_t *hpa)
 {
 	if (w->nexec_pages == w->capexec) {
@@ -200,7 +196,7 @@ static int exec_page(struct med *m, struct med_workload *w, uint64_t *hpa)
 		w->exec_pages = np;
 		w->capexec = cap;
 	}
-	int err = gpu_mem_alloc_page(m->gpu, hpa);
+	int err = medi_page_get(w->v, true, hpa);
 	if (err)
 		return err;
 	w->exec_pages[w->nexec_pages++] = *hpa;
@@ -295,17 +291,19 @@ static int materialise(struct med *m, struct med_workload *w, struct shbuf *b, c
 		return -ENOMEM;
 	for (uint32_t i = 0; i < b->pages; i++) {
 		uint64_t hpa;
-		int err = gpu_mem_alloc_page(m->gpu, &hpa);
+		size_t off = (size_t)i * MED_PAGE;
+		size_t n = off < bytes ? (bytes - off < MED_PAGE ? bytes - off : MED_PAGE) : 0;
+		int err = medi_page_get(w->v, false, &hpa);
 		if (err)
 			return err;
 		b->hpa[i] = hpa;
-		size_t off = (size_t)i * MED_PAGE;
-		if (off < bytes) {
-			size_t n = bytes - off < MED_PAGE ? bytes - off : MED_PAGE;
-			err = gpu_mem_write(m->gpu, hpa, (const char *)data + off, n);
-			if (err)
-				return err;
-		}
+		uint8_t *p = gpu_mem_ptr(m->gpu, hpa);
+		if (!p)
+			return -EFAULT;
+		/* every byte written: the copy, then zeroes past it (a reused
+		 * page holds an earlier shadow of this vGPU) */
+		memcpy(p, (const char *)data + off, n);
+		memset(p + n, 0, MED_PAGE - n);
 		uint64_t gma = b->gma + off;
 		err = b->as == SCAN_AS_GGTT ? medi_host_map_ggtt(m, gma, hpa) : exec_map(m, w, gma, hpa);
 		if (err)
@@ -318,7 +316,7 @@ static int materialise(struct med *m, struct med_workload *w, struct shbuf *b, c
 static void bufs_truncate(struct med *m, struct med_workload *w, unsigned from)
 {
 	for (unsigned i = from; i < w->nbufs; i++)
-		buf_release(m, &w->bufs[i]);
+		buf_release(w->v, &w->bufs[i]);
 	if (w->nbufs > from)
 		w->nbufs = from;
 }
@@ -688,7 +686,7 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 	for (unsigned k = 0; k < w->nbufs; k++) {
 		struct shbuf *b = &w->bufs[k];
 		if (!b->hpa && !b->ring)
-			buf_release(m, b);
+			buf_release(v, b);
 	}
 
 	w->ro = calloc(w->nbufs ? w->nbufs : 1, sizeof(*w->ro));
