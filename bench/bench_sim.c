@@ -231,5 +231,15 @@ int main(void)
 	printf("  %.0f traps per submission; strict stays within +10%% once each trap costs the "
 	       "hypervisor %.2f us more than here\n",
 	       traps, extra > 0 ? extra / (0.10 * traps) / 1e3 : 0.0);
+	/* What full scanning adds per command it scans, to compare with the
+	 * cheapest walk that visits every command (bench_scan's baseline):
+	 * no scanner can add less per command than that walk costs. */
+	double dcmds = (double)best[1].cmds - (double)best[0].cmds;
+	if (dcmds > 0)
+		printf("  strict adds %.2f ns per extra command scanned (%.0f commands)\n",
+		       (best[1].trap - best[0].trap) / dcmds, dcmds);
+	double whole = (best[1].trap + best[1].gpu) / (best[0].trap + best[0].gpu);
+	printf("  whole pipeline per submission (mediator + GPU model): strict / gvt %.3fx (%+.1f%%)\n",
+	       whole, 100 * (whole - 1));
 	return 0;
 }

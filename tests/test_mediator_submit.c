@@ -358,6 +358,55 @@ static void test_batch_rewritten_after_submission_runs_the_scanned_copy(void **s
 	assert_int_equal(rec_count(&f->rec, MED_EV_ESCAPE), 0);
 }
 
+/* Shadow pages come back to the vGPU's cache and serve its next workloads:
+ * the GPU model's page count stops growing, and a short batch placed in a
+ * page that held a long one runs its own copy only. */
+static void test_shadow_pages_are_reused_between_workloads(void **state)
+{
+	struct fx *f = *state;
+	struct guest *g = &f->g;
+	struct gpu *gpu = med_gpu(f->m);
+	uint64_t data = guest_ppgtt_alloc(g, PP_DATA, 1);
+	struct gctx c;
+	guest_ctx_init(g, &c, SCAN_RCS, 7, 1);
+
+	/* a batch filling most of its page: 1000 NOOPs, then an SDI */
+	uint64_t gpa = guest_ppgtt_alloc(g, PP_BATCH, 1);
+	uint32_t big[1005] = { 0 };
+	big[1000] = MI_SDI_PPGTT;
+	big[1001] = (uint32_t)PP_DATA;
+	big[1002] = (uint32_t)(PP_DATA >> 32);
+	big[1003] = 0x600d;
+	big[1004] = MI_BATCH_BUFFER_END;
+	guest_write(g, gpa, big, sizeof(big));
+	ring_start_batch(g, &c, 0);
+	guest_submit(g, &c);
+	assert_int_equal(med_run(f->m, 0), 1);
+	assert_int_equal(guest_read32(g, data), 0x600d);
+	/* the short batch, rewritten in place (guest pages stay the same) */
+	uint64_t sgpa = guest_ppgtt_alloc(g, PP_BATCH + 4096, 1);
+	uint64_t pages = 0;
+	for (uint32_t i = 1; i <= 20; i++) {
+		uint32_t b[5] = { MI_SDI_PPGTT, (uint32_t)(PP_DATA + 4), (uint32_t)((PP_DATA + 4) >> 32),
+				  0x1000 + i, MI_BATCH_BUFFER_END };
+		guest_write(g, sgpa, b, sizeof(b));
+		ring_start_batch(g, &c, 1);
+		guest_submit(g, &c);
+		uint64_t built = gpu_mem_pages(gpu); /* the workload's shadows exist */
+		assert_int_equal(med_run(f->m, 0), 1);
+		assert_int_equal(guest_read32(g, data + 4), 0x1000 + i);
+		assert_int_equal(guest_read32(g, data), 0x600d); /* the old batch never ran again */
+		/* freed into the cache, not to the GPU model; the next one takes them */
+		assert_int_equal(gpu_mem_pages(gpu), built);
+		if (i == 1)
+			pages = built;
+		else
+			assert_int_equal(built, pages);
+	}
+	assert_int_equal(rec_count(&f->rec, MED_EV_REJECT), 0);
+	assert_int_equal(rec_count(&f->rec, MED_EV_ESCAPE), 0);
+}
+
 static void test_ggtt_batch_from_the_ring_runs_from_its_shadow(void **state)
 {
 	struct fx *f = *state;
@@ -643,6 +692,8 @@ int main(void)
 		cmocka_unit_test(test_drop_policy_keeps_the_vgpu_usable),
 		cmocka_unit_test_setup_teardown(test_batch_rewritten_after_submission_runs_the_scanned_copy, setup_manual, teardown),
 		cmocka_unit_test_setup_teardown(test_three_level_ppgtt_context, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_pages_are_reused_between_workloads, setup_manual,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ggtt_batch_from_the_ring_runs_from_its_shadow, setup_manual, teardown),
 		cmocka_unit_test_setup_teardown(test_ggtt_entry_written_as_two_unaligned_halves, setup_manual, teardown),
 		cmocka_unit_test_setup_teardown(test_pvinfo_ppgtt_notification_shadows_ahead, setup_manual, teardown),

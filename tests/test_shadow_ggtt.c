@@ -524,6 +524,38 @@ static void test_freed_vgpu_windows_return_to_engine_scratch(void **state)
 	env_down(&e);
 }
 
+/* The device's table handed to the engine: written in place, filled with
+ * the engine's scratch at creation, left to its owner at the end. */
+static void test_engine_writes_a_given_host_ggtt_in_place(void **state)
+{
+	struct shadow_opts o = SHADOW_OPTS_INIT;
+	struct shadow *sh;
+	struct shadow_vgpu *v;
+	struct shadow_vgpu_opts vo = SHADOW_VGPU_OPTS_INIT;
+	struct shadow_windows w;
+	uint64_t *table = calloc(SHADOW_GGTT_ENTRIES, 8);
+	(void)state;
+
+	assert_non_null(table);
+	o.host_ggtt = table;
+	assert_int_equal(shadow_new(&o, &sh), 0);
+	assert_ptr_equal(shadow_ggtt_host_table(sh), table);
+	assert_int_equal(table[12345], shadow_scratch_hpa(sh) | P);
+	vo.mem_size = 64 * MiB;
+	assert_int_equal(shadow_vgpu_new(sh, &vo, &v), 0);
+	shadow_vgpu_windows(v, &w);
+	assert_int_equal(shadow_ggtt_write(v, off_of(w.aperture_base), (0x21ull << 12) | P | 2, 8), 0);
+	assert_int_equal(table[w.aperture_base >> 12], frame_hpa(v, 0x21) | P | 2);
+	/* GGTT pins keep a frame from being discarded until the entry moves */
+	assert_int_equal(shadow_gmem_discard(v, 0x21), -EBUSY);
+	assert_int_equal(shadow_ggtt_write(v, off_of(w.aperture_base), 0, 8), 0);
+	assert_int_equal(shadow_gmem_discard(v, 0x21), 0);
+	check(v);
+	shadow_free(sh); /* the table stays the caller's */
+	assert_int_equal(table[w.aperture_base >> 12], table[0]);
+	free(table);
+}
+
 /* ---------------------------------------------------------------- batches */
 
 static uint64_t xs(uint64_t *s)
@@ -778,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_bad_ggtt_access_sizes_are_refused),
 		cmocka_unit_test(test_host_map_is_limited_to_the_host_reserve),
 		cmocka_unit_test(test_freed_vgpu_windows_return_to_engine_scratch),
+		cmocka_unit_test(test_engine_writes_a_given_host_ggtt_in_place),
 		cmocka_unit_test(test_batches_equal_the_same_writes_one_by_one),
 		cmocka_unit_test(test_batch_stops_at_a_bad_element),
 		cmocka_unit_test(test_empty_batch_does_nothing),
