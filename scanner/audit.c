@@ -1084,7 +1084,7 @@ static uint32_t fast_skip(const struct scan_fast_table *ft, uint8_t plain, const
 		 * alone (its class's length field), so the next header's load
 		 * does not wait for the entry; the entry's own rule is checked
 		 * beside it and wins when they differ. */
-		uint32_t guess = (h & ft->guess_mask[h >> 27]) + 2;
+		uint32_t guess = scan_fast_guess(h);
 		uint32_t len = scan_fast_len(e, h);
 
 		if (__builtin_expect(len != guess, 0)) {

@@ -118,20 +118,8 @@ static void add_rows(unsigned g)
 static void build(void)
 {
 	for (unsigned g = 0; g < 2; g++) {
-		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++) {
-			bool video = e == SCAN_VCS || e == SCAN_VECS;
-
+		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++)
 			fast[g][e].gen = g ? SCAN_GEN9 : SCAN_GEN8;
-			/* Only a guess for the hot loop (the entry decides):
-			 * 8 bits, except type 3 on the video engines (12) and
-			 * the media pipeline (type 3, subtype 2) on render (16). */
-			for (unsigned k = 0; k < 32; k++)
-				fast[g][e].guess_mask[k] = 0xff;
-			for (unsigned k = 24; k < 32; k++)
-				fast[g][e].guess_mask[k] = video ? 0xfff : 0xff;
-			if (!video)
-				fast[g][e].guess_mask[(3u << 2) | 2] = 0xffff;
-		}
 		add_rows(g);
 		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++) {
 			struct scan_fast_table *t = &fast[g][e];
