@@ -21,6 +21,8 @@
  * execution is outside every trap and excluded.  Best of several
  * alternating repetitions (the machine is shared).  Target: strict costs
  * at most 10% more mediator CPU than gvt.
+ *
+ * BENCH_SIM_ONLY=scale|cpu runs one part.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -182,7 +184,10 @@ static void print_cpu(const char *name, const struct cpu *c)
 
 int main(void)
 {
+	const char *only = getenv("BENCH_SIM_ONLY"); /* scale | cpu */
 	printf("bench_sim: 3d profile, Gen9, type-8 vGPUs\n\n");
+	if (only && !strcmp(only, "cpu"))
+		goto cpu;
 	printf("scaling (%u submissions per vGPU, guest and engine threads; ratio to 1 vGPU):\n",
 	       SCALE_SUBS);
 	printf("  %-6s %9s %12s %7s %12s %7s  %s\n", "vgpus", "wall s", "subm/s", "ratio", "traps/s",
@@ -202,7 +207,9 @@ int main(void)
 	}
 	printf("  (8 vGPUs: not creatable, 7 is the mediator's limit: 4 fences each of the 28 the "
 	       "host leaves)\n");
-
+	if (only && !strcmp(only, "scale"))
+		return 0;
+cpu:
 	printf("\nmediator CPU per submission, one vGPU, single thread, best of %u x %u submissions:\n",
 	       CPU_REPS, CPU_SUBS);
 	struct cpu best[2];
