@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "scanner/scanner.h"
@@ -40,6 +42,7 @@ struct shared {
 	struct shadow_ppgtt *root;
 	struct shadow_windows w;
 	int stop;
+	unsigned long rounds[2]; /* submit and GGTT reader threads' passes */
 	unsigned long bad; /* assertion failures seen by a thread */
 	unsigned long translated, scratch;
 	unsigned long ggtt_translated; /* by ggtt_reader_thread */
@@ -82,6 +85,11 @@ static void *trap_thread(void *arg)
 		if (rc)
 			note_bad(s);
 	}
+	/* the readers must have raced with the writes at least once, however
+	 * the threads were scheduled (2 cores, 4 threads, sanitizers) */
+	while (!__atomic_load_n(&s->rounds[0], __ATOMIC_ACQUIRE) ||
+	       !__atomic_load_n(&s->rounds[1], __ATOMIC_ACQUIRE))
+		sched_yield();
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -94,9 +102,12 @@ static void *submit_thread(void *arg)
 	uint64_t r = 1234567;
 
 	shadow_scan_mem_init(&view, &mem, s->v, s->root);
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+	for (bool last = false; !last;) {
+		/* one more pass after the writer stopped: every entry settled */
+		last = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 		if (shadow_ppgtt_pin(s->root) || shadow_ppgtt_flush(s->v)) {
 			note_bad(s);
+			__atomic_add_fetch(&s->rounds[0], 1, __ATOMIC_RELEASE); /* the writer waits for it */
 			break;
 		}
 		for (unsigned k = 0; k < 16; k++) {
@@ -117,6 +128,7 @@ static void *submit_thread(void *arg)
 		struct shadow_vgpu_stats st = { .sz = sizeof(st) };
 		shadow_vgpu_stats(s->v, &st);
 		shadow_ppgtt_unpin(s->root);
+		__atomic_add_fetch(&s->rounds[0], 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -143,26 +155,28 @@ static void *gpu_thread(void *arg)
 static void *ggtt_reader_thread(void *arg)
 {
 	struct shared *s = arg;
-	uint64_t r = 777;
 	unsigned long seen = 0;
 
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		unsigned idx = (unsigned)(xs(&r) % NDATA);
-		uint64_t gma = s->w.aperture_base + ((uint64_t)idx << 12) + 8;
-		struct shadow_xlate x;
-		int rc = shadow_ggtt_translate(s->v, gma, &x);
-		if (rc == -ENOENT)
-			continue; /* scratch: not written yet */
-		uint64_t gfn = x.gpa >> 12, hpa = 0;
-		if (rc || gfn < DATA || gfn >= DATA + NDATA || (x.gpa & 0xfff) != 8 ||
-		    shadow_gmem_hpa(s->v, gfn, &hpa) || (x.hpa & ~0xfffull) != hpa) {
-			note_bad(s);
-			continue;
+	for (bool last = false; !last;) {
+		last = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); /* one pass after the writer */
+		for (unsigned idx = 0; idx < NDATA; idx++) {
+			uint64_t gma = s->w.aperture_base + ((uint64_t)idx << 12) + 8;
+			struct shadow_xlate x;
+			int rc = shadow_ggtt_translate(s->v, gma, &x);
+			if (rc == -ENOENT)
+				continue; /* scratch: not written yet */
+			uint64_t gfn = x.gpa >> 12, hpa = 0;
+			if (rc || gfn < DATA || gfn >= DATA + NDATA || (x.gpa & 0xfff) != 8 ||
+			    shadow_gmem_hpa(s->v, gfn, &hpa) || (x.hpa & ~0xfffull) != hpa) {
+				note_bad(s);
+				continue;
+			}
+			uint64_t ge = 0;
+			if (shadow_ggtt_read(s->v, (uint32_t)((gma >> 12) * 8), 8, &ge) || !(ge & P))
+				note_bad(s);
+			seen++;
 		}
-		uint64_t ge = 0;
-		if (shadow_ggtt_read(s->v, (uint32_t)((gma >> 12) * 8), 8, &ge) || !(ge & P))
-			note_bad(s);
-		seen++;
+		__atomic_add_fetch(&s->rounds[1], 1, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&s->ggtt_translated, seen, __ATOMIC_RELAXED);
 	return NULL;
