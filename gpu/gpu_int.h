@@ -16,19 +16,30 @@
 
 /* ------------------------------------------------------------- memory */
 
-struct mem_page {
-	uint64_t pfn;
+/*
+ * Host physical memory as a two-level direct map of page frames: engines
+ * look a page up on every access, so the lookup takes no lock (two acquire
+ * loads); allocation and freeing take one mutex.  A slot holds the page's
+ * bytes and its owner; a leaf covers MEM_LEAF_PAGES frames (256 MiB of
+ * host-physical space) and is allocated on first use, never moved and
+ * freed only with the map, so a reader never follows a dangling leaf.
+ * Page bytes are freed when the page is; as on hardware, nothing frees a
+ * page an engine is using (the mediator frees shadows after completion,
+ * the shadow engine refuses to discard a mapped guest frame).
+ */
+#define MEM_LEAF_BITS  16
+#define MEM_LEAF_PAGES (1u << MEM_LEAF_BITS)
+#define MEM_TOP        ((GPU_HPA_LIMIT >> GPU_PAGE_SHIFT) >> MEM_LEAF_BITS)
+
+struct mem_slot {
+	uint8_t *_Atomic data;      /* GPU_PAGE_SIZE bytes, NULL: no page */
 	_Atomic gpu_owner_t owner;
-	uint8_t *data; /* GPU_PAGE_SIZE bytes */
 };
 
-/* Open-addressing hash of pfn -> page, linear probing, backward-shift
- * deletion; slots hold pointers so a resize moves no page. */
 struct mem_map {
-	pthread_rwlock_t lock;
-	struct mem_page **slot;
-	size_t cap;     /* power of two */
-	size_t used;
+	pthread_mutex_t lock;       /* writers: allocation, freeing */
+	struct mem_slot *_Atomic *top; /* MEM_TOP leaves */
+	_Atomic uint64_t used;
 	uint64_t next_pfn;
 	uint64_t max_pages;
 };
@@ -36,7 +47,7 @@ struct mem_map {
 int gpui_mem_init(struct mem_map *m, uint64_t max_pages, uint64_t hpa_base);
 void gpui_mem_fini(struct mem_map *m);
 /* Looks the page holding hpa up; returns its data (page start) or NULL and
- * its owner.  Takes the read lock for the lookup only. */
+ * its owner.  Lock-free. */
 uint8_t *gpui_mem_lookup(struct mem_map *m, uint64_t hpa, gpu_owner_t *owner);
 
 /* ------------------------------------------------------------ registers */

@@ -1,28 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* Host physical memory: sparse 4 KiB pages with an owner tag each. */
+/* Host physical memory: sparse 4 KiB pages with an owner tag each, in a
+ * two-level direct map (gpu_int.h says why it takes no lock to read). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gpu/gpu_int.h"
 
-static size_t slot_of(uint64_t pfn, size_t cap)
-{
-	uint64_t h = pfn * 0x9e3779b97f4a7c15ull;
-	return (size_t)(h >> 17) & (cap - 1);
-}
-
 int gpui_mem_init(struct mem_map *m, uint64_t max_pages, uint64_t hpa_base)
 {
 	memset(m, 0, sizeof(*m));
-	m->cap = 1024;
-	m->slot = calloc(m->cap, sizeof(*m->slot));
-	if (!m->slot)
+	/* 2 MiB of leaf pointers, zero pages until a leaf is installed */
+	struct mem_slot *_Atomic *top = calloc(MEM_TOP, sizeof(*top));
+	if (!top)
 		return -ENOMEM;
-	if (pthread_rwlock_init(&m->lock, NULL) != 0) {
-		free(m->slot);
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(top);
 		return -ENOMEM;
 	}
+	m->top = top;
 	m->max_pages = max_pages;
 	m->next_pfn = hpa_base >> GPU_PAGE_SHIFT;
 	return 0;
@@ -30,116 +26,77 @@ int gpui_mem_init(struct mem_map *m, uint64_t max_pages, uint64_t hpa_base)
 
 void gpui_mem_fini(struct mem_map *m)
 {
-	if (!m->slot)
+	if (!m->top)
 		return;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->slot[i]) {
-			free(m->slot[i]->data);
-			free(m->slot[i]);
-		}
+	for (size_t t = 0; t < MEM_TOP; t++) {
+		struct mem_slot *leaf = atomic_load_explicit(&m->top[t], memory_order_relaxed);
+		if (!leaf)
+			continue;
+		for (size_t i = 0; i < MEM_LEAF_PAGES; i++)
+			free(atomic_load_explicit(&leaf[i].data, memory_order_relaxed));
+		free(leaf);
 	}
-	free(m->slot);
-	m->slot = NULL;
-	pthread_rwlock_destroy(&m->lock);
+	free((void *)m->top);
+	m->top = NULL;
+	pthread_mutex_destroy(&m->lock);
 }
 
-/* Caller holds the lock (either mode). */
-static struct mem_page *find_locked(const struct mem_map *m, uint64_t pfn)
+/* The slot of frame pfn, or NULL when its leaf does not exist. */
+static inline struct mem_slot *slot_of(const struct mem_map *m, uint64_t pfn)
 {
-	size_t i = slot_of(pfn, m->cap);
-	for (;;) {
-		struct mem_page *p = m->slot[i];
-		if (!p)
-			return NULL;
-		if (p->pfn == pfn)
-			return p;
-		i = (i + 1) & (m->cap - 1);
-	}
+	if (pfn >> MEM_LEAF_BITS >= MEM_TOP)
+		return NULL;
+	struct mem_slot *leaf =
+		atomic_load_explicit(&m->top[pfn >> MEM_LEAF_BITS], memory_order_acquire);
+	return leaf ? &leaf[pfn & (MEM_LEAF_PAGES - 1)] : NULL;
 }
 
-/* Caller holds the write lock; the table has room. */
-static void insert_locked(struct mem_map *m, struct mem_page *p)
+/* Lock held: whether frame pfn holds a page. */
+static bool present_locked(const struct mem_map *m, uint64_t pfn)
 {
-	size_t i = slot_of(p->pfn, m->cap);
-	while (m->slot[i])
-		i = (i + 1) & (m->cap - 1);
-	m->slot[i] = p;
-	m->used++;
+	struct mem_slot *s = slot_of(m, pfn);
+	return s && atomic_load_explicit(&s->data, memory_order_relaxed);
 }
 
-static int grow_locked(struct mem_map *m)
+/* Lock held: the slot of pfn, its leaf created on demand (NULL: no memory). */
+static struct mem_slot *slot_make_locked(struct mem_map *m, uint64_t pfn)
 {
-	size_t ncap = m->cap * 2;
-	struct mem_page **ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	struct mem_page **old = m->slot;
-	size_t ocap = m->cap;
-	m->slot = ns;
-	m->cap = ncap;
-	m->used = 0;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i])
-			insert_locked(m, old[i]);
-	free(old);
-	return 0;
+	struct mem_slot *s = slot_of(m, pfn);
+	if (s)
+		return s;
+	struct mem_slot *leaf = calloc(MEM_LEAF_PAGES, sizeof(*leaf));
+	if (!leaf)
+		return NULL;
+	atomic_store_explicit(&m->top[pfn >> MEM_LEAF_BITS], leaf, memory_order_release);
+	return &leaf[pfn & (MEM_LEAF_PAGES - 1)];
 }
 
-/* Backward-shift deletion keeps probe chains unbroken without tombstones. */
-static void remove_locked(struct mem_map *m, size_t i)
+static void free_data(uint8_t **d, size_t n)
 {
-	size_t mask = m->cap - 1;
-	m->slot[i] = NULL;
-	m->used--;
-	size_t j = i;
-	for (;;) {
-		j = (j + 1) & mask;
-		struct mem_page *p = m->slot[j];
-		if (!p)
-			return;
-		size_t home = slot_of(p->pfn, m->cap);
-		/* p may move to i when its home is not within (i, j]. */
-		bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
-		if (!between) {
-			m->slot[i] = p;
-			m->slot[j] = NULL;
-			i = j;
-		}
-	}
-}
-
-static void free_pages(struct mem_page **p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i]) {
-			free(p[i]->data);
-			free(p[i]);
-		}
-	}
-	free(p);
+	for (size_t i = 0; i < n; i++)
+		free(d[i]);
+	free(d);
 }
 
 /* Adds n pages: at pfn when !pick, else at a fresh run of n pfns aligned to
- * n (n is 1 or 512).  Everything is allocated before the lock is taken. */
+ * n (n is 1 or 512).  The bytes are allocated before the lock is taken. */
 static int add_pages(struct gpu *g, uint64_t pfn, bool pick, size_t n, gpu_owner_t owner,
 		     uint64_t *hpa)
 {
 	struct mem_map *m = &g->mem;
-	struct mem_page **p = calloc(n, sizeof(*p));
-	if (!p)
+	uint8_t **d = calloc(n, sizeof(*d));
+	if (!d)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		p[i] = malloc(sizeof(*p[i]));
-		if (!p[i] || !(p[i]->data = calloc(1, GPU_PAGE_SIZE))) {
-			free(p[i]);
-			p[i] = NULL;
-			free_pages(p, n);
+		if (!(d[i] = calloc(1, GPU_PAGE_SIZE))) {
+			free_data(d, n);
 			return -ENOMEM;
 		}
 	}
-	pthread_rwlock_wrlock(&m->lock);
+	pthread_mutex_lock(&m->lock);
 	int err = 0;
-	if (m->used + n > m->max_pages) {
+	uint64_t used = atomic_load_explicit(&m->used, memory_order_relaxed);
+	if (used + n > m->max_pages) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -152,31 +109,36 @@ static int add_pages(struct gpu *g, uint64_t pfn, bool pick, size_t n, gpu_owner
 				goto out;
 			}
 			size_t i = 0;
-			while (i < n && !find_locked(m, pfn + i))
+			while (i < n && !present_locked(m, pfn + i))
 				i++;
 			if (i == n)
 				break;
 			pfn += n; /* something was mapped there by gpu_mem_map_page */
 		}
 		m->next_pfn = pfn + n;
-	} else if (find_locked(m, pfn)) {
+	} else if (present_locked(m, pfn)) {
 		err = -EEXIST;
 		goto out;
 	}
-	while ((m->used + n) * 2 > m->cap)
-		if ((err = grow_locked(m)) != 0)
-			goto out;
+	/* every leaf first, so that a failure leaves nothing half added */
 	for (size_t i = 0; i < n; i++) {
-		p[i]->pfn = pfn + i;
-		atomic_init(&p[i]->owner, owner);
-		insert_locked(m, p[i]);
-		p[i] = NULL;
+		if (!slot_make_locked(m, pfn + i)) {
+			err = -ENOMEM;
+			goto out;
+		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct mem_slot *s = slot_of(m, pfn + i);
+		atomic_store_explicit(&s->owner, owner, memory_order_relaxed);
+		atomic_store_explicit(&s->data, d[i], memory_order_release); /* publishes the owner */
+		d[i] = NULL;
+	}
+	atomic_store_explicit(&m->used, used + n, memory_order_relaxed);
 	if (hpa)
 		*hpa = pfn << GPU_PAGE_SHIFT;
 out:
-	pthread_rwlock_unlock(&m->lock);
-	free_pages(p, n);
+	pthread_mutex_unlock(&m->lock);
+	free_data(d, n);
 	return err;
 }
 
@@ -224,33 +186,25 @@ int gpu_mem_free_page(struct gpu *g, uint64_t hpa)
 	if (!g)
 		return -EINVAL;
 	struct mem_map *m = &g->mem;
-	uint64_t pfn = hpa >> GPU_PAGE_SHIFT;
-	pthread_rwlock_wrlock(&m->lock);
-	size_t i = slot_of(pfn, m->cap);
-	struct mem_page *p;
-	while ((p = m->slot[i]) && p->pfn != pfn)
-		i = (i + 1) & (m->cap - 1);
-	if (p)
-		remove_locked(m, i);
-	pthread_rwlock_unlock(&m->lock);
-	if (!p)
+	pthread_mutex_lock(&m->lock);
+	struct mem_slot *s = slot_of(m, hpa >> GPU_PAGE_SHIFT);
+	uint8_t *d = s ? atomic_exchange_explicit(&s->data, NULL, memory_order_acq_rel) : NULL;
+	if (d)
+		atomic_store_explicit(&m->used, atomic_load_explicit(&m->used, memory_order_relaxed) - 1,
+				      memory_order_relaxed);
+	pthread_mutex_unlock(&m->lock);
+	if (!d)
 		return -ENOENT;
-	free(p->data);
-	free(p);
+	free(d);
 	return 0;
 }
 
 uint8_t *gpui_mem_lookup(struct mem_map *m, uint64_t hpa, gpu_owner_t *owner)
 {
-	pthread_rwlock_rdlock(&m->lock);
-	struct mem_page *p = find_locked(m, hpa >> GPU_PAGE_SHIFT);
-	uint8_t *d = NULL;
-	if (p) {
-		d = p->data;
-		if (owner)
-			*owner = atomic_load_explicit(&p->owner, memory_order_relaxed);
-	}
-	pthread_rwlock_unlock(&m->lock);
+	struct mem_slot *s = slot_of(m, hpa >> GPU_PAGE_SHIFT);
+	uint8_t *d = s ? atomic_load_explicit(&s->data, memory_order_acquire) : NULL;
+	if (d && owner)
+		*owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
 	return d;
 }
 
@@ -266,12 +220,14 @@ int gpu_mem_set_owner(struct gpu *g, uint64_t hpa, gpu_owner_t owner)
 {
 	if (!g)
 		return -EINVAL;
-	pthread_rwlock_rdlock(&g->mem.lock);
-	struct mem_page *p = find_locked(&g->mem, hpa >> GPU_PAGE_SHIFT);
-	if (p)
-		atomic_store_explicit(&p->owner, owner, memory_order_relaxed);
-	pthread_rwlock_unlock(&g->mem.lock);
-	return p ? 0 : -ENOENT;
+	struct mem_map *m = &g->mem;
+	pthread_mutex_lock(&m->lock); /* not while the page is being freed */
+	struct mem_slot *s = slot_of(m, hpa >> GPU_PAGE_SHIFT);
+	bool there = s && atomic_load_explicit(&s->data, memory_order_relaxed);
+	if (there)
+		atomic_store_explicit(&s->owner, owner, memory_order_relaxed);
+	pthread_mutex_unlock(&m->lock);
+	return there ? 0 : -ENOENT;
 }
 
 int gpu_mem_get_owner(struct gpu *g, uint64_t hpa, gpu_owner_t *owner)
@@ -325,8 +281,5 @@ uint64_t gpu_mem_pages(struct gpu *g)
 {
 	if (!g)
 		return 0;
-	pthread_rwlock_rdlock(&g->mem.lock);
-	uint64_t n = g->mem.used;
-	pthread_rwlock_unlock(&g->mem.lock);
-	return n;
+	return atomic_load_explicit(&g->mem.used, memory_order_relaxed);
 }

@@ -7,11 +7,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gpu/gpu.h"
+
+#define GPU_HPA_TOP (1ull << 46) /* frames are bits 45:12 */
 
 static int setup(void **state)
 {
@@ -122,6 +125,76 @@ static void test_mem_free_removes_page_and_keeps_others(void **state)
 		}
 	}
 	free(h);
+}
+
+/* Frames at the edges of the direct map's leaves (256 MiB of host-physical
+ * space each) and at the top of the 46-bit space are separate pages. */
+static void test_mem_pages_at_leaf_edges_and_the_top_of_the_space(void **state)
+{
+	struct gpu *g = *state;
+	const uint64_t leaf = 256ull << 20;
+	const uint64_t at[] = { 7 * leaf - GPU_PAGE_SIZE, 7 * leaf, GPU_HPA_TOP - GPU_PAGE_SIZE };
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(gpu_mem_map_page(g, at[i], (gpu_owner_t)(i + 1)), 0);
+		*(uint32_t *)gpu_mem_ptr(g, at[i]) = 0xa0 + i;
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		gpu_owner_t o = 0;
+		assert_int_equal(*(uint32_t *)gpu_mem_ptr(g, at[i]), 0xa0 + i);
+		assert_int_equal(gpu_mem_get_owner(g, at[i], &o), 0);
+		assert_int_equal(o, i + 1);
+	}
+	assert_null(gpu_mem_ptr(g, 7 * leaf + GPU_PAGE_SIZE));
+	assert_int_equal(gpu_mem_map_page(g, GPU_HPA_TOP, 1), -EINVAL);
+	assert_null(gpu_mem_ptr(g, GPU_HPA_TOP));
+	assert_null(gpu_mem_ptr(g, UINT64_MAX & ~(uint64_t)GPU_PAGE_MASK));
+	assert_int_equal(gpu_mem_free_page(g, 7 * leaf), 0);
+	assert_null(gpu_mem_ptr(g, 7 * leaf));
+	assert_non_null(gpu_mem_ptr(g, 7 * leaf - GPU_PAGE_SIZE));
+	assert_int_equal(gpu_mem_pages(g), 2);
+}
+
+/* Engines look pages up without a lock while the host allocates and frees
+ * others, new leaves included (meant for ThreadSanitizer too). */
+struct mem_race {
+	struct gpu *g;
+	uint64_t page;
+	int stop;
+	unsigned long bad;
+};
+
+static void *mem_reader(void *arg)
+{
+	struct mem_race *r = arg;
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		gpu_owner_t o = 0;
+		const uint32_t *p = gpu_mem_ptr(r->g, r->page);
+		if (!p || *p != 0x5eed || gpu_mem_get_owner(r->g, r->page, &o) || o != 3)
+			r->bad++;
+	}
+	return NULL;
+}
+
+static void test_mem_lookups_run_beside_allocation(void **state)
+{
+	struct gpu *g = *state;
+	struct mem_race r = { .g = g };
+	pthread_t t;
+	assert_int_equal(gpu_mem_alloc_owned(g, 3, &r.page), 0);
+	*(uint32_t *)gpu_mem_ptr(g, r.page) = 0x5eed;
+	assert_int_equal(pthread_create(&t, NULL, mem_reader, &r), 0);
+	for (uint64_t i = 0; i < 64; i++) {
+		uint64_t hpa = (i + 1) * (256ull << 20) + 0x1000; /* a new leaf each time */
+		uint64_t a;
+		assert_int_equal(gpu_mem_map_page(g, hpa, 1), 0);
+		assert_int_equal(gpu_mem_alloc_page(g, &a), 0);
+		assert_int_equal(gpu_mem_free_page(g, hpa), 0);
+		assert_int_equal(gpu_mem_free_page(g, a), 0);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(gpu_mem_pages(g), 1);
 }
 
 static void test_mem_huge_page_is_512_contiguous_aligned_pages(void **state)
@@ -505,6 +578,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_map_page_rejects_duplicates_and_misalignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_owner_tag_set_and_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_free_removes_page_and_keeps_others, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mem_pages_at_leaf_edges_and_the_top_of_the_space, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mem_lookups_run_beside_allocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_huge_page_is_512_contiguous_aligned_pages, setup, teardown),
 		cmocka_unit_test(test_mem_max_pages_limit_gives_enomem),
 		cmocka_unit_test(test_create_rejects_unknown_nonzero_option_tail),
