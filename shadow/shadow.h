@@ -329,6 +329,9 @@ struct shadow_vgpu_stats {
 	uint64_t pinned_frames;       /* frames with at least one pin */
 	uint64_t bad_unpins;          /* unpin of a frame that was not pinned (a bug) */
 };
+/* A snapshot (set st->sz).  Costs a pass over the guest's frames (≈0.1 ms
+ * for 512 MiB of guest memory): frames held only by GGTT entries are
+ * counted there, since the lock-free GGTT writer keeps its pins apart. */
 void shadow_vgpu_stats(struct shadow_vgpu *v, struct shadow_vgpu_stats *st);
 
 /*
