@@ -1080,10 +1080,10 @@ static uint32_t fast_skip(const struct scan_fast_table *ft, uint8_t plain, const
 			break;
 		if (!(e->flags & plain) && !plain_flush(e, h, data + off, ndw - off))
 			break;
-		/* The offset advances on a length computed from the header
-		 * alone (its class's length field), so the next header's load
-		 * does not wait for the entry; the entry's own rule is checked
-		 * beside it and wins when they differ. */
+		/* The offset advances on a length guessed from the header
+		 * alone (scan_fast_guess), so the next header's load does not
+		 * wait for the entry; the entry's own rule is checked beside
+		 * it and wins when they differ. */
 		uint32_t guess = scan_fast_guess(h);
 		uint32_t len = scan_fast_len(e, h);
 
