@@ -102,11 +102,12 @@ static inline void ggtt_unpin(struct shadow_vgpu *v, uint32_t gfn1)
 		BUMP(v->gst.bad_unpins); /* a bug: never expected */
 }
 
+/* Drops the frame slot w holds (and its held halves). */
 static void release(struct shadow_vgpu *v, uint32_t w)
 {
-	uint32_t old = RD(v->gs[w].gfn1);
+	uint32_t old = RD(v->gf[w]) & GF_FRAME_MASK;
 
-	WR_REL(v->gs[w].gfn1, 0);
+	WR_REL(v->gf[w], 0);
 	if (old)
 		ggtt_unpin(v, old);
 }
@@ -116,9 +117,10 @@ int shadowi_ggtt_vgpu_init(struct shadow_vgpu *v)
 	v->ap_e = (uint32_t)(v->ap_base >> SHADOW_PAGE_SHIFT);
 	v->hid_e = (uint32_t)(v->hid_base >> SHADOW_PAGE_SHIFT);
 	v->hid_n = v->win_n - v->ap_n;
-	v->gs = shadowi_sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gs));
+	v->gv = shadowi_sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gv));
+	v->gf = shadowi_sh_malloc(v->sh, (size_t)v->win_n * sizeof(*v->gf));
 	v->gpins = shadowi_sh_malloc(v->sh, (v->nframes ? v->nframes : 1) * sizeof(*v->gpins));
-	if (!v->gs || !v->gpins)
+	if (!v->gv || !v->gf || !v->gpins)
 		return -ENOMEM;
 	shadowi_ggtt_reset_locked(v);
 	return 0;
@@ -126,7 +128,7 @@ int shadowi_ggtt_vgpu_init(struct shadow_vgpu *v)
 
 void shadowi_ggtt_vgpu_fini(struct shadow_vgpu *v)
 {
-	if (v->gs && v->gpins) {
+	if (v->gv && v->gf && v->gpins) {
 		wseq_begin(v);
 		for (uint32_t w = 0; w < v->win_n; w++) {
 			store_pte(&v->sh->host_ggtt[host_index(v, w)],
@@ -135,9 +137,11 @@ void shadowi_ggtt_vgpu_fini(struct shadow_vgpu *v)
 		}
 		wseq_end(v);
 	}
-	free(v->gs);
+	free(v->gv);
+	free(v->gf);
 	free(v->gpins);
-	v->gs = NULL;
+	v->gv = NULL;
+	v->gf = NULL;
 	v->gpins = NULL;
 }
 
@@ -149,8 +153,7 @@ void shadowi_ggtt_reset_locked(struct shadow_vgpu *v)
 	for (uint32_t w = 0; w < v->win_n; w++) {
 		store_pte(&v->sh->host_ggtt[host_index(v, w)], v->scratch_page | SHADOW_PTE_PRESENT);
 		release(v, w);
-		WR(v->gs[w].v, 0);
-		WR(v->gs[w].half, 0);
+		WR(v->gv[w], 0);
 	}
 	wseq_end(v);
 }
@@ -161,15 +164,16 @@ void shadow_ggtt_reset(struct shadow_vgpu *v)
 }
 
 /*
- * Builds and stores host entry e (window slot s) for guest entry ge, then
- * releases the frame the old host entry held (add, then remove).  Inlined
- * into the trap path: a call per write costs more than the checks.
+ * Builds and stores host entry e (window slot w) for guest entry ge, then
+ * releases the frame the old host entry held (add, then remove); the slot's
+ * held halves are cleared.  Inlined into the trap path: a call per write
+ * costs more than the checks.
  */
-static inline __attribute__((always_inline)) void apply(struct shadow_vgpu *v, struct gslot *s,
+static inline __attribute__((always_inline)) void apply(struct shadow_vgpu *v, uint32_t w,
 							 uint32_t e, uint64_t ge)
 {
 	uint64_t gfn = shadow_pte_gfn(ge), host;
-	uint32_t pinned = 0, old = RD(s->gfn1);
+	uint32_t pinned = 0, old = RD(v->gf[w]) & GF_FRAME_MASK;
 
 	if (__builtin_expect((ge & (SHADOW_PTE_PRESENT | SHADOW_PTE_RESERVED)) != SHADOW_PTE_PRESENT ||
 			     gfn >= v->nframes, 0)) {
@@ -189,7 +193,7 @@ static inline __attribute__((always_inline)) void apply(struct shadow_vgpu *v, s
 		pinned = (uint32_t)gfn + 1;
 	}
 	store_pte(&v->sh->host_ggtt[e], host);
-	WR_REL(s->gfn1, pinned);
+	WR_REL(v->gf[w], pinned);
 	if (old)
 		ggtt_unpin(v, old);
 }
@@ -205,19 +209,17 @@ static void ggtt_write4(struct shadow_vgpu *v, uint32_t offset, uint32_t val)
 		BUMP(v->gst.ignored);
 		return;
 	}
-	struct gslot *s = &v->gs[w];
 	unsigned half = (offset >> 2) & 1, shift = half * 32;
 	BUMP(v->gst.writes);
 	BUMP(v->gst.partial);
-	uint64_t nv = (RD(s->v) & ~(0xffffffffull << shift)) | ((uint64_t)val << shift);
-	uint8_t h = (uint8_t)(RD(s->half) | (1u << half));
-	WR(s->v, nv);
-	if (h == 3) {
-		WR(s->half, 0);
-		apply(v, s, e, nv);
-	} else {
-		WR(s->half, h);
-	}
+	uint64_t nv = (RD(v->gv[w]) & ~(0xffffffffull << shift)) | ((uint64_t)val << shift);
+	uint32_t f = RD(v->gf[w]);
+	unsigned h = (f >> GF_HALF_SHIFT) | (1u << half);
+	WR(v->gv[w], nv);
+	if (h == 3)
+		apply(v, (uint32_t)w, e, nv); /* clears the halves */
+	else
+		WR_REL(v->gf[w], (f & GF_FRAME_MASK) | (h << GF_HALF_SHIFT));
 }
 
 /* A whole entry (8 bytes at an 8-aligned offset): the common case. */
@@ -230,11 +232,9 @@ static inline __attribute__((always_inline)) void ggtt_write8(struct shadow_vgpu
 		BUMP(v->gst.ignored);
 		return;
 	}
-	struct gslot *s = &v->gs[w];
 	BUMP(v->gst.writes);
-	WR(s->v, val);
-	WR(s->half, 0);
-	apply(v, s, e, val);
+	WR(v->gv[w], val);
+	apply(v, (uint32_t)w, e, val); /* an 8-byte write drops held halves */
 }
 
 /* A trapped access: 4 or 8 bytes, 4-byte aligned, inside the table. */
@@ -285,18 +285,16 @@ static inline __attribute__((always_inline)) bool ggtt_write8_fast(struct shadow
 			     gfn >= v->nframes || !(hpa = frame_hpa(v, gfn)) ||
 			     __atomic_load_n(&v->sh->fault_armed, __ATOMIC_RELAXED), 0))
 		return false;
-	struct gslot *s = &v->gs[w];
-	uint32_t old = RD(s->gfn1);
+	uint32_t old = RD(v->gf[w]) & GF_FRAME_MASK;
 	if (__builtin_expect(old && (old - 1 >= v->nframes || !RD(v->gpins[old - 1])), 0))
 		return false;
 	if (seq)
 		wseq_begin(v);
 	BUMP(v->gst.writes);
-	WR(s->v, ge);
-	WR(s->half, 0);
+	WR(v->gv[w], ge);
 	BUMP(v->gpins[gfn]);
 	store_pte(&v->sh->host_ggtt[e], shadow_pte_make(hpa, ge & SHADOW_PTE_FLAGS_MASK));
-	WR_REL(s->gfn1, (uint32_t)gfn + 1);
+	WR_REL(v->gf[w], (uint32_t)gfn + 1); /* and no held halves */
 	if (old)
 		WR(v->gpins[old - 1], RD(v->gpins[old - 1]) - 1);
 	if (seq)
@@ -361,7 +359,7 @@ int shadow_ggtt_write_batch(struct shadow_vgpu *v, const struct shadow_ggtt_writ
 static uint32_t read4(struct shadow_vgpu *v, uint32_t offset)
 {
 	int64_t w = entry_win(v, offset >> 3);
-	return w < 0 ? 0 : (uint32_t)(RD(v->gs[w].v) >> (((offset >> 2) & 1) * 32));
+	return w < 0 ? 0 : (uint32_t)(RD(v->gv[w]) >> (((offset >> 2) & 1) * 32));
 }
 
 /* Each entry is one atomic load: a read racing a write sees the old or the
@@ -390,7 +388,7 @@ int shadow_ggtt_translate(struct shadow_vgpu *v, uint64_t gma, struct shadow_xla
 	for (unsigned spins = 0;; spins++) {
 		uint32_t s1 = RD_ACQ(v->gseq);
 		pte = RD_ACQ(v->sh->host_ggtt[gma >> SHADOW_PAGE_SHIFT]);
-		g = RD_ACQ(v->gs[w].gfn1);
+		g = RD_ACQ(v->gf[w]) & GF_FRAME_MASK;
 		if (!(s1 & 1) && s1 == RD(v->gseq))
 			break;
 		if (spins > 64)
@@ -417,10 +415,10 @@ int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len)
 	for (uint32_t w = 0; w < v->win_n && !rc; w++) {
 		uint64_t host = load_pte(&v->sh->host_ggtt[host_index(v, w)]);
 		uint64_t gma = (uint64_t)host_index(v, w) << SHADOW_PAGE_SHIFT;
-		const struct gslot *s = &v->gs[w];
-		uint32_t g = RD(s->gfn1);
-		uint8_t half = RD(s->half);
-		uint64_t ge = RD(s->v);
+		uint32_t f = RD(v->gf[w]);
+		uint32_t g = f & GF_FRAME_MASK;
+		unsigned half = f >> GF_HALF_SHIFT;
+		uint64_t ge = RD(v->gv[w]);
 
 		if (!g) {
 			if (shadow_pte_addr(host) != v->scratch_page) {

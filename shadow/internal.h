@@ -147,14 +147,16 @@ struct shadow_ppgtt {
 
 /* ---------------------------------------------------------------- vGPU */
 
-/* One GGTT window entry: what the guest wrote and what the host entry holds.
- * Written only by the vGPU's GGTT writer; read elsewhere with relaxed
- * atomics (ggtt.c). */
-struct gslot {
-	uint64_t v;              /* virtual GGTT entry (reads return it) */
-	uint32_t gfn1;           /* gfn + 1 pinned by the host entry, 0 = scratch */
-	uint8_t half;            /* bit 0 low half, bit 1 high half written */
-};
+/*
+ * One GGTT window entry is two words in two arrays (12 bytes an entry, not
+ * a padded 16-byte struct: the trap path streams through them): gv[w], the
+ * virtual GGTT entry (what the guest wrote, what reads return), and gf[w],
+ * the frame the host entry holds (gfn + 1, 0 = scratch) in bits 29:0 with
+ * the half-written flags in bits 31:30 (bit 30 low half, bit 31 high half).
+ * Written only by the vGPU's GGTT writer; read elsewhere with atomics.
+ */
+#define GF_FRAME_MASK ((1u << 30) - 1) /* gfn + 1 < 2^25 (64 GiB of 4 KiB frames) */
+#define GF_HALF_SHIFT 30
 
 /* Counters of the GGTT write path, kept apart from the locked ones (st) so
  * that the lock-free writer owns them; shadow_vgpu_stats() adds them up. */
@@ -175,11 +177,12 @@ struct shadow_vgpu {
 	uint32_t ap_n, win_n;    /* entries in the aperture window, in both */
 	uint32_t ap_e, hid_e;    /* host GGTT index of each window's first entry */
 	uint32_t hid_n;          /* entries in the hidden window */
-	struct gslot *gs;        /* per window entry */
+	uint64_t *gv;            /* per window entry: virtual GGTT entry */
+	uint32_t *gf;            /* per window entry: held frame + 1, half flags */
 	/*
 	 * The GGTT write path takes no lock: a vGPU's GGTT writes have one
 	 * writer at a time (the caller serializes them, as a hypervisor
-	 * serializes a vGPU's MMIO emulation; shadow.h).  It owns gs, gpins
+	 * serializes a vGPU's MMIO emulation; shadow.h).  It owns gv, gf, gpins
 	 * and gst, publishes with relaxed atomic stores, and keeps gseq odd
 	 * while it changes a host entry and its slot, so shadow_ggtt_translate()
 	 * on another thread reads the pair consistently (a seqlock).
