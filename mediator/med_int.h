@@ -438,7 +438,16 @@ void medi_wl_complete_guest(struct med *m, struct med_workload *w);
 /* space.c */
 int medi_space_alloc(struct med *m, uint32_t pages, uint64_t *gma);
 void medi_space_free(struct med *m, uint64_t gma, uint32_t pages);
-void medi_ggtt_sync(struct med *m, uint64_t gma);
+/* space.c: copies the shadow engine's host entry for gma into the GPU
+ * model's GGTT.  Only for a shadow engine given with a table of its own:
+ * the mediator's own engine writes the model's GGTT in place (ggtt_shared),
+ * and then there is nothing to copy. */
+void medi_ggtt_copy(struct med *m, uint64_t gma);
+static inline void medi_ggtt_sync(struct med *m, uint64_t gma)
+{
+	if (!m->ggtt_shared)
+		medi_ggtt_copy(m, gma);
+}
 int medi_host_map_ggtt(struct med *m, uint64_t gma, uint64_t hpa);
 
 /* sched.c */

@@ -207,7 +207,7 @@ int med_new(const struct med_opts *opts, struct med **out)
 	}
 	m->ggtt_shared = shadow_ggtt_host_table(m->sh) == gpu_ggtt_table(m->gpu);
 	/* A given shadow engine with its own table: the GPU model starts with
-	 * every entry it set, and each change is mirrored (medi_ggtt_sync). */
+	 * every entry it set, and each change is copied (medi_ggtt_sync). */
 	for (uint64_t g = 0; !m->ggtt_shared && g < SHADOW_GGTT_SIZE; g += MED_PAGE) {
 		uint64_t pte = shadow_ggtt_host_pte(m->sh, (uint32_t)(g >> 12));
 		if (pte)

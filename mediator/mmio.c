@@ -299,18 +299,22 @@ static void emit_mmio(struct med_vgpu *v, enum med_event_type t, uint64_t off, u
 }
 
 /* After the shadow engine took a GGTT write at table offset toff: the host
- * entries it may have changed go to the GPU model (an 8-byte write at 4 mod
- * 8 touches two entries), as medi_ggtt_sync() does, reading the shadow engine's
- * table directly. */
-static inline void ggtt_mirror(struct med *m, const uint64_t *host, uint32_t toff, unsigned bytes)
+ * entries it may have changed (an 8-byte write at 4 mod 8 touches two). */
+static inline void ggtt_mirror(struct med *m, uint32_t toff, unsigned bytes)
+{
+	uint64_t gma = (uint64_t)(toff >> 3) << 12;
+	medi_ggtt_sync(m, gma);
+	if (bytes == 8 && (toff & 4))
+		medi_ggtt_sync(m, gma + MED_PAGE);
+}
+
+/* The same for the first k writes of a batch: decided once per batch. */
+static void ggtt_mirror_batch(struct med *m, const struct shadow_ggtt_write *sw, size_t k)
 {
 	if (m->ggtt_shared)
 		return;
-	uint32_t e = toff >> 3;
-	gpu_ggtt_set(m->gpu, (uint64_t)e << 12, __atomic_load_n(&host[e], __ATOMIC_ACQUIRE));
-	if (bytes == 8 && (toff & 4))
-		gpu_ggtt_set(m->gpu, (uint64_t)(e + 1) << 12,
-			     __atomic_load_n(&host[e + 1], __ATOMIC_ACQUIRE));
+	for (size_t j = 0; j < k; j++)
+		ggtt_mirror(m, sw[j].offset, sw[j].bytes);
 }
 
 int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t *val)
@@ -394,7 +398,7 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 				       bytes, (unsigned long long)offset, err);
 			VCTR_LOCKED(m, v->id, mmio_refused, 1);
 		} else {
-			ggtt_mirror(m, shadow_ggtt_host_table(m->sh), toff, bytes);
+			ggtt_mirror(m, toff, bytes);
 			VCTR_LOCKED(m, v->id, ggtt_writes, 1);
 		}
 		emit_mmio(v, MED_EV_GGTT_WRITE, offset, bytes, val, err);
@@ -470,7 +474,6 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 	/* to the shadow engine in chunks (one shadow lock round trip each),
 	 * then each touched host entry to the GPU model */
 	struct shadow_ggtt_write sw[256];
-	const uint64_t *host = shadow_ggtt_host_table(m->sh);
 	int err = 0;
 	for (size_t base = 0; base < n && !err; base += 256) {
 		size_t k = n - base < 256 ? n - base : 256, bad = 0;
@@ -486,8 +489,7 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 				       base + bad, n, err, base + bad);
 			k = bad;
 		}
-		for (size_t j = 0; !m->ggtt_shared && j < k; j++)
-			ggtt_mirror(m, host, sw[j].offset, sw[j].bytes);
+		ggtt_mirror_batch(m, sw, k);
 		VCTR_LOCKED(m, v->id, ggtt_writes, k);
 		if (ev_on(m))
 			for (size_t j = 0; j < k; j++)

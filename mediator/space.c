@@ -53,10 +53,8 @@ void medi_space_free(struct med *m, uint64_t gma, uint32_t pages)
 }
 
 /* Copies the shadow engine's host entry for `gma` into the GPU model. */
-void medi_ggtt_sync(struct med *m, uint64_t gma)
+void medi_ggtt_copy(struct med *m, uint64_t gma)
 {
-	if (m->ggtt_shared)
-		return;
 	uint32_t index = (uint32_t)(gma >> 12);
 	gpu_ggtt_set(m->gpu, gma & ~0xfffull, shadow_ggtt_host_pte(m->sh, index));
 }

@@ -119,7 +119,7 @@ void medi_vgpu_init_vregs(struct med_vgpu *v)
  * GPU model's (m->lock held). */
 static void sync_window(struct med *m, uint64_t base, uint64_t size)
 {
-	for (uint64_t g = base; !m->ggtt_shared && g < base + size; g += MED_PAGE)
+	for (uint64_t g = base; g < base + size; g += MED_PAGE)
 		medi_ggtt_sync(m, g);
 }
 
