@@ -612,13 +612,13 @@ int shadow_vgpu_check(struct shadow_vgpu *v, char *errbuf, size_t errbuf_len)
 				v->id, (unsigned long long)g, f->pins, expect[g]);
 			err = -EUCLEAN;
 		}
-		if ((f->pins || f->ext || f->nspt) && !f->backed) {
+		if ((f->pins || f->ext || f->nspt) && !frame_backed(v, g)) {
 			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx is in use but not backed",
 				v->id, (unsigned long long)g);
 			err = -EUCLEAN;
 		}
 		pinned += f->pins || f->ext;
-		backed += f->backed;
+		backed += frame_backed(v, g);
 	}
 	if (!err && (pinned != v->st.pinned_frames || backed != v->st.guest_frames)) {
 		shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: counters say %llu pinned / %llu backed frames, "

@@ -72,7 +72,7 @@ static __attribute__((noinline)) int ggtt_pin_slow(struct shadow_vgpu *v, uint64
 {
 	int err = sh_fault(v->sh, SHADOW_FAULT_GMEM_PIN);
 
-	if (!err && !frame_hpa(v, gfn)) {
+	if (!err && !frame_backed(v, gfn)) {
 		vlock(v);
 		err = gmem_back(v, gfn);
 		vunlock(v);
@@ -435,7 +435,7 @@ int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len)
 			break;
 		}
 		expect[g - 1]++;
-		uint64_t want = frame_hpa(v, g - 1) & ~1ull;
+		uint64_t want = frame_page(v, g - 1);
 		if (!half)
 			want = shadow_pte_make(want, ge & SHADOW_PTE_FLAGS_MASK);
 		if ((!half && (host != want || shadow_pte_gfn(ge) != g - 1)) ||
@@ -452,7 +452,7 @@ int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len)
 			shadowi_sh_errf(err, len, "vGPU %u: frame 0x%llx has %u GGTT pins, %u GGTT entries hold it",
 				v->id, (unsigned long long)g, have, expect[g]);
 			rc = -EUCLEAN;
-		} else if (have && !frame_hpa(v, g)) {
+		} else if (have && !frame_backed(v, g)) {
 			shadowi_sh_errf(err, len, "vGPU %u: frame 0x%llx is in the GGTT but not backed",
 				v->id, (unsigned long long)g);
 			rc = -EUCLEAN;

@@ -32,12 +32,10 @@ void shadowi_gmem_fini(struct shadow_vgpu *v)
 {
 	struct shadow *sh = v->sh;
 
-	if (v->frames) {
-		for (uint64_t g = 0; g < v->nframes; g++) {
-			struct gframe *f = &v->frames[g];
-			if (f->backed && !f->huge_part)
-				shadowi_sh_free_page(sh, f->hpa);
-		}
+	if (v->frames && v->fhpa) { /* a failed init may have left either */
+		for (uint64_t g = 0; g < v->nframes; g++)
+			if (frame_backed(v, g) && !v->frames[g].huge_part)
+				shadowi_sh_free_page(sh, frame_page(v, g));
 	}
 	if (v->chunks) {
 		for (uint64_t c = 0; c < v->nchunks; c++)
@@ -66,7 +64,7 @@ static void back_chunk(struct shadow_vgpu *v, uint64_t gfn)
 	if (first + 512 > v->nframes)
 		return; /* a partial chunk at the end of memory */
 	for (uint64_t g = first; g < first + 512; g++)
-		if (v->frames[g].backed)
+		if (frame_backed(v, g))
 			return;
 	if (sh_fault(sh, SHADOW_FAULT_GMEM_ALLOC))
 		return; /* falls back to 4 KiB pages, as a host without a free THP would */
@@ -87,15 +85,14 @@ static void back_chunk(struct shadow_vgpu *v, uint64_t gfn)
 int shadowi_gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn)
 {
 	struct shadow *sh = v->sh;
-	struct gframe *f = &v->frames[gfn];
 	uint64_t hpa;
 	int err;
 
-	if (f->backed)
+	if (frame_backed(v, gfn))
 		return 0;
 	if (v->huge) {
 		back_chunk(v, gfn);
-		if (f->backed)
+		if (frame_backed(v, gfn))
 			return 0;
 	}
 	err = sh_fault(sh, SHADOW_FAULT_GMEM_ALLOC);
@@ -116,8 +113,7 @@ int shadowi_gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn)
 
 void *shadowi_gmem_peek(struct shadow_vgpu *v, uint64_t gfn)
 {
-	struct gframe *f = &v->frames[gfn];
-	return f->backed ? sh_ptr(v->sh, f->hpa) : NULL;
+	return frame_backed(v, gfn) ? sh_ptr(v->sh, frame_page(v, gfn)) : NULL;
 }
 
 static void pin_one(struct shadow_vgpu *v, struct gframe *f)
@@ -335,7 +331,7 @@ int shadow_gmem_pin(struct shadow_vgpu *v, uint64_t gfn, uint64_t *hpa)
 		if (f->ext++ == 0 && !f->pins)
 			v->st.pinned_frames++;
 		if (hpa)
-			*hpa = f->hpa;
+			*hpa = frame_page(v, gfn);
 	}
 	vunlock(v);
 	return err;
@@ -367,8 +363,8 @@ int shadow_gmem_hpa(struct shadow_vgpu *v, uint64_t gfn, uint64_t *hpa)
 	vlock(v);
 	if (gfn >= v->nframes)
 		err = -EFAULT;
-	else if (v->frames[gfn].backed) {
-		*hpa = v->frames[gfn].hpa;
+	else if (frame_backed(v, gfn)) {
+		*hpa = frame_page(v, gfn);
 		err = 0;
 	}
 	vunlock(v);
@@ -388,8 +384,8 @@ int shadow_gmem_discard(struct shadow_vgpu *v, uint64_t gfn)
 			err = -EBUSY;
 		else if (f->huge_part)
 			err = -EOPNOTSUPP; /* part of a 2 MiB host page: stays */
-		else if (f->backed) {
-			shadowi_sh_free_page(v->sh, f->hpa);
+		else if (frame_backed(v, gfn)) {
+			shadowi_sh_free_page(v->sh, frame_page(v, gfn));
 			frame_set_unbacked(v, gfn);
 			v->st.guest_frames--;
 		}

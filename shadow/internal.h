@@ -85,15 +85,14 @@ void shadowi_sh_errf(char *buf, size_t len, const char *fmt, ...) __attribute__(
 
 struct spt;
 
+/* A frame's backing host page is not here but in shadow_vgpu.fhpa
+ * (frame_page()), the one word the lock-free GGTT writer reads. */
 struct gframe {
-	uint64_t hpa;          /* backing host page (valid when backed) */
 	struct spt *spts;      /* shadow tables built from this frame (write protection) */
 	uint32_t pins;         /* PPGTT shadow entries holding this frame (GGTT: gpins) */
 	uint32_t ext;          /* shadow_gmem_pin() pins */
 	uint16_t nspt;         /* length of the spts chain */
-	uint8_t backed;
 	uint8_t huge_part;     /* part of a 2 MiB host page */
-	uint32_t pad;
 };
 
 enum { CHUNK_NONE = 0, CHUNK_HUGE, CHUNK_SMALL };
@@ -219,28 +218,33 @@ static inline void vlock(struct shadow_vgpu *v) { pthread_mutex_lock(&v->lock); 
 static inline void vunlock(struct shadow_vgpu *v) { pthread_mutex_unlock(&v->lock); }
 
 /*
- * What the lock-free GGTT writer needs of a frame, one word per frame:
- * its host page | 1 once backed, 0 before (and after a discard).  Backing
- * happens under the vGPU lock and is published with a release store, so the
- * writer reads it with an acquire load; 8 bytes a frame instead of a
- * struct gframe keeps the trap path's cache footprint small.
+ * A frame's backing, one word per frame: its host page | 1 once backed, 0
+ * before (and after a discard).  The only record of it, so the lock-free
+ * GGTT writer reads 8 bytes a frame, not a struct gframe.  Backing and
+ * discarding happen under the vGPU lock and publish with a release store;
+ * readers use acquire loads.
  */
 static inline void frame_set_backed(struct shadow_vgpu *v, uint64_t gfn, uint64_t hpa)
 {
-	v->frames[gfn].hpa = hpa;
-	v->frames[gfn].backed = 1;
 	__atomic_store_n(&v->fhpa[gfn], hpa | 1, __ATOMIC_RELEASE);
 }
 static inline void frame_set_unbacked(struct shadow_vgpu *v, uint64_t gfn)
 {
-	v->frames[gfn].backed = 0;
-	v->frames[gfn].hpa = 0;
 	__atomic_store_n(&v->fhpa[gfn], 0, __ATOMIC_RELEASE);
 }
 /* hpa | 1 when backed, 0 when not */
 static inline uint64_t frame_hpa(const struct shadow_vgpu *v, uint64_t gfn)
 {
 	return __atomic_load_n(&v->fhpa[gfn], __ATOMIC_ACQUIRE);
+}
+static inline bool frame_backed(const struct shadow_vgpu *v, uint64_t gfn)
+{
+	return frame_hpa(v, gfn) != 0;
+}
+/* The backing host page (meaningful only when backed). */
+static inline uint64_t frame_page(const struct shadow_vgpu *v, uint64_t gfn)
+{
+	return frame_hpa(v, gfn) & ~1ull;
 }
 
 /* gmem.c (vGPU lock held) */
@@ -250,7 +254,7 @@ int shadowi_gmem_back_slow(struct shadow_vgpu *v, uint64_t gfn);
 /* Backs frame gfn with host memory if it is not yet (0 or -ENOMEM). */
 static inline int gmem_back(struct shadow_vgpu *v, uint64_t gfn)
 {
-	return v->frames[gfn].backed ? 0 : shadowi_gmem_back_slow(v, gfn);
+	return frame_backed(v, gfn) ? 0 : shadowi_gmem_back_slow(v, gfn);
 }
 int shadowi_gmem_pin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n);
 void shadowi_gmem_unpin_range(struct shadow_vgpu *v, uint64_t gfn, uint64_t n);
@@ -260,7 +264,7 @@ static inline int gmem_pin1(struct shadow_vgpu *v, uint64_t gfn)
 {
 	struct gframe *f = &v->frames[gfn];
 
-	if (gfn >= v->nframes || !f->backed || __atomic_load_n(&v->sh->fault_armed, __ATOMIC_RELAXED))
+	if (gfn >= v->nframes || !frame_backed(v, gfn) || __atomic_load_n(&v->sh->fault_armed, __ATOMIC_RELAXED))
 		return shadowi_gmem_pin_range(v, gfn, 1);
 	if (f->pins++ == 0 && !f->ext)
 		v->st.pinned_frames++;

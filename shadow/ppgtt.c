@@ -403,7 +403,7 @@ static int build_split(struct spt *s, uint64_t ge, uint64_t *out, struct spt **c
 	c->nlive = SHADOW_ENTRIES;
 	for (unsigned j = 0; j < SHADOW_ENTRIES; j++) {
 		c->gent[j] = shadow_pte_make((base + j) << 12, f4);
-		store_pte(&c->sh[j], shadow_pte_make(v->frames[base + j].hpa, f4));
+		store_pte(&c->sh[j], shadow_pte_make(frame_page(v, base + j), f4));
 	}
 	v->st.splits_2m++;
 	*child = c;
@@ -432,7 +432,7 @@ static int build(struct spt *s, unsigned i, uint64_t ge, uint64_t *out, struct s
 		if (err)
 			return err;
 		for (unsigned k = 0; k < 16; k++)
-			out[k] = shadow_pte_make(v->frames[base + k].hpa, ge & SHADOW_PTE_FLAGS_MASK) |
+			out[k] = shadow_pte_make(frame_page(v, base + k), ge & SHADOW_PTE_FLAGS_MASK) |
 				 SHADOW_PTE_SPLIT_64K;
 		v->st.splits_64k++;
 		return B_OK;
@@ -442,7 +442,7 @@ static int build(struct spt *s, unsigned i, uint64_t ge, uint64_t *out, struct s
 		err = gmem_pin1(v, gfn);
 		if (err)
 			return err;
-		out[0] = shadow_pte_make(v->frames[gfn].hpa, ge & SHADOW_PTE_FLAGS_MASK);
+		out[0] = shadow_pte_make(frame_page(v, gfn), ge & SHADOW_PTE_FLAGS_MASK);
 		return B_OK;
 	}
 	if (level == 2 && (ge & SHADOW_PDE_PS)) {
@@ -904,7 +904,7 @@ static int check_entry(struct shadow_vgpu *v, struct spt *s, unsigned i, uint32_
 
 	if (s->ips && (i & 15)) {
 		uint64_t bge = s->gent[i & ~15u];
-		uint64_t want = bge ? shadow_pte_make(v->frames[((bge & SHADOW_PTE_ADDR_MASK_64K) >> 12) + (i & 15)].hpa,
+		uint64_t want = bge ? shadow_pte_make(frame_page(v, ((bge & SHADOW_PTE_ADDR_MASK_64K) >> 12) + (i & 15)),
 						      bge & SHADOW_PTE_FLAGS_MASK) | SHADOW_PTE_SPLIT_64K
 				    : v->scratch_ent[1];
 		if (ge || shv != want)
@@ -929,7 +929,7 @@ static int check_entry(struct shadow_vgpu *v, struct spt *s, unsigned i, uint32_
 		unsigned n = s->ips ? 16 : 1;
 		for (unsigned k = 0; k < n; k++)
 			expect[gfn + k]++;
-		want = shadow_pte_make(v->frames[gfn].hpa, ge & SHADOW_PTE_FLAGS_MASK) |
+		want = shadow_pte_make(frame_page(v, gfn), ge & SHADOW_PTE_FLAGS_MASK) |
 		       (s->ips ? SHADOW_PTE_SPLIT_64K : 0);
 	} else if (L == 2 && (ge & SHADOW_PDE_PS) && !c) {
 		uint64_t gfn = (ge & SHADOW_PDE_ADDR_MASK_2M) >> 12, hpa = 0;
