@@ -31,7 +31,7 @@ else
 endif
 CFLAGS  += $(CFLAGS_BASE) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS) -pthread
-LIBS    := -lzstd -lm
+LIBS    := -lzstd -lxxhash -lm
 TESTLIBS := -lcmocka
 
 LIB_SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
@@ -50,9 +50,9 @@ DEPFILES  := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SUP_OBJS:.o=.d) \
 
 DEB_PACKAGES := build-essential libbpf-dev bpftool clang libelf-dev zlib1g-dev \
                 libtraceevent-dev libtracefs-dev libzstd-dev libncurses-dev libdrm-dev \
-                libcmocka-dev systemtap-sdt-dev python3 xz-utils
+                libcmocka-dev libxxhash-dev systemtap-sdt-dev python3 xz-utils
 # Headers whose absence means `make deps` has not run on this machine.
-DEP_HEADERS  := /usr/include/cmocka.h /usr/include/zstd.h
+DEP_HEADERS  := /usr/include/cmocka.h /usr/include/zstd.h /usr/include/xxhash.h
 
 .PHONY: all deps depcheck check unit e2e conformance bench run clean help
 all: $(BUILD)/vgt $(BUILD)/libvgt.a

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Events, counters and the name tables of mediator.h. */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "mediator/med_int.h"
 
@@ -19,13 +21,153 @@ void medi_ev_init(struct med_event *ev, enum med_event_type t, const struct med_
 	ev->engine = (int8_t)engine;
 }
 
+/* ---------------------------------------------------------------- the bus */
+
+void medi_bus_init(struct med *m)
+{
+	pthread_mutex_init(&m->sub_lock, NULL);
+	pthread_mutex_init(&m->seq_lock, NULL);
+}
+
+void medi_bus_fini(struct med *m)
+{
+	pthread_mutex_destroy(&m->sub_lock);
+	pthread_mutex_destroy(&m->seq_lock);
+}
+
+static void stamp(struct med *m, struct med_event *ev)
+{
+	ev->version = MED_EVENT_VERSION;
+	ev->size = (uint16_t)sizeof(*ev);
+	if (ev->blobs_dropped)
+		ev->flags |= MED_EVF_BLOBS_DROPPED;
+	/* One critical section for both: the clock only moves forward, so an
+	 * event numbered later never carries an earlier time. */
+	pthread_mutex_lock(&m->seq_lock);
+	ev->seq = ++m->seq;
+	ev->time = med_now(m);
+	pthread_mutex_unlock(&m->seq_lock);
+}
+
+/*
+ * A subscriber slot is entered by raising `busy` and then re-reading its
+ * mask; med_unsubscribe clears the mask and then waits for `busy` to fall.
+ * Both sides use sequentially consistent operations, so either the emitter
+ * sees the cleared mask or the remover sees the emitter inside.
+ */
+static void deliver(struct med_sub *s, uint64_t bit, const struct med_event *ev)
+{
+	if (!(atomic_load(&s->mask) & bit))
+		return;
+	atomic_fetch_add(&s->busy, 1);
+	if (atomic_load(&s->mask) & bit)
+		s->fn(s->ctx, ev);
+	atomic_fetch_sub(&s->busy, 1);
+}
+
 void medi_ev_emit(struct med *m, struct med_event *ev)
 {
-	if (!m->hook)
+	uint64_t bit = MED_EV_BIT(ev->type);
+	if (!(atomic_load_explicit(&m->ev_mask, memory_order_relaxed) & bit))
 		return;
-	ev->seq = atomic_fetch_add_explicit(&m->seq, 1, memory_order_relaxed) + 1;
-	ev->time = med_now(m);
-	m->hook(m->hook_ctx, ev);
+	stamp(m, ev);
+	for (unsigned i = 0; i < MED_MAX_SUBSCRIBERS; i++)
+		deliver(&m->subs[i], bit, ev);
+}
+
+static void recompute_mask(struct med *m)
+{
+	uint64_t all = 0;
+	for (unsigned i = 0; i < MED_MAX_SUBSCRIBERS; i++)
+		all |= atomic_load(&m->subs[i].mask);
+	atomic_store(&m->ev_mask, all);
+}
+
+void medi_ev_config(struct med *m, struct med_event *ev)
+{
+	medi_ev_init(ev, MED_EV_CONFIG, NULL, -1);
+	ev->u.config.gen = m->gen;
+	ev->u.config.policy = m->policy;
+	ev->u.config.dispatch = m->dispatch;
+	ev->u.config.on_reject = m->on_reject;
+	ev->u.config.tick_ns = m->tick_ns;
+	ev->u.config.balance_ns = m->balance_ns;
+	ev->u.config.priority_ns = m->priority_ns;
+	ev->u.config.exec_budget = m->exec_budget;
+	ev->u.config.cycles_per_us = m->cycles_per_us;
+	ev->u.config.max_queued = m->max_queued;
+	ev->u.config.no_priority = m->no_priority;
+	ev->u.config.contain_escapes = m->contain_escapes;
+	ev->u.config.own_gpu = m->own_gpu && m->own_sh;
+}
+
+int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, struct med_sub **out)
+{
+	if (!m || !fn || !mask)
+		return -EINVAL;
+	mask &= MED_EV_BIT(MED_EV_TYPE_COUNT) - 1;
+	mask &= ~MED_EV_BIT(MED_EV_NONE);
+	if (!mask)
+		return -EINVAL;
+	pthread_mutex_lock(&m->sub_lock);
+	struct med_sub *s = NULL;
+	for (unsigned i = 0; i < MED_MAX_SUBSCRIBERS && !s; i++)
+		if (!atomic_load(&m->subs[i].mask))
+			s = &m->subs[i];
+	if (!s) {
+		pthread_mutex_unlock(&m->sub_lock);
+		return -ENOSPC;
+	}
+	/* A late subscriber learns what it missed of the configuration before
+	 * it sees anything else (its slot is not live yet). */
+	if (mask & MED_EV_BIT(MED_EV_CONFIG)) {
+		struct med_event ev;
+		medi_ev_config(m, &ev);
+		stamp(m, &ev);
+		fn(ctx, &ev);
+		pthread_mutex_lock(&m->lock);
+		for (unsigned id = 1; id <= MED_MAX_VGPUS; id++) {
+			struct med_vgpu *v = m->vgpus[id];
+			if (!v || atomic_load(&v->dying))
+				continue;
+			medi_ev_init(&ev, MED_EV_VGPU_CREATE, v, -1);
+			medi_ev_vgpu_fill(v, &ev);
+			ev.u.vgpu.existing = 1;
+			stamp(m, &ev);
+			fn(ctx, &ev);
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	s->fn = fn;
+	s->ctx = ctx;
+	atomic_store(&s->mask, mask);
+	recompute_mask(m);
+	pthread_mutex_unlock(&m->sub_lock);
+	if (out)
+		*out = s;
+	return 0;
+}
+
+void med_unsubscribe(struct med *m, struct med_sub *s)
+{
+	if (!m || !s || s < m->subs || s >= m->subs + MED_MAX_SUBSCRIBERS)
+		return;
+	pthread_mutex_lock(&m->sub_lock);
+	atomic_store(&s->mask, 0);
+	recompute_mask(m);
+	while (atomic_load(&s->busy))
+		sched_yield();
+	pthread_mutex_unlock(&m->sub_lock);
+}
+
+bool med_subscribed(const struct med *m, enum med_event_type t)
+{
+	return m && (unsigned)t < MED_EV_TYPE_COUNT && ev_want(m, t);
+}
+
+uint64_t med_digest(uint64_t digest, const void *data, size_t len)
+{
+	return XXH3_64bits_withSeed(data, len, digest);
 }
 
 static const char *const event_names[MED_EV_TYPE_COUNT] = {
@@ -51,6 +193,13 @@ static const char *const event_names[MED_EV_TYPE_COUNT] = {
 	[MED_EV_FAILSAFE] = "failsafe",
 	[MED_EV_ESCAPE] = "escape",
 	[MED_EV_CLOCK] = "clock",
+	[MED_EV_CONFIG] = "config",
+	[MED_EV_MEM_WRITE] = "mem-write",
+	[MED_EV_TRIGGER] = "trigger",
+	[MED_EV_RUN] = "run",
+	[MED_EV_SCHED_BALANCE] = "sched-balance",
+	[MED_EV_SCHED_IDLE] = "sched-idle",
+	[MED_EV_DIGEST] = "digest",
 };
 
 const char *med_event_name(enum med_event_type t)
@@ -58,6 +207,17 @@ const char *med_event_name(enum med_event_type t)
 	if ((unsigned)t >= MED_EV_TYPE_COUNT)
 		return NULL;
 	return event_names[t];
+}
+
+int med_event_parse(const char *name, enum med_event_type *out)
+{
+	for (unsigned t = 1; name && t < MED_EV_TYPE_COUNT; t++)
+		if (event_names[t] && !strcmp(event_names[t], name)) {
+			if (out)
+				*out = (enum med_event_type)t;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static const char *const reject_names[MED_RJ_END - MED_RJ_MEDIATOR] = {

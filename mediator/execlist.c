@@ -46,7 +46,7 @@ void medi_csb_append(struct med_vgpu *v, unsigned e, uint32_t status, uint32_t c
 	*vreg(v, base + R_CSB_PTR) = ptr;
 	hwsp_mirror(v, e, wp, status, ctx_id, wp);
 	VCTR(v->m, v->id, csb_events, 1);
-	if (ev_on(v->m)) {
+	if (ev_want(v->m, MED_EV_CSB)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_CSB, v, (int)e);
 		ev.u.csb.status = status;
@@ -85,7 +85,7 @@ void medi_elsp_submit(struct med_vgpu *v, unsigned e)
 		((uint64_t)v->elsp[e][3] << 32) | v->elsp[e][2],
 	};
 	VCTR(m, v->id, submissions, 1);
-	if (ev_on(m)) {
+	if (ev_want(m, MED_EV_SUBMIT)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_SUBMIT, v, (int)e);
 		ev.u.submit.desc[0] = desc[0];

@@ -62,7 +62,7 @@ static void deliver(struct med_vgpu *v, unsigned bank)
 {
 	struct med *m = v->m;
 	VCTR(m, v->id, irqs, 1);
-	if (!ev_on(m))
+	if (!ev_want(m, MED_EV_IRQ))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, MED_EV_IRQ, v, -1);

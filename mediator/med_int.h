@@ -285,16 +285,26 @@ struct med {
 	bool ggtt_shared;  /* the shadow engine writes the GPU model's GGTT in place */
 	enum med_dispatch dispatch;
 	enum med_reject_action on_reject;
-	med_event_fn hook;
-	void *hook_ctx;
+	/* The event bus (events.c).  `ev_mask` is the union of the
+	 * subscribers' masks: an emission site tests it before building. */
+	_Atomic uint64_t ev_mask;
+	pthread_mutex_t sub_lock;     /* subscribe / unsubscribe */
+	struct med_sub {
+		_Atomic uint64_t mask;    /* 0: free slot */
+		_Atomic unsigned busy;    /* emitters inside fn */
+		med_event_fn fn;
+		void *ctx;
+	} subs[MED_MAX_SUBSCRIBERS];
+	pthread_mutex_t seq_lock;     /* seq and time are taken together */
 	uint64_t tick_ns, balance_ns, priority_ns;
 	bool no_priority;
+	bool contain_escapes;
 	uint32_t cycles_per_us;
 	uint64_t exec_budget;
 	uint32_t max_queued;
 	struct shadow_layout layout;
 
-	_Atomic uint64_t seq;
+	uint64_t seq;                 /* under seq_lock */
 	_Atomic uint64_t clock;       /* virtual ns (written under lock) */
 	_Atomic uint64_t next_wl_id;
 
@@ -387,8 +397,19 @@ void medi_page_cache_fini(struct med_vgpu *v);
 
 /* events.c */
 void medi_ev_init(struct med_event *ev, enum med_event_type t, const struct med_vgpu *v, int engine);
+/* Delivers to every subscriber of ev->type; stamps seq, time, version, size. */
 void medi_ev_emit(struct med *m, struct med_event *ev);
-static inline bool ev_on(const struct med *m) { return m->hook != NULL; }
+/* Whether an event of type t would reach anyone: test before building it. */
+static inline bool ev_want(const struct med *m, enum med_event_type t)
+{
+	return atomic_load_explicit(&((struct med *)m)->ev_mask, memory_order_relaxed) &
+	       MED_EV_BIT(t);
+}
+void medi_bus_init(struct med *m);
+void medi_bus_fini(struct med *m);
+/* CONFIG and VGPU_CREATE(existing) to one subscriber only (med_subscribe). */
+void medi_ev_config(struct med *m, struct med_event *ev);
+void medi_ev_vgpu_fill(struct med_vgpu *v, struct med_event *ev);
 
 /* vgpu.c */
 void medi_vgpu_set_error(struct med_vgpu *v, const char *fmt, ...)

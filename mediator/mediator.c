@@ -55,7 +55,7 @@ static void on_escape(void *ctx, const struct gpu_escape *e)
 		return; /* faults are counted with the completion */
 	if (e->vgpu && e->vgpu <= MED_MAX_VGPUS)
 		VCTR(m, e->vgpu, escapes, 1);
-	if (!ev_on(m))
+	if (!ev_want(m, MED_EV_ESCAPE))
 		return;
 	char line[256];
 	gpu_escape_format(e, line, sizeof(line));
@@ -100,6 +100,7 @@ static void med_destroy_objects(struct med *m)
 	free(m->space_map);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->space_lock);
+	medi_bus_fini(m);
 	for (unsigned e = 0; e < MED_NUM_ENGINES; e++)
 		pthread_cond_destroy(&m->eng_cond[e]);
 	pthread_cond_destroy(&m->idle_cond);
@@ -152,8 +153,8 @@ int med_new(const struct med_opts *opts, struct med **out)
 	m->policy = o.policy;
 	m->dispatch = o.dispatch;
 	m->on_reject = o.on_reject;
-	m->hook = o.event;
-	m->hook_ctx = o.event_ctx;
+	m->contain_escapes = o.contain_escapes;
+	medi_bus_init(m);
 	m->tick_ns = o.tick_ns ? o.tick_ns : 1000000ull;
 	m->balance_ns = o.balance_ns ? o.balance_ns : 100000000ull;
 	m->priority_ns = o.priority_ns ? o.priority_ns : 2000000000ull;
@@ -214,6 +215,16 @@ int med_new(const struct med_opts *opts, struct med **out)
 			gpu_ggtt_set(m->gpu, g, pte);
 	}
 	m->s.next_tick = m->tick_ns;
+	/* The first subscriber sees the configuration before anything else. */
+	if (o.event) {
+		err = med_subscribe(m, o.event_mask ? o.event_mask : MED_EV_ALL, o.event,
+				    o.event_ctx, NULL);
+		if (err) {
+			med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: event mask 0x%llx selects no event type",
+				       (unsigned long long)o.event_mask);
+			goto fail;
+		}
+	}
 	err = medi_sched_start(m);
 	if (err) {
 		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: engine threads failed (%d)", err);

@@ -65,12 +65,11 @@ struct med;      /* one per physical GPU */
 struct med_vgpu; /* one per guest */
 struct med_event;
 
-/* The event hook: called for every event, synchronously, possibly from
- * several threads at once and with internal locks held.  It must not call
- * back into med_* (med_clock(), med_counters_vgpu() and
- * med_counters_engine() excepted), and must
- * copy anything it keeps: the record and the bytes its blobs point at are
- * valid only during the call. */
+/* An event subscriber (see "events" below for when it is called and which
+ * locks are held).  It must not call back into med_* (med_clock(),
+ * med_counters_vgpu(), med_counters_engine() and med_subscribed() excepted)
+ * and must copy anything it keeps: the record, its text and the bytes its
+ * blobs point at are valid only during the call. */
 typedef void (*med_event_fn)(void *ctx, const struct med_event *ev);
 
 enum med_dispatch {
@@ -98,7 +97,10 @@ struct med_opts {
 	struct shadow *shadow;
 	enum med_dispatch dispatch;
 	enum med_reject_action on_reject;
-	med_event_fn event;        /* optional event hook */
+	/* Optional first subscriber, attached before anything happens (so it
+	 * sees MED_EV_CONFIG and every vGPU from its creation); event_mask 0
+	 * means every type.  More subscribe with med_subscribe(). */
+	med_event_fn event;
 	void *event_ctx;
 	/* Scheduler (virtual time, nanoseconds).  0: the GVT-g values. */
 	uint64_t tick_ns;          /* scheduling pass period; 1 ms */
@@ -111,6 +113,7 @@ struct med_opts {
 	uint32_t max_queued;       /* workloads queued per vGPU and engine; 0: 8 */
 	char *errbuf;              /* optional: why creation failed */
 	size_t errbuf_len;
+	uint64_t event_mask;       /* types `event` receives (MED_EV_BIT); 0: all */
 };
 
 /* -EINVAL (bad options: errbuf says which), -ENOMEM, or the GPU model's /
@@ -362,65 +365,144 @@ int med_counters_sched(struct med *m, struct med_sched_counters *out);
 
 /* ----------------------------------------------------------------- events */
 
+/*
+ * The event bus.  Every input the mediator consumes and every outcome it
+ * produces is one event; docs/MEDIATOR.md "Events" says exactly what each
+ * carries and how a run is rebuilt from them.  Any number of subscribers
+ * (up to MED_MAX_SUBSCRIBERS), each with a mask of types, come and go at run
+ * time.  A type nobody subscribes to costs its emission site one relaxed
+ * load and a branch: the record is never built (med_subscribed() is the
+ * same test, for probes outside the mediator).
+ *
+ * Delivery is synchronous, on the thread that caused the event, to the
+ * subscribers in slot order.  Locks held during the call:
+ *  - trap events (MMIO_*, CFG_*, GGTT_WRITE, SUBMIT, WORKLOAD, SCAN, REJECT,
+ *    FAILSAFE, TRIGGER, VGPU_RESET) and the completion's guest effects (CSB,
+ *    IRQ, MEM_WRITE from the mediator): that vGPU's lock, which serialises
+ *    its traps, so one vGPU's events arrive in the order of its traps;
+ *  - scheduler events (SCHED_SWITCH, SCHED_BALANCE, SCHED_IDLE, CLOCK, RUN):
+ *    the mediator's scheduler lock;
+ *  - DISPATCH, COMPLETE, DIGEST, ESCAPE, PT_WRITE, MEM_WRITE from the guest,
+ *    CONFIG, VGPU_CREATE, VGPU_DESTROY: no mediator lock.
+ * seq and time are taken together (seq order never contradicts time
+ * order), but events of different threads may reach a subscriber out of seq
+ * order: sort by seq.  With MED_DISPATCH_MANUAL and one caller thread the
+ * stream is deterministic (same calls, same events, apart from the
+ * real-time field scan.scan_ns).
+ */
+#define MED_EVENT_VERSION   2
+#define MED_MAX_SUBSCRIBERS 16
+#define MED_EV_BIT(t)       (1ull << (t))
+#define MED_EV_ALL          (~0ull)
+
 enum med_event_type {
 	MED_EV_NONE = 0,
-	MED_EV_VGPU_CREATE,   /* payload: vgpu */
+	MED_EV_VGPU_CREATE,   /* payload: vgpu (its whole configuration) */
 	MED_EV_VGPU_DESTROY,
 	MED_EV_VGPU_RESET,
-	MED_EV_MMIO_READ,     /* payload: mmio (GGTT range included) */
+	MED_EV_MMIO_READ,     /* payload: mmio (GGTT range included); value = what the guest got */
 	MED_EV_MMIO_WRITE,
 	MED_EV_CFG_READ,      /* payload: cfg */
 	MED_EV_CFG_WRITE,
-	MED_EV_GGTT_WRITE,    /* payload: mmio; the shadow engine's update of one GGTT entry */
-	MED_EV_PT_WRITE,      /* payload: pt */
+	MED_EV_GGTT_WRITE,    /* payload: mmio; host_pte = the host entry afterwards */
+	MED_EV_PT_WRITE,      /* payload: pt; a trapped write to a write-protected page-table page */
 	MED_EV_SUBMIT,        /* payload: submit; the fourth ELSP write */
-	MED_EV_WORKLOAD,      /* payload: workload; blob: the ring context page */
-	MED_EV_SCAN,          /* payload: scan; blobs: every guest page the scanner read */
+	MED_EV_WORKLOAD,      /* payload: workload; blob: the ring context page (the copy decided on) */
+	MED_EV_SCAN,          /* payload: scan; blobs: the shadows the scanner audited */
 	MED_EV_REJECT,        /* payload: reject; text: the explanation */
 	MED_EV_DISPATCH,      /* payload: exec; the workload goes to the GPU model */
-	MED_EV_COMPLETE,      /* payload: exec */
+	MED_EV_COMPLETE,      /* payload: exec; blobs: the guest pages the workload wrote */
 	MED_EV_CSB,           /* payload: csb */
 	MED_EV_IRQ,           /* payload: irq; a virtual interrupt delivered */
 	MED_EV_SCHED_SWITCH,  /* payload: sched */
 	MED_EV_FAILSAFE,      /* payload: failsafe; text: why */
 	MED_EV_ESCAPE,        /* payload: escape; the isolation monitor */
 	MED_EV_CLOCK,         /* payload: clock; med_clock_advance */
+	/* version 2 */
+	MED_EV_CONFIG,        /* payload: config; med_new's options (also to each new subscriber) */
+	MED_EV_MEM_WRITE,     /* payload: mem; blob: the bytes; a write to guest memory */
+	MED_EV_TRIGGER,       /* payload: trigger; med_vgpu_trigger, delivered or not */
+	MED_EV_RUN,           /* payload: run; med_run() */
+	MED_EV_SCHED_BALANCE, /* payload: balance; the slices the balance pass gave */
+	MED_EV_SCHED_IDLE,    /* payload: idle; the clock jumped while nothing could run */
+	MED_EV_DIGEST,        /* payload: digest; a vGPU's memory and GGTT after a dispatch or completion */
 	MED_EV_TYPE_COUNT
 };
+_Static_assert(MED_EV_TYPE_COUNT <= 64, "event types fit a 64-bit mask");
 const char *med_event_name(enum med_event_type t); /* "mmio-read", ... */
+/* Parses a name back (the inverse of med_event_name); -EINVAL. */
+int med_event_parse(const char *name, enum med_event_type *out);
+
+struct med_sub;
+/* Adds a subscriber for the types in `mask` (MED_EV_BIT(t) | ...;
+ * MED_EV_ALL).  If the mask holds MED_EV_CONFIG it first receives, on the
+ * calling thread, a CONFIG event and a VGPU_CREATE (vgpu.existing = 1) for
+ * every vGPU alive.  -EINVAL (NULL fn, empty mask), -ENOSPC (all
+ * MED_MAX_SUBSCRIBERS slots taken). */
+int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, struct med_sub **out);
+/* Removes it; when this returns no call to it is in progress or will
+ * start.  Must not be called from a subscriber. */
+void med_unsubscribe(struct med *m, struct med_sub *s);
+/* Whether anyone subscribes to the type now. */
+bool med_subscribed(const struct med *m, enum med_event_type t);
 
 enum med_blob_kind {
-	MED_BLOB_CONTEXT = 1, /* ring context page of a context image */
-	MED_BLOB_GUEST_PAGE,  /* a guest page the scanner read (ring or batch) */
+	MED_BLOB_CONTEXT = 1, /* ring context page of a context image (addr: GGTT) */
+	MED_BLOB_GUEST_PAGE,  /* (version 1: a guest page the scanner read; no longer emitted) */
+	MED_BLOB_SHADOW,      /* a shadow the scanner audited: the bytes the GPU executes */
+	MED_BLOB_GUEST_MEM,   /* bytes of guest memory at gpa (written, or read back after a write) */
 };
 
-/* Bytes the mediator read from guest memory: a recorder stores each once,
+/* Bytes the mediator consumed or produced: a recorder stores each once,
  * keyed by hash. */
 struct med_blob {
 	uint8_t kind;         /* enum med_blob_kind */
-	uint8_t as;           /* enum scan_as of addr */
-	uint64_t addr;        /* graphics address of data[0] */
-	const void *data;
+	uint8_t as;           /* enum scan_as of addr; MED_AS_GPA for guest-physical blobs */
+	uint8_t pad[2];
 	uint32_t len;
+	uint64_t addr;        /* graphics address of data[0] (as), or the gpa (MED_AS_GPA) */
+	uint64_t gpa;         /* guest-physical address of data[0]; UINT64_MAX when none */
+	const void *data;
 };
+#define MED_AS_GPA 0xffu /* med_blob.as: addr is guest-physical */
+
+/* Where a MED_EV_MEM_WRITE came from. */
+enum med_mem_source {
+	MED_MEM_GUEST = 0,    /* med_guest_write: the guest CPU (not the trapped part) */
+	MED_MEM_CSB,          /* the mediator: CSB entry mirrored into the status page */
+	MED_MEM_CONTEXT,      /* the mediator: ring head and timestamp written back into the context */
+};
+
+/* Which state a MED_EV_DIGEST describes. */
+enum med_digest_phase {
+	MED_DIGEST_DISPATCH = 0, /* before the GPU model runs the workload */
+	MED_DIGEST_COMPLETE,     /* after its completion was applied to the guest */
+};
+
+/* med_event.flags */
+#define MED_EVF_BLOBS_DROPPED 0x1u /* some blobs were not attached: see blobs_dropped */
 
 struct med_event {
 	uint16_t type;        /* enum med_event_type */
 	uint16_t vgpu;        /* vGPU id, 0: none */
 	int8_t engine;        /* enum scan_engine, -1: none */
-	uint8_t pad[3];
+	uint8_t version;      /* MED_EVENT_VERSION of the emitter */
+	uint16_t size;        /* sizeof(struct med_event) of the emitter */
 	int32_t err;          /* 0 or the negative errno the trap returned */
-	uint64_t seq;         /* 1, 2, ... unique per mediator */
+	uint32_t flags;       /* MED_EVF_* */
+	uint64_t seq;         /* 1, 2, ... unique per mediator, in time order */
 	uint64_t time;        /* virtual clock, ns */
 	union {
 		uint64_t raw[12]; /* fixes the payload at 96 bytes */
 		struct {      /* MMIO_* and GGTT_WRITE */
 			uint64_t offset;   /* BAR0 offset */
-			uint64_t value;
+			uint64_t value;    /* written, or read (what the guest got) */
 			uint32_t bytes;
 			uint32_t batch;    /* GGTT_WRITE from med_ggtt_write_batch: writes in
 					    * the batch; 0: a single trap */
 			uint32_t index;    /* ... and this one's position in it */
+			uint32_t pad;
+			uint64_t host_pte; /* GGTT_WRITE: the host GGTT entry afterwards */
 		} mmio;
 		struct {      /* CFG_* */
 			uint32_t offset, bytes, value;
@@ -428,6 +510,7 @@ struct med_event {
 		struct {      /* PT_WRITE */
 			uint64_t gpa, value;
 			uint32_t bytes;
+			uint32_t pad;
 		} pt;
 		struct {      /* SUBMIT */
 			uint64_t desc[2];  /* element 0, element 1 (0: invalid) */
@@ -443,10 +526,12 @@ struct med_event {
 		struct {      /* SCAN */
 			uint64_t id;
 			uint64_t commands, bytes;
-			uint64_t scan_ns;
+			uint64_t scan_ns;  /* real time: not part of a deterministic stream */
 			uint32_t pass, first_reason, nviolations, nshadows;
 			uint64_t viol_gma, viol_value; /* first violation */
 			uint32_t viol_offset, policy;
+			uint64_t shadow_digest; /* med_digest() over the shadows, in order */
+			uint32_t npatches;
 		} scan;
 		struct {      /* REJECT */
 			uint64_t id;
@@ -460,6 +545,10 @@ struct med_event {
 			uint64_t cycles, commands;
 			uint32_t escapes, faults;
 			uint64_t ppgtt_root; /* hpa of the root the engine walked */
+			uint64_t digest;   /* DISPATCH: the scan's shadow_digest; COMPLETE:
+					    * med_digest() over the written pages' blobs */
+			uint32_t written_pages; /* COMPLETE: guest pages the GPU wrote */
+			uint32_t unmapped_writes; /* COMPLETE: written chunks outside guest memory */
 		} exec;
 		struct {      /* CSB */
 			uint32_t status, ctx_id;
@@ -478,6 +567,14 @@ struct med_event {
 			uint32_t from, to; /* vGPU ids, 0: none */
 			uint64_t left_ns;  /* time slice left to `to` (signed, as bits) */
 		} sched;
+		struct {      /* SCHED_BALANCE */
+			uint32_t present;  /* bit id-1: vGPU id takes part */
+			uint32_t pad;
+			int64_t left_ns[MED_MAX_VGPUS]; /* [id-1]: its slice after the pass */
+		} balance;
+		struct {      /* SCHED_IDLE */
+			uint64_t from_ns, to_ns;
+		} idle;
 		struct {      /* FAILSAFE */
 			uint32_t reason;   /* enum med_failsafe */
 		} failsafe;
@@ -490,13 +587,59 @@ struct med_event {
 		} clock;
 		struct {      /* VGPU_* */
 			uint32_t type, weight, policy;
+			uint32_t existing; /* CREATE sent to a late subscriber */
 			uint64_t aperture_base, aperture_size, hidden_base, hidden_size;
+			uint64_t mem_size; /* guest memory bytes */
+			uint8_t fences[MED_FENCES_PER_VGPU];
+			uint32_t failsafe; /* enum med_failsafe */
 		} vgpu;
+		struct {      /* CONFIG: struct med_opts as resolved (defaults applied) */
+			uint32_t gen, policy, dispatch, on_reject;
+			uint64_t tick_ns, balance_ns, priority_ns;
+			uint64_t exec_budget;
+			uint32_t cycles_per_us, max_queued;
+			uint32_t no_priority, contain_escapes;
+			uint32_t own_gpu;  /* 1: the mediator created the GPU model and shadow engine */
+		} config;
+		struct {      /* MEM_WRITE */
+			uint64_t gpa;
+			uint32_t len;
+			uint32_t source;   /* enum med_mem_source */
+			uint32_t trapped;  /* bytes of it that went to write-protected pages (PT_WRITE events) */
+		} mem;
+		struct {      /* TRIGGER */
+			uint32_t bank, bits;
+			uint32_t iir;      /* the bank's IIR afterwards */
+			uint32_t delivered;/* 1: an IRQ event followed */
+		} trigger;
+		struct {      /* RUN */
+			uint64_t max;
+			int64_t result;    /* completions, or the error */
+		} run;
+		struct {      /* DIGEST */
+			uint64_t id;       /* the workload */
+			uint32_t phase;    /* enum med_digest_phase */
+			uint32_t pad;
+			uint64_t mem;      /* med_digest() over guest memory: every non-zero page, by gfn */
+			uint64_t mem_pages;/* non-zero pages hashed */
+			uint64_t ggtt;     /* med_digest() over the virtual GGTT of both windows */
+			uint64_t ggtt_entries;
+		} digest;
 	} u;
 	const char *text;     /* optional one-line explanation, NULL when none */
 	const struct med_blob *blobs;
 	uint32_t nblobs;
+	uint32_t blobs_dropped; /* blobs not attached (MED_EVF_BLOBS_DROPPED) */
 };
+
+/*
+ * The hash every digest in the events uses, so a checker computes the same
+ * thing: 64-bit XXH3 (seed 0) chained over parts — digest = XXH3_64(part,
+ * seed = previous digest), starting from MED_DIGEST_INIT.  A page digest
+ * part is the 8-byte little-endian gfn followed by the 4096 bytes.
+ */
+#define MED_DIGEST_INIT 0x76677464ull /* "vgtd" */
+uint64_t med_digest(uint64_t digest, const void *data, size_t len);
 
 #ifdef __cplusplus
 }

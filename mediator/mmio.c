@@ -278,7 +278,7 @@ static int mmio_check(struct med_vgpu *v, uint64_t off, unsigned bytes, bool wri
 static void emit_mmio_batch(struct med_vgpu *v, enum med_event_type t, uint64_t off, unsigned bytes,
 			    uint64_t val, int err, size_t batch, size_t index)
 {
-	if (!ev_on(v->m))
+	if (!ev_want(v->m, t))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, t, v, -1);
@@ -288,6 +288,8 @@ static void emit_mmio_batch(struct med_vgpu *v, enum med_event_type t, uint64_t 
 	ev.u.mmio.value = val;
 	ev.u.mmio.batch = (uint32_t)batch;
 	ev.u.mmio.index = (uint32_t)index;
+	if (t == MED_EV_GGTT_WRITE && off >= MED_GGTT_OFFSET && off < MED_BAR0_SIZE)
+		ev.u.mmio.host_pte = shadow_ggtt_host_pte(v->m->sh, (uint32_t)((off - MED_GGTT_OFFSET) >> 3));
 	ev.text = err ? v->last_error : NULL;
 	medi_ev_emit(v->m, &ev);
 }
@@ -491,7 +493,7 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 		}
 		ggtt_mirror_batch(m, sw, k);
 		VCTR_LOCKED(m, v->id, ggtt_writes, k);
-		if (ev_on(m))
+		if (ev_want(m, MED_EV_GGTT_WRITE))
 			for (size_t j = 0; j < k; j++)
 				emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[base + j].offset, w[base + j].bytes,
 						w[base + j].value, 0, n, base + j);
@@ -510,7 +512,7 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 static void emit_cfg(struct med_vgpu *v, enum med_event_type t, uint32_t off, unsigned bytes,
 		     uint32_t val, int err)
 {
-	if (!ev_on(v->m))
+	if (!ev_want(v->m, t))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, t, v, -1);
@@ -578,7 +580,7 @@ int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 			       bytes, (unsigned long long)gpa, err);
 		pthread_mutex_unlock(&v->lock);
 	}
-	if (ev_on(v->m)) {
+	if (ev_want(v->m, MED_EV_PT_WRITE)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_PT_WRITE, v, -1);
 		ev.err = err;

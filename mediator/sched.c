@@ -141,7 +141,7 @@ static void do_switch(struct med *m, struct med_vgpu *next)
 	m->s.switches++;
 	if (next)
 		VCTR(m, next->id, sched_in, 1);
-	if (ev_on(m)) {
+	if (ev_want(m, MED_EV_SCHED_SWITCH)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_SCHED_SWITCH, next, -1);
 		ev.u.sched.from = prev ? prev->id : 0;
@@ -290,7 +290,7 @@ static struct med_workload *pick(struct med *m, unsigned e)
 	m->s.running[e] = w;
 	w->t_start = med_now(m);
 	ECTR(m, e, dispatched, 1);
-	if (ev_on(m)) {
+	if (ev_want(m, MED_EV_DISPATCH)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_DISPATCH, cur, (int)e);
 		ev.u.exec.id = w->id;
@@ -340,7 +340,7 @@ static void emit_complete(struct med *m, struct med_workload *w)
 			ECTR(m, e, hangs, 1);
 		}
 	}
-	if (!ev_on(m))
+	if (!ev_want(m, MED_EV_COMPLETE))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, MED_EV_COMPLETE, v, (int)e);
@@ -549,7 +549,7 @@ int med_clock_advance(struct med *m, uint64_t ns)
 		return -EOVERFLOW;
 	}
 	medi_sched_clock_advance_locked(m, now + ns);
-	if (ev_on(m)) {
+	if (ev_want(m, MED_EV_CLOCK)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_CLOCK, NULL, -1);
 		ev.u.clock.ns = ns;

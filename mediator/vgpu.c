@@ -72,7 +72,7 @@ void medi_vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const c
 		return;
 	v->failsafe = why;
 	VCTR(v->m, v->id, failsafe_entries, 1);
-	if (ev_on(v->m)) {
+	if (ev_want(v->m, MED_EV_FAILSAFE)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_FAILSAFE, v, -1);
 		ev.u.failsafe.reason = why;
@@ -230,19 +230,28 @@ static void vgpu_free_mem(struct med_vgpu *v)
 	free(v);
 }
 
+void medi_ev_vgpu_fill(struct med_vgpu *v, struct med_event *ev)
+{
+	ev->u.vgpu.type = v->type;
+	ev->u.vgpu.weight = v->weight;
+	ev->u.vgpu.policy = v->policy;
+	ev->u.vgpu.aperture_base = v->win.aperture_base;
+	ev->u.vgpu.aperture_size = v->win.aperture_size;
+	ev->u.vgpu.hidden_base = v->win.hidden_base;
+	ev->u.vgpu.hidden_size = v->win.hidden_size;
+	ev->u.vgpu.mem_size = shadow_gmem_size(v->sv);
+	for (unsigned i = 0; i < MED_FENCES_PER_VGPU; i++)
+		ev->u.vgpu.fences[i] = (uint8_t)v->fences[i];
+	ev->u.vgpu.failsafe = v->failsafe;
+}
+
 static void emit_vgpu(struct med_vgpu *v, enum med_event_type t)
 {
-	if (!ev_on(v->m))
+	if (!ev_want(v->m, t))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, t, v, -1);
-	ev.u.vgpu.type = v->type;
-	ev.u.vgpu.weight = v->weight;
-	ev.u.vgpu.policy = v->policy;
-	ev.u.vgpu.aperture_base = v->win.aperture_base;
-	ev.u.vgpu.aperture_size = v->win.aperture_size;
-	ev.u.vgpu.hidden_base = v->win.hidden_base;
-	ev.u.vgpu.hidden_size = v->win.hidden_size;
+	medi_ev_vgpu_fill(v, &ev);
 	medi_ev_emit(v->m, &ev);
 }
 

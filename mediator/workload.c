@@ -45,7 +45,7 @@ void medi_wl_reject(struct med_vgpu *v, unsigned e, uint64_t id, unsigned reason
 	 * calls an unhealthy guest: failsafe. */
 	bool fs = m->on_reject == MED_ON_REJECT_FAILSAFE &&
 		  ((reason > MED_RJ_NONE && reason < MED_RJ_MEDIATOR) || reason == MED_RJ_WA_BATCH);
-	if (ev_on(m)) {
+	if (ev_want(m, MED_EV_REJECT)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_REJECT, v, (int)e);
 		ev.u.reject.id = id;
@@ -416,7 +416,7 @@ static bool reg_allow_cb(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine, ui
 static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct scan_result *r,
 		      uint64_t ns, struct rec_view *rv)
 {
-	if (!ev_on(v->m))
+	if (!ev_want(v->m, MED_EV_SCAN))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, MED_EV_SCAN, v, (int)w->engine);
@@ -491,7 +491,7 @@ static unsigned context_pages(const struct med *m, unsigned e)
 
 static void emit_workload(struct med_vgpu *v, struct med_workload *w, const uint32_t *ctx)
 {
-	if (!ev_on(v->m))
+	if (!ev_want(v->m, MED_EV_WORKLOAD))
 		return;
 	struct med_blob blob = {
 		.kind = MED_BLOB_CONTEXT,
@@ -784,7 +784,7 @@ int medi_wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem,
 	struct rec_view rv;
 	memset(&rv, 0, sizeof(rv));
 	shadow_scan_mem_init(&rv.view, &rv.inner, v->sv, w->root);
-	rv.on = ev_on(m);
+	rv.on = ev_want(m, MED_EV_SCAN);
 	v->cur_wl = w;
 	if (e == SCAN_RCS) {
 		err = check_wa(v, w, ctx, &rv);
