@@ -189,8 +189,11 @@ int gpui_vmem(struct exec *x, enum gpu_as as, uint64_t gma, void *buf, size_t le
 			ok = false;
 		}
 		if (ok) {
-			if (write)
+			if (write) {
 				memcpy(page + (hpa & GPU_PAGE_MASK), b, n);
+				if (x->s.on_write)
+					x->s.on_write(x->s.on_write_ctx, as, gma, hpa, (uint32_t)n);
+			}
 			else if (b)
 				memcpy(b, page + (hpa & GPU_PAGE_MASK), n);
 		} else {

@@ -278,6 +278,11 @@ struct gpu_submit {
 	void *reg_allow_ctx;
 
 	uint64_t budget;         /* steps (commands, blit rows and pages); 0: the device default */
+	/* Optional: called on the engine's thread after each write the engine
+	 * performs to memory, once per piece inside one 4 KiB page (what a
+	 * recorder needs to know what a workload wrote). */
+	void (*on_write)(void *ctx, enum gpu_as as, uint64_t gma, uint64_t hpa, uint32_t len);
+	void *on_write_ctx;
 };
 
 enum gpu_status {

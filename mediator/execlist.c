@@ -29,9 +29,14 @@ static void hwsp_mirror(struct med_vgpu *v, unsigned e, unsigned idx, uint32_t s
 	if (!page)
 		return;
 	uint32_t entry[2] = { status, ctx_id };
-	memcpy(page + 4 * (HWS_CSB_BUF0_INDEX + 2 * idx), entry, sizeof(entry));
+	uint32_t off = 4 * (HWS_CSB_BUF0_INDEX + 2 * idx);
+	memcpy(page + off, entry, sizeof(entry));
 	uint32_t w = wp;
 	memcpy(page + 4 * HWS_CSB_WRITE_INDEX, &w, sizeof(w));
+	uint64_t gpa = x.gpa & ~0xfffull;
+	medi_ev_mem_write(v, MED_MEM_CSB, gpa + off, page + off, sizeof(entry), 0);
+	medi_ev_mem_write(v, MED_MEM_CSB, gpa + 4 * HWS_CSB_WRITE_INDEX, page + 4 * HWS_CSB_WRITE_INDEX,
+			  sizeof(w), 0);
 }
 
 void medi_csb_append(struct med_vgpu *v, unsigned e, uint32_t status, uint32_t ctx_id)
@@ -180,6 +185,10 @@ void medi_wl_complete_guest(struct med *m, struct med_workload *w)
 		uint32_t ts = __atomic_load_n(&ctx[CTX_TIMESTAMP], __ATOMIC_RELAXED);
 		__atomic_store_n(&ctx[CTX_TIMESTAMP], ts + (uint32_t)c->cycles, __ATOMIC_RELAXED);
 		head = nh;
+		uint64_t gpa = x.gpa & ~0xfffull;
+		medi_ev_mem_write(v, MED_MEM_CONTEXT, gpa + 4 * CTX_RING_HEAD, &nh, 4, 0);
+		uint32_t nts = ts + (uint32_t)c->cycles;
+		medi_ev_mem_write(v, MED_MEM_CONTEXT, gpa + 4 * CTX_TIMESTAMP, &nts, 4, 0);
 	}
 	uint32_t base = eng_base(e);
 	*vreg(v, base + R_RING_HEAD) = head;

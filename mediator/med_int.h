@@ -199,6 +199,13 @@ struct med_workload {
 	uint64_t t_start, t_end;
 	struct gpu_completion comp;
 	int exec_err;
+	/* events (wlevents.c): where each audited shadow went, to digest what
+	 * the GPU is handed; the pages the GPU wrote, for the completion */
+	struct med_shadow_ref { unsigned buf; uint32_t len; } *dig;
+	unsigned ndig;
+	struct med_wpage { uint8_t as; uint64_t gma; } *wr;
+	unsigned nwr, capwr;
+	uint32_t wr_dropped;
 };
 
 /* ------------------------------------------------------------ the vGPU */
@@ -411,6 +418,9 @@ void medi_bus_fini(struct med *m);
 void medi_ev_config(struct med *m, struct med_event *ev);
 void medi_ev_vgpu_fill(struct med_vgpu *v, struct med_event *ev);
 
+void medi_ev_mem_write(struct med_vgpu *v, enum med_mem_source src, uint64_t gpa, const void *p,
+		       size_t len, int err);
+
 /* vgpu.c */
 void medi_vgpu_set_error(struct med_vgpu *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -455,6 +465,14 @@ uint64_t medi_vgpu_hwsp(struct med_vgpu *v, unsigned e);
 void medi_wl_free(struct med *m, struct med_workload *w);
 /* Completion effects on the guest (takes v->lock). */
 void medi_wl_complete_guest(struct med *m, struct med_workload *w);
+
+/* wlevents.c: a workload's execution as events (no mediator lock held) */
+void medi_wl_dispatch_events(struct med *m, struct med_workload *w);
+void medi_wl_complete_event(struct med *m, struct med_workload *w);
+void medi_wl_digest_event(struct med *m, struct med_workload *w, enum med_digest_phase phase);
+/* build_exec: shadow i of the scan (in scan order) is bufs[buf], len bytes */
+int medi_wl_note_shadow(struct med_workload *w, unsigned i, unsigned buf, uint32_t len);
+void medi_wl_events_free(struct med_workload *w);
 
 /* space.c */
 int medi_space_alloc(struct med *m, uint32_t pages, uint64_t *gma);

@@ -530,8 +530,9 @@ struct med_event {
 			uint32_t pass, first_reason, nviolations, nshadows;
 			uint64_t viol_gma, viol_value; /* first violation */
 			uint32_t viol_offset, policy;
-			uint64_t shadow_digest; /* med_digest() over the shadows, in order */
+			uint64_t shadow_digest; /* med_digest() over the blobs' bytes, in order */
 			uint32_t npatches;
+			uint32_t wa;       /* 1: a workaround (indirect/per-context) batch, 0: the ring */
 		} scan;
 		struct {      /* REJECT */
 			uint64_t id;

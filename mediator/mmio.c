@@ -327,6 +327,7 @@ int med_mmio_read(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t 
 	bool ggtt = false;
 	pthread_mutex_lock(&v->lock);
 	if (atomic_load(&v->dying)) {
+		emit_mmio(v, MED_EV_MMIO_READ, offset, bytes, 0, -ENODEV);
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
@@ -385,6 +386,7 @@ int med_mmio_write(struct med_vgpu *v, uint64_t offset, unsigned bytes, uint64_t
 	bool ggtt = false;
 	pthread_mutex_lock(&v->lock);
 	if (atomic_load(&v->dying)) {
+		emit_mmio(v, MED_EV_MMIO_WRITE, offset, bytes, val, -ENODEV);
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
@@ -530,6 +532,7 @@ int med_cfg_read(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t *
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	if (atomic_load(&v->dying)) {
+		emit_cfg(v, MED_EV_CFG_READ, offset, bytes, 0, -ENODEV);
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
@@ -551,6 +554,7 @@ int med_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t 
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	if (atomic_load(&v->dying)) {
+		emit_cfg(v, MED_EV_CFG_WRITE, offset, bytes, val, -ENODEV);
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
@@ -566,12 +570,28 @@ int med_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t 
 
 /* ---------------------------------------------------------- guest memory */
 
+static void emit_pt(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes, int err)
+{
+	if (!ev_want(v->m, MED_EV_PT_WRITE))
+		return;
+	struct med_event ev;
+	medi_ev_init(&ev, MED_EV_PT_WRITE, v, -1);
+	ev.err = err;
+	ev.u.pt.gpa = gpa;
+	ev.u.pt.value = val;
+	ev.u.pt.bytes = bytes;
+	ev.text = err ? v->last_error : NULL;
+	medi_ev_emit(v->m, &ev);
+}
+
 int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 {
 	if (!v)
 		return -EINVAL;
-	if (atomic_load(&v->dying))
+	if (atomic_load(&v->dying)) {
+		emit_pt(v, gpa, val, bytes, -ENODEV);
 		return -ENODEV;
+	}
 	int err = shadow_ppgtt_write(v->sv, gpa, val, bytes);
 	VCTR(v->m, v->id, pt_writes, 1);
 	if (err) {
@@ -580,15 +600,7 @@ int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 			       bytes, (unsigned long long)gpa, err);
 		pthread_mutex_unlock(&v->lock);
 	}
-	if (ev_want(v->m, MED_EV_PT_WRITE)) {
-		struct med_event ev;
-		medi_ev_init(&ev, MED_EV_PT_WRITE, v, -1);
-		ev.err = err;
-		ev.u.pt.gpa = gpa;
-		ev.u.pt.value = val;
-		ev.u.pt.bytes = bytes;
-		medi_ev_emit(v->m, &ev);
-	}
+	emit_pt(v, gpa, val, bytes, err);
 	return err;
 }
 
@@ -618,12 +630,42 @@ static int trapped_chunk(struct med_vgpu *v, uint64_t gpa, const uint8_t *p, siz
 	return 0;
 }
 
+/* A write into guest memory, as an event: by the guest CPU (stored directly)
+ * or by the mediator (status page, context image). */
+void medi_ev_mem_write(struct med_vgpu *v, enum med_mem_source src, uint64_t gpa, const void *p,
+		       size_t len, int err)
+{
+	if (!ev_want(v->m, MED_EV_MEM_WRITE))
+		return;
+	struct med_blob blob = {
+		.kind = MED_BLOB_GUEST_MEM,
+		.as = MED_AS_GPA,
+		.len = (uint32_t)len,
+		.addr = gpa,
+		.gpa = gpa,
+		.data = p,
+	};
+	struct med_event ev;
+	medi_ev_init(&ev, MED_EV_MEM_WRITE, v, -1);
+	ev.err = err;
+	ev.u.mem.gpa = gpa;
+	ev.u.mem.len = (uint32_t)len;
+	ev.u.mem.source = src;
+	if (!err) {
+		ev.blobs = &blob;
+		ev.nblobs = 1;
+	}
+	medi_ev_emit(v->m, &ev);
+}
+
 int med_guest_write(struct med_vgpu *v, uint64_t gpa, const void *buf, size_t len)
 {
 	if (!v || (!buf && len))
 		return -EINVAL;
-	if (atomic_load(&v->dying))
+	if (atomic_load(&v->dying)) {
+		medi_ev_mem_write(v, MED_MEM_GUEST, gpa, buf, len, -ENODEV);
 		return -ENODEV;
+	}
 	const uint8_t *p = buf;
 	while (len) {
 		size_t chunk = MED_PAGE - (gpa & (MED_PAGE - 1));
@@ -631,7 +673,9 @@ int med_guest_write(struct med_vgpu *v, uint64_t gpa, const void *buf, size_t le
 			chunk = len;
 		int r = shadow_guest_write(v->sv, gpa, p, chunk);
 		if (r == SHADOW_TRAPPED)
-			r = trapped_chunk(v, gpa, p, chunk);
+			r = trapped_chunk(v, gpa, p, chunk); /* PT_WRITE events */
+		else
+			medi_ev_mem_write(v, MED_MEM_GUEST, gpa, p, chunk, r < 0 ? r : 0);
 		if (r < 0)
 			return r;
 		gpa += chunk;
@@ -653,11 +697,25 @@ int med_vgpu_trigger(struct med_vgpu *v, unsigned bank, uint32_t bits)
 	if (!v || bank > 3)
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
-	if (atomic_load(&v->dying)) {
-		pthread_mutex_unlock(&v->lock);
-		return -ENODEV;
+	int err = atomic_load(&v->dying) ? -ENODEV : 0;
+	uint64_t irqs = 0;
+	if (!err) {
+		irqs = atomic_load_explicit(&v->m->vctr[v->id].v[CTR_IDX(irqs)], memory_order_relaxed);
+		medi_irq_raise(v, bank, bits);
 	}
-	medi_irq_raise(v, bank, bits);
+	/* Every trigger is an input, masked or not: the IRQ event that follows
+	 * (if any) is its outcome. */
+	if (ev_want(v->m, MED_EV_TRIGGER)) {
+		struct med_event ev;
+		medi_ev_init(&ev, MED_EV_TRIGGER, v, -1);
+		ev.err = err;
+		ev.u.trigger.bank = bank;
+		ev.u.trigger.bits = bits;
+		ev.u.trigger.iir = *vreg(v, R_GT_IIR(bank));
+		ev.u.trigger.delivered = !err && atomic_load_explicit(&v->m->vctr[v->id].v[CTR_IDX(irqs)],
+								      memory_order_relaxed) != irqs;
+		medi_ev_emit(v->m, &ev);
+	}
 	pthread_mutex_unlock(&v->lock);
-	return 0;
+	return err;
 }

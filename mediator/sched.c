@@ -90,6 +90,16 @@ static void balance(struct med *m)
 		else
 			v->s.left_ns += alloc;
 	}
+	if (ev_want(m, MED_EV_SCHED_BALANCE)) {
+		struct med_event ev;
+		medi_ev_init(&ev, MED_EV_SCHED_BALANCE, NULL, -1);
+		for (unsigned i = 0; i < m->s.nlru; i++) {
+			struct med_vgpu *v = m->s.lru[i];
+			ev.u.balance.present |= 1u << (v->id - 1);
+			ev.u.balance.left_ns[v->id - 1] = v->s.left_ns;
+		}
+		medi_ev_emit(m, &ev);
+	}
 }
 
 static void lru_remove(struct med *m, struct med_vgpu *v)
@@ -226,6 +236,13 @@ static void kick(struct med *m)
 		uint64_t to = m->s.next_balance > now ? m->s.next_balance : now + m->tick_ns;
 		m->s.idle_skips++;
 		atomic_store_explicit(&m->clock, to, memory_order_relaxed);
+		if (ev_want(m, MED_EV_SCHED_IDLE)) {
+			struct med_event ev;
+			medi_ev_init(&ev, MED_EV_SCHED_IDLE, NULL, -1);
+			ev.u.idle.from_ns = now;
+			ev.u.idle.to_ns = to;
+			medi_ev_emit(m, &ev);
+		}
 		m->s.next_tick = (to / m->tick_ns + 1) * m->tick_ns;
 		m->s.ticks++;
 		pass(m);
@@ -290,17 +307,6 @@ static struct med_workload *pick(struct med *m, unsigned e)
 	m->s.running[e] = w;
 	w->t_start = med_now(m);
 	ECTR(m, e, dispatched, 1);
-	if (ev_want(m, MED_EV_DISPATCH)) {
-		struct med_event ev;
-		medi_ev_init(&ev, MED_EV_DISPATCH, cur, (int)e);
-		ev.u.exec.id = w->id;
-		ev.u.exec.ring_gma = w->sub.ring_start;
-		ev.u.exec.head = w->sub.head;
-		ev.u.exec.tail = w->sub.tail;
-		ev.u.exec.ring_size = w->sub.ring_size;
-		ev.u.exec.ppgtt_root = w->sub.ppgtt.pdp[0];
-		medi_ev_emit(m, &ev);
-	}
 	return w;
 }
 
@@ -309,6 +315,7 @@ static void execute(struct med *m, unsigned e, struct med_workload *w)
 {
 	m->s.executing[e] = true;
 	pthread_mutex_unlock(&m->lock);
+	medi_wl_dispatch_events(m, w);
 	memset(&w->comp, 0, sizeof(w->comp));
 	w->comp.sz = sizeof(w->comp);
 	w->exec_err = gpu_exec(m->gpu, &w->sub, &w->comp);
@@ -318,7 +325,8 @@ static void execute(struct med *m, unsigned e, struct med_workload *w)
 	w->t_end = w->t_start + d;
 }
 
-static void emit_complete(struct med *m, struct med_workload *w)
+/* The completion's counters (its events follow without the lock). */
+static void count_complete(struct med *m, struct med_workload *w)
 {
 	struct med_vgpu *v = w->v;
 	unsigned e = w->engine;
@@ -340,24 +348,6 @@ static void emit_complete(struct med *m, struct med_workload *w)
 			ECTR(m, e, hangs, 1);
 		}
 	}
-	if (!ev_want(m, MED_EV_COMPLETE))
-		return;
-	struct med_event ev;
-	medi_ev_init(&ev, MED_EV_COMPLETE, v, (int)e);
-	ev.err = w->exec_err;
-	ev.u.exec.id = w->id;
-	ev.u.exec.ring_gma = w->sub.ring_start;
-	ev.u.exec.head = c->head;
-	ev.u.exec.tail = w->sub.tail;
-	ev.u.exec.ring_size = w->sub.ring_size;
-	ev.u.exec.status = w->exec_err ? GPU_ERROR : c->status;
-	ev.u.exec.cycles = c->cycles;
-	ev.u.exec.commands = c->commands;
-	ev.u.exec.escapes = c->escapes;
-	ev.u.exec.faults = c->faults;
-	ev.u.exec.ppgtt_root = w->sub.ppgtt.pdp[0];
-	ev.text = c->status != GPU_DONE ? c->reason : NULL;
-	medi_ev_emit(m, &ev);
 }
 
 /* Completes the workload on engine e at its virtual end time; m->lock held
@@ -365,10 +355,12 @@ static void emit_complete(struct med *m, struct med_workload *w)
 static void complete(struct med *m, unsigned e, struct med_workload *w)
 {
 	medi_sched_clock_advance_locked(m, w->t_end);
-	emit_complete(m, w);
+	count_complete(m, w);
 	pthread_mutex_unlock(&m->lock);
 	struct med_vgpu *v = w->v;
+	medi_wl_complete_event(m, w);
 	medi_wl_complete_guest(m, w);
+	medi_wl_digest_event(m, w, MED_DIGEST_COMPLETE);
 	/* Freed while still counted as running: a destroy waiting for the
 	 * vGPU's running workloads must not free the vGPU under it. */
 	medi_wl_free(m, w);
@@ -592,6 +584,13 @@ int med_run(struct med *m, uint64_t max)
 			break;
 	}
 	m->s.in_run = false;
+	if (ev_want(m, MED_EV_RUN)) {
+		struct med_event ev;
+		medi_ev_init(&ev, MED_EV_RUN, NULL, -1);
+		ev.u.run.max = max;
+		ev.u.run.result = (int64_t)done;
+		medi_ev_emit(m, &ev);
+	}
 	pthread_cond_broadcast(&m->idle_cond);
 	pthread_mutex_unlock(&m->lock);
 	return done > (uint64_t)INT32_MAX ? INT32_MAX : (int)done;

@@ -93,6 +93,7 @@ void medi_wl_free(struct med *m, struct med_workload *w)
 		shadow_ppgtt_put(w->root);
 	}
 	free(w->ro);
+	medi_wl_events_free(w);
 	free(w);
 }
 
@@ -321,46 +322,23 @@ static void bufs_truncate(struct med *m, struct med_workload *w, unsigned from)
 		w->nbufs = from;
 }
 
-/* ---------------------------------------------------------- scan memory */
+/* ---------------------------------------------------------- scan events */
 
-/* Wraps the shadow engine's view to record every guest page the scanner
- * reads (blobs of the MED_EV_SCAN event). */
-struct rec_view {
-	struct shadow_scan_view view;
-	struct scan_mem inner;
-	struct med_blob *blobs;
-	unsigned n, cap;
-	bool on;
-};
-
-static const void *rec_map(void *ctx, enum scan_as as, uint64_t gma, size_t *len)
+/* The bytes of shadow i as the GPU will see them: the ring copy up to its
+ * commands, a batch shadow whole (zero tail included). */
+static uint32_t shadow_len(const struct scan_result *r, unsigned i)
 {
-	struct rec_view *r = ctx;
-	const void *p = r->inner.map(r->inner.ctx, as, gma, len);
-	if (!p || !r->on)
-		return p;
-	uint64_t page = gma & ~(uint64_t)(MED_PAGE - 1);
-	for (unsigned i = r->n; i-- > 0 && i + 64 >= r->n;)
-		if (r->blobs[i].addr == page && r->blobs[i].as == (uint8_t)as)
-			return p;
-	if (r->n == r->cap) {
-		unsigned cap = r->cap ? 2 * r->cap : 64;
-		if (cap > 65536)
-			return p; /* enough: the event says how many */
-		struct med_blob *nb = realloc(r->blobs, cap * sizeof(*nb));
-		if (!nb)
-			return p;
-		r->blobs = nb;
-		r->cap = cap;
-	}
-	struct med_blob *b = &r->blobs[r->n++];
-	b->kind = MED_BLOB_GUEST_PAGE;
-	b->as = (uint8_t)as;
-	b->addr = page;
-	b->data = (const char *)p - (gma & (MED_PAGE - 1));
-	b->len = MED_PAGE;
-	return p;
+	return i == 0 ? r->shadows[0].bytes : r->shadows[i].size;
 }
+
+static uint64_t scan_digest(const struct scan_result *r)
+{
+	uint64_t d = MED_DIGEST_INIT;
+	for (unsigned i = 0; i < r->nshadows; i++)
+		d = med_digest(d, r->shadows[i].data, shadow_len(r, i));
+	return d;
+}
+
 
 /* ----------------------------------------------------------- the scanner */
 
@@ -414,7 +392,7 @@ static bool reg_allow_cb(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine, ui
 }
 
 static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct scan_result *r,
-		      uint64_t ns, struct rec_view *rv)
+		      uint64_t ns, bool wa)
 {
 	if (!ev_want(v->m, MED_EV_SCAN))
 		return;
@@ -435,21 +413,43 @@ static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct s
 		ev.u.scan.viol_offset = r->violations[0].offset;
 		ev.text = r->violations[0].message;
 	}
-	ev.blobs = rv->blobs;
-	ev.nblobs = rv->n;
+	ev.u.scan.npatches = r->npatches;
+	ev.u.scan.wa = wa;
+	ev.u.scan.shadow_digest = scan_digest(r);
+	/* The audited shadows themselves, not the guest pages they were copied
+	 * from: another vCPU may have changed those since. */
+	struct med_blob local[16], *blobs = local;
+	if (r->nshadows > 16 && !(blobs = calloc(r->nshadows, sizeof(*blobs)))) {
+		blobs = local;
+		ev.blobs_dropped = r->nshadows - 16;
+	}
+	unsigned n = r->nshadows - ev.blobs_dropped;
+	for (unsigned i = 0; i < n; i++) {
+		const struct scan_shadow *sh = &r->shadows[i];
+		blobs[i] = (struct med_blob){
+			.kind = MED_BLOB_SHADOW,
+			.as = sh->as,
+			.len = shadow_len(r, i),
+			.addr = sh->gma,
+			.gpa = UINT64_MAX,
+			.data = sh->data,
+		};
+	}
+	ev.blobs = blobs;
+	ev.nblobs = n;
 	medi_ev_emit(v->m, &ev);
+	if (blobs != local)
+		free(blobs);
 }
 
 /* Runs one scan (ring or WA batch) with timing, counters and the event. */
-static int run_scan(struct med_vgpu *v, struct med_workload *w, struct rec_view *rv,
+static int run_scan(struct med_vgpu *v, struct med_workload *w, const struct scan_mem *mem,
 		    const struct scan_ring *ring, uint64_t batch, const struct scan_result **res)
 {
 	struct med *m = v->m;
-	rv->n = 0;
 	uint64_t t0 = mono_ns();
-	struct scan_mem mem = { .map = rec_map, .ctx = rv };
-	int err = ring ? scan_ring(v->scan, (enum scan_engine)w->engine, &mem, ring, res)
-		       : scan_batch(v->scan, (enum scan_engine)w->engine, &mem, batch, SCAN_AS_GGTT,
+	int err = ring ? scan_ring(v->scan, (enum scan_engine)w->engine, mem, ring, res)
+		       : scan_batch(v->scan, (enum scan_engine)w->engine, mem, batch, SCAN_AS_GGTT,
 				    res);
 	uint64_t ns = mono_ns() - t0;
 	VCTR(m, v->id, scan_ns, ns);
@@ -458,7 +458,7 @@ static int run_scan(struct med_vgpu *v, struct med_workload *w, struct rec_view 
 		return err;
 	VCTR(m, v->id, commands_scanned, (*res)->commands);
 	VCTR(m, v->id, bytes_scanned, (*res)->bytes);
-	emit_scan(v, w, *res, ns, rv);
+	emit_scan(v, w, *res, ns, !ring);
 	return 0;
 }
 
@@ -608,7 +608,7 @@ static int read_context(struct med_vgpu *v, struct med_workload *w, const struct
 /* Indirect-context and per-context batches (RCS): scanned like batches;
  * the GPU model does not run context restores, so they are not executed. */
 static int check_wa(struct med_vgpu *v, struct med_workload *w, const uint32_t *ctx,
-		    struct rec_view *rv)
+		    const struct scan_mem *mem)
 {
 	uint64_t addrs[2];
 	unsigned n = 0;
@@ -621,7 +621,7 @@ static int check_wa(struct med_vgpu *v, struct med_workload *w, const uint32_t *
 	for (unsigned i = 0; i < n; i++) {
 		unsigned mark = w->nbufs;
 		const struct scan_result *r;
-		int err = run_scan(v, w, rv, NULL, addrs[i], &r);
+		int err = run_scan(v, w, mem, NULL, addrs[i], &r);
 		bufs_truncate(v->m, w, mark);
 		if (err)
 			return reject(v, w, MED_RJ_RESOURCES, "workaround batch at 0x%llx could not be scanned (%d)",
@@ -665,6 +665,9 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 	err = materialise(m, w, &w->bufs[w->nbufs - 1], rs->data, bytes);
 	if (err)
 		return err;
+	bool note = ev_want(m, MED_EV_DISPATCH);
+	if (note && (err = medi_wl_note_shadow(w, 0, w->nbufs - 1, bytes)))
+		return err;
 	w->ring_gma = rgma;
 	w->exec_tail = bytes;
 
@@ -680,6 +683,8 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 			return -ENOENT;
 		err = materialise(m, w, b, s->data, s->size);
 		if (err)
+			return err;
+		if (note && (err = medi_wl_note_shadow(w, i, (unsigned)(b - w->bufs), s->size)))
 			return err;
 	}
 	/* The scanner's own allocation for the ring copy is not used. */
@@ -781,13 +786,12 @@ int medi_wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem,
 		goto fail;
 	}
 
-	struct rec_view rv;
-	memset(&rv, 0, sizeof(rv));
-	shadow_scan_mem_init(&rv.view, &rv.inner, v->sv, w->root);
-	rv.on = ev_want(m, MED_EV_SCAN);
+	struct shadow_scan_view view;
+	struct scan_mem mem;
+	shadow_scan_mem_init(&view, &mem, v->sv, w->root);
 	v->cur_wl = w;
 	if (e == SCAN_RCS) {
-		err = check_wa(v, w, ctx, &rv);
+		err = check_wa(v, w, ctx, &mem);
 		if (err)
 			goto fail_scan;
 	}
@@ -798,7 +802,7 @@ int medi_wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem,
 		.head = w->head,
 		.tail = w->tail,
 	};
-	err = run_scan(v, w, &rv, &ring, 0, &r);
+	err = run_scan(v, w, &mem, &ring, 0, &r);
 	if (err) {
 		err = reject(v, w, MED_RJ_RESOURCES, "scan could not run: %s (%d)",
 			     w->alloc_why ? w->alloc_why : "scanner error", err);
@@ -819,13 +823,11 @@ int medi_wl_create(struct med_vgpu *v, unsigned e, uint64_t desc, unsigned elem,
 		goto fail_scan;
 	}
 	v->cur_wl = NULL;
-	free(rv.blobs);
 	*out = w;
 	return 0;
 
 fail_scan:
 	v->cur_wl = NULL;
-	free(rv.blobs);
 fail:
 	medi_wl_free(m, w);
 	return err < 0 ? err : -EPERM;

@@ -204,6 +204,21 @@ uint64_t shadow_gmem_size(const struct shadow_vgpu *v)
 	return v->nframes << SHADOW_PAGE_SHIFT;
 }
 
+int shadow_gmem_for_each(struct shadow_vgpu *v, shadow_frame_fn fn, void *ctx)
+{
+	int rc = 0;
+	vlock(v);
+	for (uint64_t g = 0; g < v->nframes && !rc; g++) {
+		if (!frame_backed(v, g))
+			continue;
+		const void *p = shadowi_gmem_peek(v, g);
+		if (p)
+			rc = fn(ctx, g, p);
+	}
+	vunlock(v);
+	return rc;
+}
+
 int shadow_guest_read(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len)
 {
 	vlock(v);

@@ -357,6 +357,12 @@ int shadow_guest_write(struct shadow_vgpu *v, uint64_t gpa, const void *buf, siz
 int shadow_guest_write_trap(struct shadow_vgpu *v, uint64_t gpa, const void *buf, size_t len);
 /* Reads guest memory (frames never written read as zero). */
 int shadow_guest_read(struct shadow_vgpu *v, uint64_t gpa, void *buf, size_t len);
+/* Calls fn for every backed guest frame, in gfn order, with its 4 KiB (a
+ * frame never backed reads as zeros and is not visited), under the vGPU's
+ * lock; stops at fn's first non-zero return and returns it.  For digests of
+ * guest memory: the bytes may change under it if the guest writes. */
+typedef int (*shadow_frame_fn)(void *ctx, uint64_t gfn, const void *page);
+int shadow_gmem_for_each(struct shadow_vgpu *v, shadow_frame_fn fn, void *ctx);
 /* Whether a guest frame is write-protected (a shadow table was built from it). */
 bool shadow_gmem_protected(struct shadow_vgpu *v, uint64_t gfn);
 
