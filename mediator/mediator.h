@@ -510,7 +510,8 @@ struct med_event {
 		struct {      /* PT_WRITE */
 			uint64_t gpa, value;
 			uint32_t bytes;
-			uint32_t pad;
+			uint32_t tables;   /* shadow tables built from that page */
+			uint64_t host_pte; /* the first one's entry afterwards (0: none) */
 		} pt;
 		struct {      /* SUBMIT */
 			uint64_t desc[2];  /* element 0, element 1 (0: invalid) */

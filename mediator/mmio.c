@@ -570,7 +570,8 @@ int med_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t 
 
 /* ---------------------------------------------------------- guest memory */
 
-static void emit_pt(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes, int err)
+static void emit_pt(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes, int err,
+		    const struct shadow_pt_outcome *o)
 {
 	if (!ev_want(v->m, MED_EV_PT_WRITE))
 		return;
@@ -580,6 +581,8 @@ static void emit_pt(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned byt
 	ev.u.pt.gpa = gpa;
 	ev.u.pt.value = val;
 	ev.u.pt.bytes = bytes;
+	ev.u.pt.tables = o->tables;
+	ev.u.pt.host_pte = o->host_pte;
 	ev.text = err ? v->last_error : NULL;
 	medi_ev_emit(v->m, &ev);
 }
@@ -589,10 +592,11 @@ int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 	if (!v)
 		return -EINVAL;
 	if (atomic_load(&v->dying)) {
-		emit_pt(v, gpa, val, bytes, -ENODEV);
+		emit_pt(v, gpa, val, bytes, -ENODEV, &(struct shadow_pt_outcome){ 0 });
 		return -ENODEV;
 	}
-	int err = shadow_ppgtt_write(v->sv, gpa, val, bytes);
+	struct shadow_pt_outcome o = { 0 };
+	int err = shadow_ppgtt_write_out(v->sv, gpa, val, bytes, &o);
 	VCTR(v->m, v->id, pt_writes, 1);
 	if (err) {
 		pthread_mutex_lock(&v->lock);
@@ -600,7 +604,7 @@ int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 			       bytes, (unsigned long long)gpa, err);
 		pthread_mutex_unlock(&v->lock);
 	}
-	emit_pt(v, gpa, val, bytes, err);
+	emit_pt(v, gpa, val, bytes, err, &o);
 	return err;
 }
 

@@ -534,6 +534,12 @@ static void spt_park(struct spt *s, unsigned i)
 
 int shadow_ppgtt_write(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 {
+	return shadow_ppgtt_write_out(v, gpa, val, bytes, NULL);
+}
+
+int shadow_ppgtt_write_out(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes,
+			   struct shadow_pt_outcome *out)
+{
 	struct spt *list[MAX_ALIASES];
 	unsigned n = 0;
 	int err = 0;
@@ -582,6 +588,10 @@ int shadow_ppgtt_write(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsign
 		}
 		if (r && !err)
 			err = r;
+	}
+	if (out) {
+		out->tables = n;
+		out->host_pte = n ? list[0]->sh[idx] : 0;
 	}
 	for (unsigned k = 0; k < n; k++)
 		spt_put(list[k]);

@@ -471,6 +471,15 @@ unsigned shadow_ppgtt_levels(const struct shadow_ppgtt *root);
  * (the entry is on scratch and pending; the guest memory holds the value).
  */
 int shadow_ppgtt_write(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes);
+/* The same, telling what it did to the shadows (for the mediator's events):
+ * how many shadow tables are built from that page, and the first one's
+ * entry afterwards (0 when none; scratch while a torn write is pending). */
+struct shadow_pt_outcome {
+	uint32_t tables;
+	uint64_t host_pte;
+};
+int shadow_ppgtt_write_out(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes,
+			   struct shadow_pt_outcome *out);
 /* Applies every pending entry (torn halves, failed builds) from guest
  * memory; call before each submission.  0 or the first error (entries that
  * still fail stay pending on scratch). */

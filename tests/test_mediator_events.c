@@ -110,6 +110,7 @@ struct checker {
 	char first[256];
 	/* what was verified (a checker that verifies nothing passes nothing) */
 	unsigned digests, dispatches, completions, walks, scans;
+	unsigned shadowed_pt_writes, mapped_ggtt_writes;
 };
 
 static void problem(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -313,11 +314,25 @@ static void check_event(struct checker *c, const struct med_event *ev)
 		/* stored unless refused outright (a failed shadow still stores) */
 		if (!ev->err || ev->err == -ENOMEM || ev->err == -ENOSPC)
 			mem_write(v, ev->u.pt.gpa, &ev->u.pt.value, ev->u.pt.bytes);
+		/* the outcome: a whole present entry in a shadowed table is
+		 * shadowed by a present host entry */
+		if (!ev->err && ev->u.pt.tables && ev->u.pt.bytes == 8 && (ev->u.pt.value & 1)) {
+			if (!(ev->u.pt.host_pte & 1))
+				problem(c, "seq %llu: page-table write left no present shadow entry",
+					(unsigned long long)ev->seq);
+			c->shadowed_pt_writes++;
+		}
 		break;
 	case MED_EV_GGTT_WRITE:
 		if (!ev->err) {
 			uint64_t off = ev->u.mmio.offset - (8u << 20);
 			memcpy(v->ggtt + off, &ev->u.mmio.value, ev->u.mmio.bytes);
+			if (ev->u.mmio.bytes == 8 && (ev->u.mmio.value & 1)) {
+				if (!(ev->u.mmio.host_pte & 1))
+					problem(c, "seq %llu: GGTT write left no present host entry",
+						(unsigned long long)ev->seq);
+				c->mapped_ggtt_writes++;
+			}
 		}
 		break;
 	case MED_EV_WORKLOAD: {
@@ -543,6 +558,7 @@ static void test_a_mixed_run_is_rebuilt_from_its_events(void **state)
 	assert_true(c.completions == c.dispatches);
 	assert_true(c.walks > 40);
 	assert_true(c.scans >= c.dispatches);
+	assert_true(c.shadowed_pt_writes > 0 && c.mapped_ggtt_writes > 0);
 
 	/* The checker can fail: a lost guest write, a lost GGTT entry, one
 	 * changed byte of an audited shadow. */
