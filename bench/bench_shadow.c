@@ -186,7 +186,8 @@ static volatile uint64_t sink;
  * hypervisor's ring) is timed too.  The baseline stores the same values at
  * the same indices into a plain table.
  */
-enum { G_PLAIN, G_SH1, G_SH64, G_SH512, G_MED1, G_MED64, G_MED512, G_NR };
+enum { G_PLAIN, G_SH1, G_SH64, G_SH512, G_MED1, G_MED64, G_MED512, G_MED1_OTHER, G_MED1_SUB,
+       G_NR };
 static const char *const g_name[G_NR] = {
 	[G_PLAIN] = "plain 8-byte store",
 	[G_SH1] = "shadow_ggtt_write, one trap per write",
@@ -195,7 +196,17 @@ static const char *const g_name[G_NR] = {
 	[G_MED1] = "med_mmio_write, one trap per write",
 	[G_MED64] = "med_ggtt_write_batch, batches of 64",
 	[G_MED512] = "med_ggtt_write_batch, batches of 512",
+	/* the event bus: a subscriber to another type must cost nothing; one
+	 * to GGTT writes pays for building and delivering each event */
+	[G_MED1_OTHER] = "med_mmio_write, a clock subscriber",
+	[G_MED1_SUB] = "med_mmio_write, a ggtt-write subscriber",
 };
+
+static void count_event(void *ctx, const struct med_event *ev)
+{
+	(void)ev;
+	++*(uint64_t *)ctx;
+}
 
 struct gbench {
 	struct shadow_vgpu *v;
@@ -240,6 +251,8 @@ static void gpass(struct gbench *g, int how, unsigned p)
 			rc = shadow_ggtt_write(v, off[i], gval(i, p, nframes), 8);
 		break;
 	case G_MED1:
+	case G_MED1_OTHER:
+	case G_MED1_SUB:
 		for (uint32_t i = 0; i < n && !rc; i++)
 			rc = med_mmio_write(mv, MED_GGTT_OFFSET + off[i], 8, gval(i, p, nframes));
 		break;
@@ -308,10 +321,21 @@ static void bench_ggtt(bool quick)
 		best[k] = 1e9;
 	for (unsigned rep = 0; rep < reps; rep++) {
 		for (int k = 0; k < G_NR; k++) {
+			struct med_sub *s = NULL;
+			uint64_t seen = 0;
+			if (k == G_MED1_OTHER || k == G_MED1_SUB) {
+				uint64_t mask = MED_EV_BIT(k == G_MED1_SUB ? MED_EV_GGTT_WRITE : MED_EV_CLOCK);
+				if ((rc = med_subscribe(m, mask, count_event, &seen, &s)))
+					die("med_subscribe", rc);
+			}
 			double t0 = now();
 			for (unsigned q = 0; q < passes; q++)
 				gpass(g, k, p++);
 			double t = now() - t0;
+			if (s)
+				med_unsubscribe(m, s);
+			if (k == G_MED1_SUB && seen != (uint64_t)g->n * passes)
+				die("ggtt-write events delivered", -EUCLEAN);
 			if (t < best[k])
 				best[k] = t;
 		}
