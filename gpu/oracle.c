@@ -419,7 +419,13 @@ bool gpui_reg_judge(const struct gpui_reg_table *t, uint32_t reg, uint32_t value
 	const struct reg_row *r = row_of(t, reg, &foreign);
 	enum gpu_reg_owner o = (enum gpu_reg_owner)r->owner;
 	if (foreign) {
-		*why = why_of(o);
+		/* Another engine's register: never this vGPU's (a masked write
+		 * enabling nothing aside).  Its context bits belong to whatever
+		 * context runs there (shared). */
+		if (r->rule == RULE_MASKED && !(value >> 16))
+			return true;
+		bool ctx_bits_only = r->rule == RULE_MASKED && !((value >> 16) & (uint16_t)~r->ctx_bits);
+		*why = ctx_bits_only ? GPU_WHY_REG_SHARED : why_of(o);
 		return false;
 	}
 	switch (r->rule) {
