@@ -287,6 +287,26 @@ static void test_what_real_drivers_write_is_the_contexts(void **state)
 				 "escape", w[i].gen, w[i].reg, w[i].value);
 }
 
+static void test_gpu_model_doc_lists_every_row(void **state)
+{
+	(void)state;
+	FILE *f = fopen("docs/GPU-MODEL.md", "rb");
+	if (!f)
+		fail_msg("docs/GPU-MODEL.md missing (run from the repository root)");
+	static char doc[1 << 18];
+	size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = 0;
+	for (size_t i = 0; i < gpu_reg_rows(); i++) {
+		struct gpu_reg_row r;
+		char needle[80];
+		assert_int_equal(gpu_reg_row(i, &r), 0);
+		snprintf(needle, sizeof(needle), "| `%s` |", r.name);
+		if (!strstr(doc, needle))
+			fail_msg("docs/GPU-MODEL.md does not list oracle row %s", r.name);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_fact_names_the_row_and_its_range),
 		cmocka_unit_test(test_rows_have_reasons_and_do_not_overlap),
 		cmocka_unit_test(test_what_real_drivers_write_is_the_contexts),
+		cmocka_unit_test(test_gpu_model_doc_lists_every_row),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
