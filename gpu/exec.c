@@ -229,13 +229,28 @@ static void mi_update_gtt(struct exec *x, const uint32_t *dw, uint32_t len)
 
 /* ------------------------------------------------------------ registers */
 
-static bool reg_allowed(const struct exec *x, uint32_t reg, uint32_t val)
+/* The submission's optional extra restriction (tests): none given admits
+ * everything the oracle admits. */
+static bool reg_extra_allowed(const struct exec *x, uint32_t reg, uint32_t val)
 {
+	if (!x->s.n_regs && !x->s.reg_allow)
+		return true;
 	for (size_t i = 0; i < x->s.n_regs; i++)
 		if (reg >= x->s.regs[i].first && reg <= x->s.regs[i].last)
 			return true;
 	return x->s.reg_allow &&
 	       x->s.reg_allow(x->s.reg_allow_ctx, x->s.vgpu, x->s.engine, reg, val);
+}
+
+/* The monitor's verdict on a register write for a vGPU: true when it
+ * stays within the vGPU (the oracle, then the extra restriction). */
+static bool reg_allowed(const struct exec *x, uint32_t reg, uint32_t val, enum gpu_escape_why *why)
+{
+	if (!gpui_reg_judge(x->g->regtab[x->s.engine], reg, val, x->g->opts.switches_vgpu_regs,
+			    why))
+		return false;
+	*why = GPU_WHY_REG_DENIED;
+	return reg_extra_allowed(x, reg, val);
 }
 
 /* Registers whose upper 16 bits are write enables for the lower 16. */
@@ -276,8 +291,9 @@ static void sync_root(struct exec *x)
 static void reg_write(struct exec *x, uint32_t reg, uint32_t val)
 {
 	reg &= 0x7ffffc;
-	if (x->check && !reg_allowed(x, reg, val)) {
-		record(x, GPU_ESC_REG_WRITE, GPU_WHY_REG_DENIED, GPU_AS_GGTT, reg, 4, GPU_HPA_NONE,
+	enum gpu_escape_why why;
+	if (x->check && !reg_allowed(x, reg, val, &why)) {
+		record(x, GPU_ESC_REG_WRITE, why, GPU_AS_GGTT, reg, 4, GPU_HPA_NONE,
 		       GPU_OWNER_HOST, val);
 		if (x->contain)
 			return;

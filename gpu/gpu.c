@@ -107,6 +107,7 @@ int gpu_create(const struct gpu_opts *opts, struct gpu **out)
 	pthread_mutex_init(&g->mon.lock, NULL);
 	pthread_mutex_init(&g->atomic_lock, NULL);
 	for (int i = 0; i < GPU_NUM_ENGINES; i++) {
+		g->regtab[i] = gpui_reg_table(g->gen, (enum gpu_engine)i);
 		g->eng[i].id = (enum gpu_engine)i;
 		g->eng[i].base = engines[i].base;
 		atomic_flag_clear(&g->eng[i].busy);

@@ -106,6 +106,12 @@ struct gpu_opts {
 	 * (also beyond the log's capacity), with no model lock held. */
 	void (*on_escape)(void *ctx, const struct gpu_escape *e);
 	void *on_escape_ctx;
+	/* The host switches the registers the oracle calls GPU_REG_SWITCHED
+	 * (global on the hardware: MOCS, L3CC, L3SQCREG4) per vGPU on every
+	 * vGPU switch, as GVT-g's MMIO context switch does, so a vGPU's write
+	 * to them stays its own.  false (default): such a write is an escape
+	 * (`shared-register`). */
+	bool switches_vgpu_regs;
 };
 
 /* Creates a device; opts may be NULL for the defaults.  -EINVAL, -E2BIG
@@ -237,9 +243,9 @@ struct gpu_reg_range {
 	uint32_t first, last;
 };
 
-/* Register policy callback: true when `vgpu` may write `value` to `reg`
- * from `engine`.  The value matters: a register may be writable while some
- * of its bits are not (the ring-mode privilege bit, FORCE_NONPRIV targets). */
+/* Extra register restriction (tests): true when `vgpu` may write `value`
+ * to `reg` from `engine`, on top of the register oracle.  It sees the value
+ * (a restriction may depend on it). */
 typedef bool (*gpu_reg_allow_fn)(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine,
 				 uint32_t reg, uint32_t value);
 
@@ -263,10 +269,15 @@ struct gpu_submit {
 	 * GGTT windows (the pages behind them must be its own), its status
 	 * page (read/write), the ring and the read-only ranges (the shadow
 	 * buffers handed to it for this workload: read only), PPGTT pages
-	 * tagged with its id; and register writes the table or the callback
-	 * allow (neither given: none).  The ring is implicitly readable; a
-	 * batch submitted alone is not: list it in `ro` unless the vGPU owns
-	 * it. */
+	 * tagged with its id.  The ring is implicitly readable; a batch
+	 * submitted alone is not: list it in `ro` unless the vGPU owns it.
+	 *
+	 * Register writes are judged by the register oracle (gpu_reg_judge:
+	 * the model's own hardware facts, per engine and generation).  The
+	 * table and the callback below are optional *extra* restrictions
+	 * (tests): when either is given, a write the oracle admits must also
+	 * be inside a range or admitted by the callback (`register-denied`
+	 * otherwise).  They never admit what the oracle refuses. */
 	struct gpu_partition part;
 	uint64_t status_page;      /* GGTT address of its status page */
 	uint32_t status_page_size; /* 0: none */
@@ -336,12 +347,14 @@ enum gpu_escape_why {
 	GPU_WHY_FOREIGN_PAGE,        /* the page belongs to another vGPU */
 	GPU_WHY_HOST_PAGE,           /* the page belongs to the host (page tables, shadows) */
 	GPU_WHY_UNBACKED,            /* the translation leads to no host page */
-	GPU_WHY_REG_DENIED,          /* register write the policy does not allow */
+	GPU_WHY_REG_DENIED,          /* register write the submission's extra policy refuses */
 	GPU_WHY_NOT_PRESENT,         /* (fault) entry not present */
 	GPU_WHY_PTE_READ_ONLY,       /* (fault) write through a read-only PPGTT entry */
 	GPU_WHY_NO_PPGTT,            /* (fault) PPGTT access with no PPGTT root */
 	GPU_WHY_OUT_OF_RANGE,        /* (fault) beyond the GGTT / the walk's reach */
 	GPU_WHY_GTT_WRITE,           /* MI_UPDATE_GTT: the engine writes GGTT entries */
+	GPU_WHY_REG_HOST,            /* register write the oracle says is the host's */
+	GPU_WHY_REG_SHARED,          /* register write reaching other vGPUs (oracle) */
 };
 
 struct gpu_escape {
@@ -385,6 +398,61 @@ struct gpu_stats {
 /* Counters for one vGPU (ids up to 63 are counted separately) or for all
  * (GPU_STATS_ALL).  -EINVAL, -ENOENT for an id the model does not count alone. */
 int gpu_stats_get(struct gpu *g, gpu_owner_t vgpu, struct gpu_stats *out);
+
+
+/* ------------------------------------------------------ register oracle */
+
+/*
+ * Who owns a register, by hardware fact (gpu/oracle.c: one row per
+ * register or range, with its reason; per engine and generation).  The
+ * monitor judges every register write it executes for a vGPU with it.
+ * A register in no row is the host's, or shared when it lies in another
+ * engine's 4 KiB register block.  docs/GPU-MODEL.md lists the rows.
+ */
+enum gpu_reg_owner {
+	GPU_REG_HOST = 0, /* the host's: ring/engine control, GTT, interrupts, power, display */
+	GPU_REG_SHARED,   /* global state other vGPUs' work sees (timestamps, other engines) */
+	GPU_REG_SWITCHED, /* global, but switched per vGPU by the host (opts.switches_vgpu_regs) */
+	GPU_REG_CONTEXT,  /* saved and restored with the context: the vGPU's own */
+};
+const char *gpu_reg_owner_name(enum gpu_reg_owner o);
+
+struct gpu_reg_fact {
+	const char *name;      /* the row ("RING_MODE"); NULL: no row (the default) */
+	const char *why;       /* its reason */
+	enum gpu_reg_owner owner;
+	uint32_t first, last;  /* absolute offsets the row covers on this engine */
+	bool masked;           /* upper 16 bits enable the lower 16 */
+	uint16_t ctx_bits;     /* masked: the low bits the context owns */
+	bool nonpriv;          /* a FORCE_NONPRIV slot: judged by the register it names */
+};
+
+/* The fact for one register (dword aligned, below 8 MiB): 0, -EINVAL. */
+int gpu_reg_fact(enum gpu_gen gen, enum gpu_engine e, uint32_t reg, struct gpu_reg_fact *out);
+/* The oracle's verdict on a vGPU writing `value` to `reg` from engine `e`:
+ * 0 when the write stays within the vGPU (context register; context bits
+ * of a masked register, or a masked write enabling nothing; a
+ * FORCE_NONPRIV value naming a context register), 1 when it is an escape
+ * (with *why GPU_WHY_REG_HOST or GPU_WHY_REG_SHARED), -EINVAL.  `switched`:
+ * as opts.switches_vgpu_regs. */
+int gpu_reg_judge(enum gpu_gen gen, enum gpu_engine e, uint32_t reg, uint32_t value,
+		  bool switched, enum gpu_escape_why *why);
+
+/* The rows themselves, for tests and documentation checks. */
+struct gpu_reg_row {
+	const char *name, *why;
+	uint32_t offset;       /* absolute, or relative to the engine base when rel */
+	uint32_t len;          /* bytes */
+	bool rel;
+	unsigned engines;      /* bit per enum gpu_engine */
+	bool gen8, gen9;
+	enum gpu_reg_owner owner;
+	bool masked;
+	uint16_t ctx_bits;
+	bool nonpriv;
+};
+size_t gpu_reg_rows(void);
+int gpu_reg_row(size_t i, struct gpu_reg_row *out); /* -EINVAL past the end */
 
 #ifdef __cplusplus
 }

@@ -124,15 +124,25 @@ struct monitor {
 
 /* --------------------------------------------------------------- device */
 
+struct gpui_reg_table;
+
 struct gpu {
 	struct gpu_opts opts;
 	enum gpu_gen gen;
+	const struct gpui_reg_table *regtab[GPU_NUM_ENGINES]; /* the oracle, this generation */
 	struct mem_map mem;
 	_Atomic uint64_t *ggtt; /* GPU_GGTT_ENTRIES */
 	struct engine eng[GPU_NUM_ENGINES];
 	struct monitor mon;
 	pthread_mutex_t atomic_lock; /* MI_ATOMIC read-modify-writes */
 };
+
+/* The register oracle (oracle.c): the resolved table of a generation and
+ * engine (NULL for bad arguments), and its verdict on a vGPU's write: true
+ * when it stays within the vGPU, else false with *why. */
+const struct gpui_reg_table *gpui_reg_table(enum gpu_gen gen, enum gpu_engine e);
+bool gpui_reg_judge(const struct gpui_reg_table *t, uint32_t reg, uint32_t value,
+		    bool switched, enum gpu_escape_why *why);
 
 /* Records an escape or fault; returns its sequence number. */
 uint64_t gpui_mon_record(struct gpu *g, const struct gpu_escape *e);

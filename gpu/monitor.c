@@ -119,6 +119,8 @@ const char *gpu_escape_why_name(enum gpu_escape_why w)
 	case GPU_WHY_NO_PPGTT: return "no-ppgtt";
 	case GPU_WHY_OUT_OF_RANGE: return "out-of-range";
 	case GPU_WHY_GTT_WRITE: return "gtt-write";
+	case GPU_WHY_REG_HOST: return "host-register";
+	case GPU_WHY_REG_SHARED: return "shared-register";
 	}
 	return "?";
 }

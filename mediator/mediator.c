@@ -174,6 +174,11 @@ int med_new(const struct med_opts *opts, struct med **out)
 		go.contain_escapes = o.contain_escapes;
 		go.on_escape = on_escape;
 		go.on_escape_ctx = m;
+		/* The scheduler saves and restores each engine's register file
+		 * per vGPU on every switch (sched.c), so the registers the
+		 * model's oracle calls "switched" (MOCS, L3CC, ...) are the
+		 * vGPU's own, as under GVT-g's MMIO context switch. */
+		go.switches_vgpu_regs = true;
 		err = gpu_create(&go, &m->gpu);
 		if (err) {
 			med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: GPU model creation failed (%d)", err);

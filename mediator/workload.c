@@ -378,19 +378,6 @@ uint64_t medi_vgpu_hwsp(struct med_vgpu *v, unsigned e)
 	return v->win.aperture_base + (uint64_t)e * MED_PAGE;
 }
 
-/* The monitor's register policy: the strict allow-list with its value rules,
- * for every register write the GPU model executes for a vGPU. */
-static bool reg_allow_cb(void *ctx, gpu_owner_t vgpu, enum gpu_engine engine, uint32_t reg,
-			 uint32_t value)
-{
-	struct med *m = ctx;
-	(void)vgpu;
-	struct scan_reg_verdict vd;
-	scan_reg_check_write(m->gen == 8 ? SCAN_GEN8 : SCAN_GEN9, (enum scan_engine)engine,
-			     SCAN_POLICY_STRICT, reg, value, &vd);
-	return vd.reason == SCAN_R_NONE;
-}
-
 static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct scan_result *r,
 		      uint64_t ns, bool wa)
 {
@@ -736,8 +723,8 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 	s->status_page_size = MED_PAGE;
 	s->ro = w->ro;
 	s->n_ro = w->n_ro;
-	s->reg_allow = reg_allow_cb;
-	s->reg_allow_ctx = m;
+	/* Register writes: the GPU model's own register oracle judges them
+	 * (gpu_reg_judge), independently of the scanner's allow-list. */
 	s->budget = m->exec_budget;
 	return 0;
 }

@@ -6,6 +6,8 @@
 #ifndef VGT_SCANNER_AUDIT_PRIV_H
 #define VGT_SCANNER_AUDIT_PRIV_H
 
+#include <stdatomic.h>
+
 #include "scanner/scanner.h"
 
 /* How a command reaches a register (the rules differ per command). */
@@ -26,6 +28,18 @@ enum reg_op {
 uint16_t scan_reg_audit(enum scan_gen gen, enum scan_engine eng, enum scan_policy pol,
 			uint32_t offset, enum reg_op op, uint32_t value,
 			char *msg, size_t msglen);
+
+/*
+ * Test seam: a deliberately too-permissive allow-list, to show that the GPU
+ * model's monitor (its own register oracle) catches what the scanner lets
+ * through.  When set, a register access scan_reg_audit would deny is
+ * offered to it, and `true` admits it.  Read only on the denial path, never
+ * for an admitted register: nothing on the hot path.  NULL unless a test
+ * sets it.
+ */
+typedef bool (*scan_reg_seam_fn)(enum scan_gen gen, enum scan_engine eng, uint32_t offset,
+				 bool write, uint32_t value);
+extern _Atomic(scan_reg_seam_fn) scan_reg_seam;
 
 /* Rows of the allow-list, for tests and documentation checks. */
 struct scan_reg_row_info {

@@ -5,7 +5,9 @@
  * $VGT_SHARED/reference/captures passes `strict` as a PPGTT batch on its
  * engine (following chained and second-level batches); the registers the
  * captured streams read and write are printed per engine, each with the
- * allow-list row that admits it.  The `gvt` policy with GVT-g's
+ * allow-list row that admits it, and every register write is judged by the
+ * GPU model's register oracle (independent of the allow-list): real
+ * drivers' writes stay within their vGPU.  The `gvt` policy with GVT-g's
  * scan_nonprivbb forced on refuses what the fact sheet says GVT-g refuses.
  * Skips when ../shared is absent.
  */
@@ -14,6 +16,7 @@
 
 #include "tests/test_scanner_audit_util.h"
 #include "corpus/corpus.h"
+#include "gpu/gpu.h"
 
 #define MAX_FOLDERS 64
 #define MAX_REGS 256
@@ -246,6 +249,70 @@ static void test_captured_register_working_set_is_allow_listed(void **state)
 	}
 }
 
+/* The GPU model's register oracle (gpu/oracle.c, its own hardware facts,
+ * not the allow-list) on every register write of the captured streams:
+ * LRI and PIPE_CONTROL with their value, LRM/LRR destinations (value
+ * unknown) must be context registers. */
+struct oracle_ctx {
+	unsigned writes, failures;
+};
+
+static void on_oracle(void *ctx, const char *folder, unsigned rec, enum scan_gen gen,
+		      enum scan_engine eng, const struct scan_result *r)
+{
+	struct oracle_ctx *c = ctx;
+	struct scan_operand ops[160];
+	enum gpu_gen gg = gen == SCAN_GEN8 ? GPU_GEN8 : GPU_GEN9;
+
+	for (unsigned s = 0; s < r->nshadows; s++) {
+		const struct scan_shadow *sh = &r->shadows[s];
+		uint32_t n = sh->bytes / 4;
+
+		for (uint32_t off = 0; off < n;) {
+			struct scan_cmd cmd;
+
+			if (scan_decode(gen, eng, sh->data + off, n - off, &cmd) != SCAN_CMD_OK)
+				fail_msg("%s/%u: shadow %u does not decode at %u", folder, rec, s, off);
+			bool value_known = (cmd.header >> 23) == 0x22 ||        /* LRI */
+					   (cmd.header & 0xffff0000u) == 0x7a000000u; /* PIPE_CONTROL */
+			unsigned k = scan_cmd_operands(&cmd, ops, 160);
+			for (unsigned i = 0; i < k && i < 160; i++) {
+				if (ops[i].kind != SCAN_OP_REG_WRITE)
+					continue;
+				uint32_t reg = (uint32_t)ops[i].value, v = (uint32_t)ops[i].imm;
+				enum gpu_escape_why why;
+				struct gpu_reg_fact f;
+				bool ok;
+				c->writes++;
+				assert_int_equal(gpu_reg_fact(gg, (enum gpu_engine)eng, reg, &f), 0);
+				if (value_known)
+					ok = gpu_reg_judge(gg, (enum gpu_engine)eng, reg, v, false, &why) == 0;
+				else
+					ok = f.owner == GPU_REG_CONTEXT;
+				if (!ok && c->failures++ < 10)
+					print_error("%s/%u: %s writes 0x%05x%s0x%08x: the GPU oracle says %s "
+						    "(%s: %s)\n", folder, rec, scan_engine_name(eng), reg,
+						    value_known ? " = " : " from memory, not ", v,
+						    gpu_reg_owner_name(f.owner), f.name ? f.name : "no row",
+						    f.why);
+			}
+			off += cmd.dwords;
+		}
+	}
+}
+
+static void test_captured_register_writes_stay_within_the_vgpu_for_the_gpu_oracle(void **state)
+{
+	struct oracle_ctx c = { 0 };
+
+	need_captures();
+	walk(SCAN_POLICY_STRICT, false, on_oracle, &c);
+	print_message("%u register writes judged by the GPU oracle, %u escapes\n", c.writes,
+		      c.failures);
+	assert_true(c.writes > 0);
+	assert_int_equal(c.failures, 0);
+}
+
 /* ------------------------------------------------------------------ gvt */
 
 struct gvt_ctx {
@@ -298,6 +365,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_captured_submission_passes_strict),
 		cmocka_unit_test(test_captured_register_working_set_is_allow_listed),
+		cmocka_unit_test(test_captured_register_writes_stay_within_the_vgpu_for_the_gpu_oracle),
 		cmocka_unit_test(test_gvt_policy_refuses_what_gvt_refuses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -737,6 +737,7 @@ static void test_random_command_streams_always_end_with_a_verdict(void **state)
 			e = real | 3 | (rnd(&st) & GPU_PTE_PS);
 		set_entry(g, pml4, i, e);
 	}
+	unsigned verdicts[GPU_ERROR + 1] = {0};
 	for (unsigned iter = 0; iter < 120; iter++) {
 		enum gpu_engine eng = (enum gpu_engine)(iter % 4);
 		uint32_t dw[768];
@@ -772,8 +773,17 @@ static void test_random_command_streams_always_end_with_a_verdict(void **state)
 		};
 		struct gpu_completion c = {.sz = sizeof(c)};
 		assert_int_equal(gpu_exec(g, &s, &c), 0);
-		assert_true(c.status <= GPU_ERROR);
+		/* The verdict is one of the four, and it is a hang exactly when
+		 * the budget ran out (the budget stops at 4000 on a hang). */
+		switch (c.status) {
+		case GPU_DONE: case GPU_HANG: case GPU_FAULT: case GPU_ERROR:
+			verdicts[c.status]++;
+			break;
+		default:
+			fail_msg("%u: status %d is not a verdict", iter, (int)c.status);
+		}
 		assert_true(c.steps <= 4000);
+		assert_int_equal(c.status == GPU_HANG, c.steps == 4000);
 		if (getenv("GPU_FUZZ_DEBUG"))
 			print_message("%u: %s steps %llu cmds %llu esc %u faults %u unmod %u: %s\n", iter,
 				      gpu_status_name(c.status), (unsigned long long)c.steps,
@@ -781,6 +791,13 @@ static void test_random_command_streams_always_end_with_a_verdict(void **state)
 		if (c.status != GPU_DONE)
 			assert_true(c.reason[0] != 0);
 	}
+	/* The streams reach every verdict (else part of the model goes
+	 * unexercised by this test). */
+	print_message("verdicts: done %u, hang %u, fault %u, error %u\n", verdicts[GPU_DONE],
+		      verdicts[GPU_HANG], verdicts[GPU_FAULT], verdicts[GPU_ERROR]);
+	for (int v = GPU_DONE; v <= GPU_ERROR; v++)
+		if (!verdicts[v])
+			fail_msg("no stream ended %s", gpu_status_name((enum gpu_status)v));
 	struct batch b = {0};
 	EMIT(&b, MI_SDI(4) | GGTT_BIT, DATA + 0x10, 0, 0x600d, MI_BB_END);
 	put_batch(g, BATCH, &b);

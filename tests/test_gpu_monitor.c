@@ -345,7 +345,10 @@ static void test_page_fault_is_recorded_but_is_not_an_escape(void **state)
 
 /* -------------------------------------------------------- registers */
 
-static void test_lri_to_a_disallowed_register_is_an_escape(void **state)
+/* The register oracle judges register writes by itself: a host register
+ * (INSTPM's TLB-invalidate and sync bits, engine control) is an escape
+ * whatever the submission's extra restriction says. */
+static void test_lri_to_a_host_register_is_an_escape(void **state)
 {
 	struct gpu *g = *state;
 	const uint32_t b[] = {0x11000003u, 0x2600, 1, 0x20c0, 0x12345678, MI_BB_END};
@@ -353,10 +356,96 @@ static void test_lri_to_a_disallowed_register_is_an_escape(void **state)
 	assert_int_equal(c.escapes, 1);
 	struct gpu_escape e = first(g);
 	assert_int_equal(e.kind, GPU_ESC_REG_WRITE);
-	assert_int_equal(e.why, GPU_WHY_REG_DENIED);
+	assert_int_equal(e.why, GPU_WHY_REG_HOST);
 	assert_int_equal(e.addr, 0x20c0);
 	assert_int_equal(e.value, 0x12345678);
 	assert_int_equal(e.cmd, 0x11000003u);
+}
+
+static void test_lri_to_a_context_register_is_not_an_escape(void **state)
+{
+	struct gpu *g = *state;
+	const uint32_t b[] = {0x11000005u, 0x7034, 0x60000060, 0x7004, 0x02120212, 0x2608, 7,
+			      MI_BB_END};
+	gwrite(g, BATCH, b, sizeof(b));
+	struct gpu_submit s = vgpu1(GPU_RCS, BATCH);
+	s.regs = NULL;
+	s.n_regs = 0;
+	struct gpu_completion c = exec(g, &s);
+	assert_int_equal(c.status, GPU_DONE);
+	assert_int_equal(c.escapes, 0);
+	uint32_t v;
+	assert_int_equal(gpu_reg_read(g, GPU_RCS, 0x7034, &v), 0);
+	assert_int_equal(v, 0x60000060);
+}
+
+/* The submission's table is an extra restriction: a context register
+ * outside it is refused (`register-denied`) ... */
+static void test_extra_restriction_refuses_a_context_register_outside_it(void **state)
+{
+	struct gpu *g = *state;
+	const uint32_t b[] = {MI_LRI1, 0x7034, 0x60000060, MI_BB_END};
+	struct gpu_completion c = run1(g, b, 4);
+	assert_int_equal(c.escapes, 1);
+	assert_int_equal(first(g).why, GPU_WHY_REG_DENIED);
+}
+
+/* ... and it never admits what the oracle refuses. */
+static void test_extra_restriction_never_admits_a_host_register(void **state)
+{
+	struct gpu *g = *state;
+	static const struct gpu_reg_range all[] = {{0, 0x7ffffc}};
+	const uint32_t b[] = {MI_LRI1, 0x44200, 0, MI_BB_END}; /* GEN8_MASTER_IRQ */
+	gwrite(g, BATCH, b, sizeof(b));
+	struct gpu_submit s = vgpu1(GPU_RCS, BATCH);
+	s.regs = all;
+	s.n_regs = 1;
+	struct gpu_completion c = exec(g, &s);
+	assert_int_equal(c.escapes, 1);
+	assert_int_equal(first(g).why, GPU_WHY_REG_HOST);
+	assert_int_equal(first(g).addr, 0x44200);
+}
+
+/* Value-aware: GFX_MODE is masked; enabling its privilege-disable bit is an
+ * escape, a write that enables no bit changes nothing. */
+static void test_ring_mode_privilege_bit_is_an_escape_and_an_empty_mask_is_not(void **state)
+{
+	struct gpu *g = *state;
+	const uint32_t b[] = {0x11000003u, 0x229c, 0x00000001, 0x229c, 0x00010001, MI_BB_END};
+	gwrite(g, BATCH, b, sizeof(b));
+	struct gpu_submit s = vgpu1(GPU_RCS, BATCH);
+	s.regs = NULL;
+	s.n_regs = 0;
+	struct gpu_completion c = exec(g, &s);
+	assert_int_equal(c.escapes, 1);
+	assert_int_equal(first(g).value, 0x00010001);
+	assert_int_equal(first(g).why, GPU_WHY_REG_HOST);
+}
+
+/* A global register the host switches per vGPU (MOCS) is the vGPU's only
+ * when the device is told the host switches it. */
+static void test_switched_register_is_an_escape_unless_the_host_switches_it(void **state)
+{
+	(void)state;
+	for (int sw = 0; sw < 2; sw++) {
+		struct gpu_opts o = {.sz = sizeof(o), .switches_vgpu_regs = sw};
+		struct gpu *g;
+		assert_int_equal(gpu_create(&o, &g), 0);
+		map(g, BATCH, 4, GPU_OWNER_HOST);
+		map(g, STATUS, 1, GPU_OWNER_HOST);
+		map(g, AP1, 4, 1);
+		map(g, HI1, 1, 1);
+		const uint32_t b[] = {MI_LRI1, 0xc800, 0x3b, MI_BB_END}; /* MOCS_RCS[0] */
+		gwrite(g, BATCH, b, sizeof(b));
+		struct gpu_submit s = vgpu1(GPU_RCS, BATCH);
+		s.regs = NULL;
+		s.n_regs = 0;
+		struct gpu_completion c = exec(g, &s);
+		assert_int_equal(c.escapes, sw ? 0 : 1);
+		if (!sw)
+			assert_int_equal(first(g).why, GPU_WHY_REG_SHARED);
+		gpu_destroy(g);
+	}
 }
 
 static bool allow_odd_dwords(void *ctx, gpu_owner_t vgpu, enum gpu_engine e, uint32_t reg,
@@ -384,8 +473,7 @@ static void test_register_policy_callback_decides(void **state)
 	assert_int_equal(first(g).addr, 0x7008);
 }
 
-/* The policy sees the value: a register may be writable with some values
- * only (the ring-mode privilege bit, FORCE_NONPRIV targets). */
+/* The extra restriction sees the value written. */
 static void test_register_policy_callback_sees_the_value(void **state)
 {
 	struct gpu *g = *state;
@@ -401,17 +489,6 @@ static void test_register_policy_callback_sees_the_value(void **state)
 	assert_int_equal(calls, 2);
 	assert_int_equal(c.escapes, 1);
 	assert_int_equal(first(g).addr, 0x7004);
-}
-
-static void test_no_register_policy_allows_no_register_writes(void **state)
-{
-	struct gpu *g = *state;
-	const uint32_t b[] = {MI_LRI1, 0x2600, 1, MI_BB_END};
-	gwrite(g, BATCH, b, sizeof(b));
-	struct gpu_submit s = vgpu1(GPU_RCS, BATCH);
-	s.n_regs = 0;
-	s.regs = NULL;
-	assert_int_equal(exec(g, &s).escapes, 1);
 }
 
 /* ------------------------------------------------ options and queries */
@@ -629,10 +706,14 @@ int main(void)
 		T(test_blit_outside_the_windows_escapes_row_by_row),
 		T(test_ppgtt_write_into_a_page_table_page_is_an_escape),
 		T(test_page_fault_is_recorded_but_is_not_an_escape),
-		T(test_lri_to_a_disallowed_register_is_an_escape),
+		T(test_lri_to_a_host_register_is_an_escape),
+		T(test_lri_to_a_context_register_is_not_an_escape),
+		T(test_extra_restriction_refuses_a_context_register_outside_it),
+		T(test_extra_restriction_never_admits_a_host_register),
+		T(test_ring_mode_privilege_bit_is_an_escape_and_an_empty_mask_is_not),
+		cmocka_unit_test(test_switched_register_is_an_escape_unless_the_host_switches_it),
 		T(test_register_policy_callback_decides),
 		T(test_register_policy_callback_sees_the_value),
-		T(test_no_register_policy_allows_no_register_writes),
 		T(test_host_work_is_not_monitored),
 		cmocka_unit_test(test_contained_escapes_do_not_touch_memory_or_registers),
 		cmocka_unit_test(test_escape_log_keeps_the_first_records_and_counts_the_rest),

@@ -87,8 +87,9 @@ enum group {
 	G_REG,       /* writes of registers the allow-list denies by offset */
 	/* Writes of allow-listed registers with a forbidden value (RING_MODE
 	 * bit 0, CSFE_CHICKEN1 bits 3/4, FORCE_NONPRIV naming a register the
-	 * list refuses).  The monitor's register policy (the mediator's
-	 * gpu_reg_allow_fn) sees the value and asks scan_reg_check_write. */
+	 * list refuses).  The monitor judges them by the GPU model's own
+	 * register oracle (gpu/oracle.c), which sees the value: masked host
+	 * bits, FORCE_NONPRIV opening a non-context register. */
 	G_REG_VALUE,
 	G_STRUCT,    /* structural violations and register reads: no escape by nature */
 };
@@ -1108,9 +1109,11 @@ static void run_audit(const struct entry *e, struct report *rp, char *cell, size
 				 r.stop[0] ? " (" : "", r.stop, r.stop[0] ? ")" : "");
 			snprintf(cell, cellsz, "MISMATCH: %zu escapes, %s", r.escapes, st);
 		} else if (e->x.out == O_REG) {
-			snprintf(cell, cellsz, "reg-write 0x%llx%s (%zu esc, %s)",
+			snprintf(cell, cellsz, "reg-write 0x%llx%s %s (%zu esc, %s)",
 				 (unsigned long long)r.match.u.escape.addr,
-				 e->nregs > 1 ? " and the others" : "", r.escapes, st);
+				 e->nregs > 1 ? " and the others" : "",
+				 gpu_escape_why_name((enum gpu_escape_why)r.match.u.escape.why),
+				 r.escapes, st);
 		} else {
 			snprintf(cell, cellsz, "%s ggtt 0x%llx %s (%zu esc, %s)",
 				 gpu_escape_kind_name((enum gpu_escape_kind)r.match.u.escape.kind),

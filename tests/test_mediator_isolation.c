@@ -7,6 +7,7 @@
  * that reason, nothing escapes, and the neighbour's work still runs.
  */
 #include "tests/test_mediator_util.h"
+#include "scanner/audit_priv.h" /* the test seam: a too-permissive allow-list */
 
 #define PP_DATA 0x50000000ull
 #define VICTIM_VALUE 0x11111111u
@@ -210,15 +211,98 @@ static void test_every_attack_escapes_under_audit_as_predicted_and_not_under_str
 	}
 }
 
-static void test_register_predictions_match_the_allow_list(void **state)
+/* The auditor's register predictions agree with an independent fact: the
+ * GPU model's register oracle (its own table, not the allow-list). */
+static void test_register_predictions_agree_with_the_gpu_oracle(void **state)
 {
 	(void)state;
-	/* the auditor's allow-list is what the monitor enforces on registers */
-	struct scan_reg_verdict vd;
-	scan_reg_check(SCAN_GEN9, SCAN_RCS, SCAN_POLICY_STRICT, 0x44200, true, &vd);
-	assert_true(vd.reason != SCAN_R_NONE);
-	scan_reg_check(SCAN_GEN9, SCAN_RCS, SCAN_POLICY_STRICT, 0x2600, true, &vd);
-	assert_int_equal(vd.reason, SCAN_R_NONE);
+	static const struct { uint32_t reg, value; } w[] = {
+		{ 0x44200, 0 },          /* GEN8_MASTER_IRQ: denied, host */
+		{ 0x22600, 1 },          /* a BCS GPR from RCS: denied, another engine's */
+		{ 0x2229c, 0x00010001 }, /* the blitter's GFX_MODE: denied */
+		{ 0x229c, 0x00010001 },  /* GFX_MODE privilege bit: denied */
+		{ 0x2600, 1 },           /* own GPR: admitted, context */
+		{ 0x7034, 0x60000060 },  /* L3CNTLREG: admitted, context */
+	};
+	for (unsigned i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct scan_reg_verdict vd;
+		enum gpu_escape_why why;
+		scan_reg_check_write(SCAN_GEN9, SCAN_RCS, SCAN_POLICY_STRICT, w[i].reg, w[i].value,
+				     &vd);
+		int esc = gpu_reg_judge(GPU_GEN9, GPU_RCS, w[i].reg, w[i].value, true, &why);
+		assert_true(esc == 0 || esc == 1);
+		if ((vd.reason != SCAN_R_NONE) != (esc == 1))
+			fail_msg("0x%x = 0x%x: the allow-list says %s, the GPU oracle %s", w[i].reg,
+				 w[i].value, scan_reason_name((enum scan_reason)vd.reason),
+				 esc ? gpu_escape_why_name(why) : "within the vGPU");
+	}
+}
+
+/* The seam: an allow-list made deliberately too permissive for one
+ * host-owned register. */
+static bool seam_admits_master_irq(enum scan_gen gen, enum scan_engine eng, uint32_t offset,
+				   bool write, uint32_t value)
+{
+	(void)gen;
+	(void)eng;
+	(void)value;
+	return write && offset == 0x44200;
+}
+
+static int seam_off(void **state)
+{
+	(void)state;
+	atomic_store(&scan_reg_seam, NULL);
+	return 0;
+}
+
+/* With the scanner's allow-list opened to GEN8_MASTER_IRQ, a strict vGPU's
+ * LRI to it passes the scan and reaches the engine: the GPU model's monitor,
+ * judging by its own table, reports the escape through the mediator.  With
+ * the allow-list as it is, strict rejects the same workload and nothing
+ * escapes. */
+static void test_a_too_permissive_allow_list_is_caught_by_the_gpu_monitor(void **state)
+{
+	(void)state;
+	struct env x;
+
+	atomic_store(&scan_reg_seam, seam_admits_master_irq);
+	env_init(&x, SCAN_POLICY_STRICT);
+	emit_lri_forbidden_register(&x);
+	guest_submit(&x.ga, &x.ca);
+	atomic_store(&scan_reg_seam, NULL);
+	const struct rec_ev *s = rec_find(&grec, MED_EV_SCAN, med_vgpu_id(x.a), 0);
+	assert_non_null(s);
+	assert_int_equal(s->ev.u.scan.nviolations, 0); /* the seam let it through */
+	assert_int_equal(rec_count(&grec, MED_EV_REJECT), 0);
+	assert_int_equal(med_run(x.m, 0), 1);
+	unsigned seen = 0;
+	for (size_t k = 0; k < grec.n; k++) {
+		const struct med_event *e = &grec.ev[k].ev;
+		if (e->type != MED_EV_ESCAPE)
+			continue;
+		print_message("monitor: %s\n", grec.ev[k].text);
+		assert_int_equal(e->vgpu, med_vgpu_id(x.a));
+		assert_int_equal(e->u.escape.kind, GPU_ESC_REG_WRITE);
+		assert_int_equal(e->u.escape.why, GPU_WHY_REG_HOST);
+		assert_int_equal(e->u.escape.addr, 0x44200);
+		seen++;
+	}
+	assert_int_equal(seen, 1);
+	struct med_counters c = { .sz = sizeof(c) };
+	assert_int_equal(med_counters_vgpu(x.m, med_vgpu_id(x.a), &c), 0);
+	assert_int_equal(c.escapes, 1);
+	env_fini(&x);
+
+	env_init(&x, SCAN_POLICY_STRICT);
+	emit_lri_forbidden_register(&x);
+	guest_submit(&x.ga, &x.ca);
+	const struct rec_ev *rj = rec_find(&grec, MED_EV_REJECT, med_vgpu_id(x.a), 0);
+	assert_non_null(rj);
+	assert_int_equal(rj->ev.u.reject.reason, SCAN_R_REG_PROTECTED);
+	assert_int_equal(med_run(x.m, 0), 0);
+	assert_int_equal(rec_count(&grec, MED_EV_ESCAPE), 0);
+	env_fini(&x);
 }
 
 /* Legal work from several vGPUs under strict: the monitor stays silent. */
@@ -269,7 +353,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_attack_escapes_under_audit_as_predicted_and_not_under_strict),
-		cmocka_unit_test(test_register_predictions_match_the_allow_list),
+		cmocka_unit_test(test_register_predictions_agree_with_the_gpu_oracle),
+		cmocka_unit_test_teardown(test_a_too_permissive_allow_list_is_caught_by_the_gpu_monitor,
+					  seam_off),
 		cmocka_unit_test(test_legal_mixed_work_under_strict_is_silent),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
