@@ -172,31 +172,9 @@ enum act_kind {
 	ACT_GENERIC,     /* GGTT-selectable address operands, no specific rule */
 };
 
-/* The auditor's own command identities (by genxml name, so a table row
- * without a handler id still gets its rule). */
-enum aud_handler {
-	AH_NONE = 0,
-	AH_BB_START,
-	AH_BB_END,
-	AH_COND_BB_END,
-	AH_LRI,
-	AH_LRM,
-	AH_SRM,
-	AH_LRR,
-	AH_SDI,
-	AH_ATOMIC,
-	AH_COPY_MEM_MEM,
-	AH_FLUSH_DW,
-	AH_PIPE_CONTROL,
-	AH_USER_INTERRUPT,
-	AH_WAIT_FOR_EVENT,
-	AH_DISPLAY_FLIP,
-	AH_LOAD_SCAN_LINES,
-};
-
 struct act {
 	uint8_t kind;      /* enum act_kind */
-	uint8_t h;         /* enum aud_handler */
+	uint8_t h;         /* enum scan_handler: the row's handler id */
 	uint8_t exact_len; /* required total dwords (0: any the decoder accepts) */
 	uint8_t gvt_len;   /* GVT-g's F_LEN_VAR_FIXED length (0: none) */
 };
@@ -204,92 +182,95 @@ struct act {
 #define F_STRICT 1u /* forbidden under strict and audit */
 #define F_GVT    2u /* forbidden under gvt */
 #define U_GVT    4u /* unknown to GVT-g (missing from its table) */
+#define RULE     8u /* audit_handler() has a rule for it */
 
 struct cmd_rule {
-	const char *name;
-	uint8_t h;
-	uint8_t exact_len;
 	uint8_t gvt_len;
 	uint8_t flags;
 };
 
-/* Commands the auditor knows by name.  Everything else: allowed when its
- * address operands are PPGTT-only (state lives in the context's PPGTT,
- * protected by the shadow page tables), GENERIC when one can select GGTT. */
-static const struct cmd_rule cmd_rules[] = {
-	{ "MI_BATCH_BUFFER_START", AH_BB_START, 3, 3, 0 },
-	{ "MI_BATCH_BUFFER_END", AH_BB_END, 0, 0, 0 },
-	{ "MI_CLFLUSH", AH_NONE, 0, 0, F_STRICT | F_GVT },
-	{ "MI_CONDITIONAL_BATCH_BUFFER_END", AH_COND_BB_END, 0, 4, F_GVT },
-	{ "MI_COPY_MEM_MEM", AH_COPY_MEM_MEM, 5, 5, F_GVT },
-	{ "MI_DISPLAY_FLIP", AH_DISPLAY_FLIP, 0, 0, 0 },
-	{ "MI_FLUSH_DW", AH_FLUSH_DW, 0, 0, 0 },
-	{ "MI_ATOMIC", AH_ATOMIC, 0, 0, 0 },
-	{ "MI_LOAD_REGISTER_IMM", AH_LRI, 0, 0, 0 },
-	{ "MI_LOAD_REGISTER_MEM", AH_LRM, 4, 4, 0 },
-	{ "MI_LOAD_REGISTER_REG", AH_LRR, 3, 3, 0 },
-	{ "MI_LOAD_SCAN_LINES_EXCL", AH_LOAD_SCAN_LINES, 2, 0, 0 },
-	{ "MI_LOAD_SCAN_LINES_INCL", AH_LOAD_SCAN_LINES, 2, 0, 0 },
-	{ "MI_LOAD_URB_MEM", AH_NONE, 4, 4, 0 },
-	{ "MI_REPORT_PERF_COUNT", AH_NONE, 0, 4, F_STRICT | F_GVT },
-	{ "MI_RS_STORE_DATA_IMM", AH_NONE, 4, 4, 0 },
-	{ "MI_SEMAPHORE_SIGNAL", AH_NONE, 2, 2, 0 },
-	{ "MI_SEMAPHORE_WAIT", AH_NONE, 0, 4, F_STRICT | F_GVT },
-	{ "MI_SET_CONTEXT", AH_NONE, 0, 0, F_STRICT | U_GVT },
-	{ "MI_STORE_DATA_IMM", AH_SDI, 0, 0, 0 },
-	{ "MI_STORE_DATA_INDEX", AH_NONE, 0, 0, F_STRICT | F_GVT },
-	{ "MI_STORE_REGISTER_MEM", AH_SRM, 4, 4, 0 },
-	{ "MI_STORE_URB_MEM", AH_NONE, 4, 0, 0 },
-	{ "MI_UPDATE_GTT", AH_NONE, 0, 0, F_STRICT | F_GVT },
-	{ "MI_URB_CLEAR", AH_NONE, 2, 2, 0 },
-	{ "MI_USER_INTERRUPT", AH_USER_INTERRUPT, 0, 0, 0 },
-	{ "MI_WAIT_FOR_EVENT", AH_WAIT_FOR_EVENT, 0, 0, 0 },
-	{ "PIPE_CONTROL", AH_PIPE_CONTROL, 6, 0, 0 },
-	/* Missing from GVT-g's table (fact sheet §9, "Video engine"). */
-	{ "MFX_VP8_PIC_STATE", AH_NONE, 0, 0, U_GVT },
-	{ "MFD_VP8_BSD_OBJECT", AH_NONE, 0, 0, U_GVT },
-	{ "MFC_JPEG_HUFF_TABLE_STATE", AH_NONE, 0, 0, U_GVT },
-	{ "MFC_JPEG_SCAN_OBJECT", AH_NONE, 0, 0, U_GVT },
-	{ "VD_PIPELINE_FLUSH", AH_NONE, 0, 0, U_GVT },
+/* The auditor's decisions per handler id (the row's `handler`, set by
+ * tools/genxml2c.py and the hand-written tables).  Strict lengths come from
+ * the row itself (len_exact); gvt_len is GVT-g's own fixed length.  A row
+ * without a handler is allowed when its address operands are PPGTT-only
+ * (state lives in the context's PPGTT, protected by the shadow page
+ * tables), GENERIC when one can select GGTT. */
+static const struct cmd_rule cmd_rules[SCAN_H_COUNT] = {
+	[SCAN_H_ATOMIC] = { 0, RULE },
+	[SCAN_H_BB_END] = { 0, RULE },
+	[SCAN_H_BB_START] = { 3, RULE },
+	[SCAN_H_CLFLUSH] = { 0, F_STRICT | F_GVT },
+	[SCAN_H_COND_BB_END] = { 4, RULE | F_GVT },
+	[SCAN_H_COPY_MEM_MEM] = { 5, RULE | F_GVT },
+	[SCAN_H_DISPLAY_FLIP] = { 0, RULE },
+	[SCAN_H_FLUSH_DW] = { 0, RULE },
+	[SCAN_H_LOAD_SCAN_LINES] = { 0, RULE },
+	[SCAN_H_LOAD_URB_MEM] = { 4, 0 },
+	[SCAN_H_LRI] = { 0, RULE },
+	[SCAN_H_LRM] = { 4, RULE },
+	[SCAN_H_LRR] = { 3, RULE },
+	[SCAN_H_PIPE_CONTROL] = { 0, RULE },
+	[SCAN_H_REPORT_PERF] = { 4, F_STRICT | F_GVT },
+	[SCAN_H_RS_STORE_DATA_IMM] = { 4, 0 },
+	[SCAN_H_SDI] = { 0, RULE },
+	[SCAN_H_SDX] = { 0, F_STRICT | F_GVT },
+	[SCAN_H_SEMAPHORE_SIGNAL] = { 2, 0 },
+	[SCAN_H_SEMAPHORE_WAIT] = { 4, F_STRICT | F_GVT },
+	[SCAN_H_SET_CONTEXT] = { 0, F_STRICT | U_GVT },
+	[SCAN_H_SRM] = { 4, RULE },
+	[SCAN_H_UPDATE_GTT] = { 0, F_STRICT | F_GVT },
+	[SCAN_H_URB_CLEAR] = { 2, 0 },
+	[SCAN_H_USER_INTERRUPT] = { 0, RULE },
+	[SCAN_H_WAIT_FOR_EVENT] = { 0, RULE },
 };
 
+/* GVT-g's table as the fact sheet describes it (gvt-g.md §9, "Video
+ * engine"): the rows it has no entry for, which the gvt policy calls
+ * unknown.  A fact about another implementation's table, not about the
+ * hardware, so it is kept here by name; looked up once per row when a
+ * scanner is created, never per command. */
+static const char *const gvt_unknown_names[] = {
+	"MFX_VP8_PIC_STATE", "MFD_VP8_BSD_OBJECT", "MFC_JPEG_HUFF_TABLE_STATE",
+	"MFC_JPEG_SCAN_OBJECT", "VD_PIPELINE_FLUSH",
+};
 static const char *const gvt_unknown_prefixes[] = { "HCP_", "VDENC_", "HUC_" };
+
+static bool gvt_lacks(const struct scan_cmd_desc *d)
+{
+	const char *name = d->name ? d->name : "";
+
+	if (d->handler < SCAN_H_COUNT && (cmd_rules[d->handler].flags & U_GVT))
+		return true;
+	for (unsigned i = 0; i < sizeof(gvt_unknown_names) / sizeof(char *); i++)
+		if (!strcmp(name, gvt_unknown_names[i]))
+			return true;
+	for (unsigned i = 0; i < sizeof(gvt_unknown_prefixes) / sizeof(char *); i++)
+		if (!strncmp(name, gvt_unknown_prefixes[i], strlen(gvt_unknown_prefixes[i])))
+			return true;
+	return false;
+}
 
 static struct act compute_act(const struct scan_cmd_desc *d, enum scan_policy pol)
 {
-	struct act a = { ACT_ALLOW, AH_NONE, 0, 0 };
-	const char *name = d->name ? d->name : "";
-	const struct cmd_rule *rule = NULL;
+	struct act a = { ACT_ALLOW, SCAN_H_NONE, 0, 0 };
+	const struct cmd_rule rule = d->handler < SCAN_H_COUNT ? cmd_rules[d->handler]
+								: (struct cmd_rule){ 0, 0 };
 
-	for (unsigned i = 0; i < sizeof(cmd_rules) / sizeof(cmd_rules[0]); i++) {
-		if (!strcmp(name, cmd_rules[i].name)) {
-			rule = &cmd_rules[i];
-			break;
-		}
+	if (pol == SCAN_POLICY_GVT && gvt_lacks(d)) {
+		a.kind = ACT_UNKNOWN;
+		return a;
 	}
-	if (pol == SCAN_POLICY_GVT) {
-		for (unsigned i = 0; i < sizeof(gvt_unknown_prefixes) / sizeof(char *); i++)
-			if (!strncmp(name, gvt_unknown_prefixes[i], strlen(gvt_unknown_prefixes[i])))
-				a.kind = ACT_UNKNOWN;
-		if (rule && (rule->flags & U_GVT))
-			a.kind = ACT_UNKNOWN;
-		if (a.kind == ACT_UNKNOWN)
-			return a;
+	if (pol == SCAN_POLICY_GVT ? (rule.flags & F_GVT) : (rule.flags & F_STRICT)) {
+		a.kind = ACT_FORBID;
+		return a;
 	}
-	if (rule) {
-		bool forbid = pol == SCAN_POLICY_GVT ? (rule->flags & F_GVT)
-						     : (rule->flags & F_STRICT);
-		if (forbid) {
-			a.kind = ACT_FORBID;
-			return a;
-		}
-		a.h = rule->h;
-		a.exact_len = pol == SCAN_POLICY_GVT ? rule->gvt_len : rule->exact_len;
-		a.gvt_len = rule->gvt_len;
-		if (a.h != AH_NONE) {
-			a.kind = ACT_HANDLER;
-			return a;
-		}
+	a.gvt_len = rule.gvt_len;
+	a.exact_len = pol == SCAN_POLICY_GVT ? rule.gvt_len
+					     : (uint8_t)scan_desc_exact_len(d);
+	if (rule.flags & RULE) {
+		a.h = d->handler;
+		a.kind = ACT_HANDLER;
+		return a;
 	}
 	for (unsigned i = 0; i < d->naddrs; i++)
 		if (d->addrs && d->addrs[i].sel_bit >= 0)
@@ -812,15 +793,15 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 	bool gvt = s->pol == SCAN_POLICY_GVT;
 
 	switch (a.h) {
-	case AH_BB_START:
+	case SCAN_H_BB_START:
 		return rule_bb_start(s, c, dw, n);
-	case AH_BB_END:
+	case SCAN_H_BB_END:
 		if (s->sh[c->si].kind == SCAN_BUF_RING) {
 			violate(s, c, SCAN_R_BB_NESTING, h, "MI_BATCH_BUFFER_END in the ring");
 			return STEP_NEXT;
 		}
 		return STEP_END;
-	case AH_COND_BB_END:
+	case SCAN_H_COND_BB_END:
 		if (n < 3 || n > 4) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; expected 4 (3 on Gen8)", n);
 			return STEP_NEXT;
@@ -829,7 +810,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 			audit_ggtt(s, c, addr48(dw[2], n > 3 ? dw[3] : 0, 7), 8,
 				   "conditional batch end compare address");
 		return STEP_NEXT;
-	case AH_LRI:
+	case SCAN_H_LRI:
 		if (n < 3 || !(n & 1)) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords: an LRI is a header and "
 				"whole (register, value) pairs", n);
@@ -848,18 +829,18 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 			reg_rule(s, c, reg, REGOP_LRI, dw[i + 1]);
 		}
 		return STEP_NEXT;
-	case AH_LRM:
-	case AH_SRM:
-		reg_rule(s, c, dw[1], a.h == AH_LRM ? REGOP_LRM : REGOP_SRM, 0);
+	case SCAN_H_LRM:
+	case SCAN_H_SRM:
+		reg_rule(s, c, dw[1], a.h == SCAN_H_LRM ? REGOP_LRM : REGOP_SRM, 0);
 		if (h & (1u << 22))
 			audit_ggtt(s, c, addr48(dw[2], dw[3], 3), 4,
-				   a.h == AH_LRM ? "LRM source" : "SRM destination");
+				   a.h == SCAN_H_LRM ? "LRM source" : "SRM destination");
 		return STEP_NEXT;
-	case AH_LRR:
+	case SCAN_H_LRR:
 		reg_rule(s, c, dw[1], REGOP_LRR_SRC, 0);
 		reg_rule(s, c, dw[2], REGOP_LRR_DST, 0);
 		return STEP_NEXT;
-	case AH_SDI: {
+	case SCAN_H_SDI: {
 		bool ggtt = h & (1u << 22), qw = h & (1u << 21);
 		uint32_t want = qw ? 5 : 4;
 
@@ -877,7 +858,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 		}
 		return STEP_NEXT;
 	}
-	case AH_ATOMIC: {
+	case SCAN_H_ATOMIC: {
 		bool inl = h & (1u << 18);
 		uint32_t ds = (h >> 19) & 3;
 
@@ -894,13 +875,13 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 			audit_ggtt(s, c, addr48(dw[1], dw[2], 3), 4ull << ds, "atomic address");
 		return STEP_NEXT;
 	}
-	case AH_COPY_MEM_MEM:
+	case SCAN_H_COPY_MEM_MEM:
 		if (h & (1u << 21))
 			audit_ggtt(s, c, addr48(dw[1], dw[2], 3), 4, "copy destination");
 		if (!s->stop && (h & (1u << 22)))
 			audit_ggtt(s, c, addr48(dw[3], dw[4], 3), 4, "copy source");
 		return STEP_NEXT;
-	case AH_FLUSH_DW: {
+	case SCAN_H_FLUSH_DW: {
 		uint32_t ps = (h >> 14) & 3;
 
 		if (n != 4 && n != 5) {
@@ -919,7 +900,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 					     1u << 21, "MI_FLUSH_DW post-sync write");
 		return STEP_NEXT;
 	}
-	case AH_PIPE_CONTROL: {
+	case SCAN_H_PIPE_CONTROL: {
 		if (n < 5) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; expected 6", n);
 			return STEP_NEXT;
@@ -944,11 +925,11 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 					     &dw[1], 1u << 21, "PIPE_CONTROL post-sync write");
 		return STEP_NEXT;
 	}
-	case AH_USER_INTERRUPT:
+	case SCAN_H_USER_INTERRUPT:
 		add_event(s, c, SCAN_EV_USER_INTERRUPT, h);
 		noop_cmd(s, c, dw, n);
 		return STEP_NEXT;
-	case AH_WAIT_FOR_EVENT: {
+	case SCAN_H_WAIT_FOR_EVENT: {
 		/* Flip-pending bits: GVT-g's list (planes A/B/C primary and
 		 * sprite); strict NOOPs any wait on the host's display. */
 		uint32_t flips = (1u << 1) | (1u << 2) | (1u << 9) | (1u << 10) | (1u << 15) |
@@ -961,7 +942,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 		}
 		return STEP_NEXT;
 	}
-	case AH_DISPLAY_FLIP:
+	case SCAN_H_DISPLAY_FLIP:
 		if (n != 3 && n != 4) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; expected 3 or 4", n);
 			return STEP_NEXT;
@@ -969,7 +950,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 		add_event(s, c, SCAN_EV_DISPLAY_FLIP, h);
 		noop_cmd(s, c, dw, n);
 		return STEP_NEXT;
-	case AH_LOAD_SCAN_LINES:
+	case SCAN_H_LOAD_SCAN_LINES:
 		if (!gvt)
 			noop_cmd(s, c, dw, n);
 		return STEP_NEXT;
@@ -1258,7 +1239,7 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 			if (a.exact_len && n != a.exact_len) {
 				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u",
 					n, c.name, a.exact_len);
-				step = a.h == AH_BB_START ? STEP_ABORT : STEP_NEXT;
+				step = a.h == SCAN_H_BB_START ? STEP_ABORT : STEP_NEXT;
 				break;
 			}
 			step = audit_handler(s, &c, a, dw, n);

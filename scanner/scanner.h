@@ -98,6 +98,12 @@ const struct scan_cmd_desc *scan_table_find(enum scan_gen gen, const char *name)
 /* For a row, the minimum and maximum total length in dwords the header can
  * encode (equal for fixed-length commands). */
 void scan_desc_len_range(const struct scan_cmd_desc *d, uint32_t *min, uint32_t *max);
+/* For a row the hardware executes at one length only although its header
+ * has a length field (PIPE_CONTROL 6, LRM/SRM 4, MI_BATCH_BUFFER_START 3,
+ * ...: docs/COMMANDS.md, "len_exact"), that total length in dwords; 0 when
+ * every length the header encodes is legal.  A decoded command with
+ * another length is malformed: the auditor's `bad-length`. */
+uint32_t scan_desc_exact_len(const struct scan_cmd_desc *d);
 /* The documented aliases (docs/COMMANDS.md): i in 0..scan_alias_count()-1
  * gives the alias and the table name it stands for; -ERANGE past the end. */
 unsigned scan_alias_count(void);
