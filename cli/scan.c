@@ -20,7 +20,6 @@
 #include "scanner/scanner.h"
 
 #define MAX_MEMS 64
-#define MAX_FILE (256u << 20)
 #define DEFAULT_GMA 0x08100000ull /* 1 MiB into the default aperture window */
 
 struct memarg {
@@ -81,59 +80,10 @@ static void usage(FILE *f)
 	      "exit status: 0 clean, 1 violation, 2 usage or I/O error\n", f);
 }
 
+/* "vgt scan: WHAT 'ARG'; see 'vgt scan --help'" (cli/util.c). */
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "vgt scan: %s '%s'; see 'vgt scan --help'\n", what, arg ? arg : "");
-	return VGT_EXIT_USAGE;
-}
-
-static int read_file(const char *path, void **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		fprintf(stderr, "vgt scan: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	for (;;) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
-			char *q;
-
-			if (ncap > MAX_FILE + 1)
-				ncap = MAX_FILE + 1;
-			if (ncap == cap) {
-				fprintf(stderr, "vgt scan: %s: larger than %u bytes\n", path, MAX_FILE);
-				free(buf);
-				fclose(f);
-				return -EFBIG;
-			}
-			q = realloc(buf, ncap);
-			if (!q) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = q;
-			cap = ncap;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "vgt scan: %s: read error\n", path);
-		free(buf);
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	*out = buf;
-	*len = n;
-	return 0;
+	return cli_usage_error("scan", "%s '%s'", what, arg);
 }
 
 static const char *value_of(int argc, char **argv, int *i, const char *opt)
@@ -256,7 +206,7 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 		}
 	}
 	if (!a->file)
-		return usage_error("missing FILE", "");
+		return cli_usage_error("scan", "missing FILE to scan");
 	if (a->ring && a->ppgtt)
 		return usage_error("a ring is always in the GGTT: drop --ppgtt with", "--ring");
 	return 0;
@@ -300,13 +250,18 @@ int cmd_scan(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? VGT_EXIT_OK : VGT_EXIT_USAGE; /* 1: --help */
 	memset(&kase, 0, sizeof(kase));
-	if (read_file(a.file, &data, &len))
+	if (cli_read_file("scan", a.file, "a file of dwords or a case file", CLI_MAX_FILE, &data,
+			  &len))
 		return VGT_EXIT_USAGE;
 	for (unsigned i = 0; i < a.nmems; i++) {
-		if (read_file(a.mems[i].file, &a.mems[i].data, &a.mems[i].len))
+		struct memarg *m = &a.mems[i];
+
+		if (cli_read_file("scan", m->file, "a file of memory contents", CLI_MAX_FILE,
+				  &m->data, &m->len))
 			goto out;
-		if (!a.mems[i].len) {
-			fprintf(stderr, "vgt scan: %s: empty file\n", a.mems[i].file);
+		if (!m->len) {
+			fprintf(stderr, "vgt scan: %s: empty, no memory to map at 0x%llx\n", m->file,
+				(unsigned long long)m->gma);
 			goto out;
 		}
 	}
@@ -346,11 +301,11 @@ int cmd_scan(int argc, char **argv)
 		for (unsigned i = 0; i < kase.nsegs; i++)
 			segs[nsegs++] = kase.segs[i];
 	} else {
-		if (!len || (len & 3)) {
-			fprintf(stderr, "vgt scan: %s: %zu bytes is not a whole number of dwords\n",
-				a.file, len);
+		if (cli_check_dwords("scan", a.file, len, "scan") ||
+		    cli_check_gma("scan", a.file, a.gma, len,
+				  entry_as == SCAN_AS_PPGTT ? SCAN_GMA_MASK + 1 : 1ull << 32,
+				  entry_as == SCAN_AS_PPGTT ? "48-bit PPGTT" : "4 GiB GGTT"))
 			goto out;
-		}
 		if (is_ring) {
 			uint64_t size = (len + 4096) & ~4095ull; /* room for tail != head */
 
