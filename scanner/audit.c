@@ -57,6 +57,7 @@ static const char *const reason_names[SCAN_R_COUNT] = {
 	[SCAN_R_REG_NONPRIV] = "reg-nonpriv",
 	[SCAN_R_REG_VALUE] = "reg-value",
 	[SCAN_R_RING_RANGE] = "ring-range",
+	[SCAN_R_BB_CYCLE] = "bb-cycle",
 };
 
 static const char *const reason_descs[SCAN_R_COUNT] = {
@@ -87,6 +88,8 @@ static const char *const reason_descs[SCAN_R_COUNT] = {
 	[SCAN_R_REG_VALUE] = "the value written is not one the register's row allows",
 	[SCAN_R_RING_RANGE] = "the ring's start, size, head or tail is malformed or "
 			      "outside the vGPU's windows",
+	[SCAN_R_BB_CYCLE] = "chained batch starts form a cycle that no command on it can "
+			    "leave: the engine would run it forever",
 };
 
 const char *scan_reason_name(enum scan_reason r)
@@ -286,6 +289,9 @@ struct sbuf {
 	size_t copied;  /* bytes copied from the guest (batches) */
 	size_t limit;   /* bytes this buffer may grow to */
 	bool done;      /* scanned and finished in this scan */
+	uint8_t mark;   /* check_cycles() walk state */
+	uint16_t next;  /* shadow its closing chained start jumps to (NO_SHADOW: none) */
+	uint32_t next_off; /* dword offset of that start */
 };
 
 struct reloc {
@@ -655,6 +661,7 @@ static int add_shadow(struct scan_ctx *s, const struct cur *c, uint8_t kind, uin
 	s->bufs[i].copied = 0;
 	s->bufs[i].limit = s->cfg.max_batch_bytes;
 	s->bufs[i].done = false;
+	s->bufs[i].next = NO_SHADOW;
 	*out = i;
 	return 0;
 }
@@ -745,6 +752,11 @@ static enum step rule_bb_start(struct scan_ctx *s, const struct cur *c, const ui
 	if (add_reloc(s, c->si, child, c->off)) {
 		s->stop = true;
 		return STEP_ABORT;
+	}
+	if (after == STEP_END) {
+		/* The unconditional way out of this batch: check_cycles(). */
+		s->bufs[c->si].next = (uint16_t)child;
+		s->bufs[c->si].next_off = c->off;
 	}
 	return after;
 }
@@ -1281,6 +1293,123 @@ static void reset(struct scan_ctx *s, enum scan_engine eng, const struct scan_me
 	memset(&s->ring, 0, sizeof(s->ring));
 }
 
+/* ------------------------------------------------------------ cycles */
+
+/*
+ * bb-cycle.  A first-level batch ends at its first chained batch start that
+ * is not predicated; bufs[i].next records where that start goes (a shadow:
+ * same address space, address and level).  Following `next` from any batch
+ * therefore follows the only way execution can leave it, unless a command
+ * inside offers another.  A cycle of `next` links is an infinite loop when
+ * no batch on it can be left otherwise: the shadows are host-private and
+ * read-only to the GPU, so nothing the guest writes later (a CPU store of
+ * MI_BATCH_BUFFER_END over the loop, IGT's spinner trick) reaches what the
+ * engine runs.  Ways out, any of which makes the cycle unprovable and is
+ * accepted: MI_CONDITIONAL_BATCH_BUFFER_END, a predicated batch start,
+ * MI_PREDICATE / MI_SET_PREDICATE (predication may skip the closing start),
+ * MI_SEMAPHORE_WAIT, and anything of that kind inside a second-level batch
+ * a cycle member calls (or a call the scan did not follow).  MI_ARB_CHECK
+ * only lets the host preempt: not a way out.  Runs once after the walk, off
+ * the hot path; the members are re-read from their shadows only when a
+ * cycle exists.
+ */
+static bool shadow_has_exit(const struct scan_ctx *s, unsigned si, bool second)
+{
+	const uint32_t *dw = s->bufs[si].data;
+	uint32_t ndw = s->sh[si].bytes / 4;
+
+	for (uint32_t off = 0; off < ndw;) {
+		struct scan_cmd c;
+
+		if (scan_decode(s->gen, s->eng, dw + off, ndw - off, &c) != SCAN_CMD_OK ||
+		    !c.dwords)
+			return true; /* cannot read it: cannot prove anything */
+		switch (c.desc->handler) {
+		case SCAN_H_COND_BB_END:
+		case SCAN_H_PREDICATE:
+		case SCAN_H_SEMAPHORE_WAIT:
+			return true;
+		case SCAN_H_BB_END:
+			if (!second)
+				return true; /* a first-level end: the chain ends */
+			break;
+		case SCAN_H_BB_START: {
+			uint32_t h = c.header;
+			uint64_t target = c.dwords >= 3 ? addr48(dw[off + 1], dw[off + 2], 3) : 0;
+			uint8_t as = h & (1u << 8) ? SCAN_AS_PPGTT : SCAN_AS_GGTT;
+			unsigned callee = NO_SHADOW;
+
+			if (second || (h & ((1u << 15) | (1u << 16))) || c.dwords < 3)
+				return true; /* predicated / offset / nested: not provable */
+			if (!(h & (1u << 22))) {
+				/* the closing start (the batch ends there) */
+				if (off + c.dwords != ndw)
+					return true;
+				break;
+			}
+			for (unsigned i = 0; i < s->nsh; i++)
+				if (s->sh[i].kind == SCAN_BUF_BATCH2 && s->sh[i].as == as &&
+				    s->sh[i].gma == target)
+					callee = i;
+			if (callee == NO_SHADOW || shadow_has_exit(s, callee, true))
+				return true;
+			break;
+		}
+		default:
+			break;
+		}
+		off += c.dwords;
+	}
+	return false;
+}
+
+/* The cycle through shadow `first`: refused unless a member can be left. */
+static void refuse_cycle(struct scan_ctx *s, unsigned first)
+{
+	unsigned n = 0, last = first, i = first;
+
+	do {
+		if (s->sh[i].kind != SCAN_BUF_BATCH || shadow_has_exit(s, i, false))
+			return;
+		if (i > last)
+			last = i;
+		n++;
+		i = s->bufs[i].next;
+	} while (i != first && n <= s->nsh);
+
+	/* Reported at the start that closed the cycle: the member scanned last. */
+	struct cur c = { .si = last, .off = s->bufs[last].next_off,
+			 .gma = cmd_gma(s, last, s->bufs[last].next_off),
+			 .name = "MI_BATCH_BUFFER_START" };
+	const struct scan_shadow *to = &s->sh[s->bufs[last].next];
+
+	violate(s, &c, SCAN_R_BB_CYCLE, to->gma,
+		"chained start to %s 0x%llx closes a cycle of %u batch%s with no way out "
+		"(conditional end, predicated start, predicate, semaphore wait): endless", scan_as_name((enum scan_as)to->as),
+		(unsigned long long)to->gma, n, n == 1 ? "" : "es");
+}
+
+static void check_cycles(struct scan_ctx *s)
+{
+	enum { UNSEEN = 0, ON_WALK, DONE };
+
+	for (unsigned i = 0; i < s->nsh; i++)
+		s->bufs[i].mark = UNSEEN;
+	/* Every shadow has at most one `next`: walk each chain once. */
+	for (unsigned i = 0; i < s->nsh && !s->stop; i++) {
+		unsigned j = i;
+
+		while (j != NO_SHADOW && s->bufs[j].mark == UNSEEN) {
+			s->bufs[j].mark = ON_WALK;
+			j = s->bufs[j].next;
+		}
+		if (j != NO_SHADOW && s->bufs[j].mark == ON_WALK)
+			refuse_cycle(s, j);
+		for (j = i; j != NO_SHADOW && s->bufs[j].mark == ON_WALK; j = s->bufs[j].next)
+			s->bufs[j].mark = DONE;
+	}
+}
+
 /* Scans queued shadows, then allocates shadow addresses and relocates. */
 static int run(struct scan_ctx *s, const struct scan_result **out)
 {
@@ -1292,6 +1421,8 @@ static int run(struct scan_ctx *s, const struct scan_result **out)
 		else
 			scan_buffer(s, i);
 	}
+	if (!s->stop)
+		check_cycles(s);
 	for (unsigned i = 0; i < s->nsh; i++) {
 		struct scan_shadow *sh = &s->sh[i];
 		int err = s->cfg.shadow_alloc(s->cfg.shadow_alloc_ctx, (enum scan_as)sh->as,

@@ -236,6 +236,7 @@ enum scan_reason {
 	SCAN_R_REG_NONPRIV = 22,     /* FORCE_NONPRIV value outside the whitelist */
 	SCAN_R_REG_VALUE = 23,       /* value (or unknown value: LRM/LRR) the row forbids */
 	SCAN_R_RING_RANGE = 24,      /* ring start/size/head/tail malformed or outside a window */
+	SCAN_R_BB_CYCLE = 25,        /* chained batch starts form a cycle with no exit */
 	SCAN_R_COUNT
 };
 /* "unknown-cmd", "wrong-engine", ... (stable, used in JSON); NULL if out of range. */
