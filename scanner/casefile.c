@@ -411,3 +411,45 @@ bool scan_case_detect(const void *data, size_t len)
 	}
 	return (size_t)(end - p) >= 13 && !memcmp(p, "vgt-scan-case", 13);
 }
+
+void scan_case_config(const struct scan_case *c, struct scan_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->sz = sizeof(*cfg);
+	cfg->gen = c->gen;
+	cfg->policy = c->has_policy ? c->policy : SCAN_POLICY_STRICT;
+	cfg->part = c->part;
+}
+
+int scan_case_scan(struct scan_ctx *s, const struct scan_case *c, enum scan_engine eng,
+		   const struct scan_mem *mem, const struct scan_result **out)
+{
+	if (!c)
+		return -EINVAL;
+	return c->is_ring ? scan_ring(s, eng, mem, &c->ring, out)
+			  : scan_batch(s, eng, mem, c->batch_gma, c->batch_as, out);
+}
+
+int scan_case_check(const struct scan_case *c, const struct scan_result *r, char *why,
+		    size_t whylen)
+{
+	bool clean, met;
+
+	if (!c || !r)
+		return -EINVAL;
+	if (!c->has_expect)
+		return -ENOENT;
+	clean = r->nviolations == 0 && !r->violations_truncated;
+	if (c->expect_pass)
+		met = clean;
+	else
+		met = !clean && (c->expect_reason == SCAN_R_NONE ||
+				 r->first_reason == c->expect_reason);
+	if (!met && why && whylen)
+		snprintf(why, whylen, "expected %s, got %s",
+			 c->expect_pass ? "pass"
+			 : c->expect_reason ? scan_reason_name((enum scan_reason)c->expect_reason)
+					    : "a violation",
+			 clean ? "pass" : scan_reason_name((enum scan_reason)r->first_reason));
+	return met;
+}

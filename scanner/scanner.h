@@ -503,6 +503,22 @@ int scan_case_parse(const char *text, size_t len, struct scan_case *out,
 void scan_case_free(struct scan_case *c);
 /* True when the bytes look like a case file (first token "vgt-scan-case"). */
 bool scan_case_detect(const void *data, size_t len);
+/* The scanner configuration a case describes: its generation, its policy
+ * (strict when it names none) and its partition; every other field zero
+ * (the documented defaults).  Callers may change fields before scan_new(). */
+void scan_case_config(const struct scan_case *c, struct scan_config *cfg);
+/* Scans the case's entry point (its ring, or its batch in its address
+ * space) on engine eng (normally c->engine) with s over mem (normally a
+ * scan_segmem of c->segs).  Returns what scan_ring()/scan_batch() return. */
+int scan_case_scan(struct scan_ctx *s, const struct scan_case *c, enum scan_engine eng,
+		   const struct scan_mem *mem, const struct scan_result **out);
+/* Whether result r meets the case's `expect` line: `pass` is met by a scan
+ * with no violation (under any policy: audit's reports count), `violation`
+ * by any, a reason name by a first violation with that reason.  Returns 1
+ * met, 0 not met (why, when non-NULL, gets "expected X, got Y"), -ENOENT
+ * when the case has no expect line, -EINVAL for NULL arguments. */
+int scan_case_check(const struct scan_case *c, const struct scan_result *r, char *why,
+		    size_t whylen);
 
 /* --------------------------------------------------------------- output */
 
