@@ -1096,7 +1096,141 @@ static uint32_t fast_skip(const struct scan_fast_table *ft, uint8_t plain, const
 	return off;
 }
 
-/* Scans one buffer (ring or batch) from dword 0. */
+/* Why a batch's copy could not be extended to the next command (cold). */
+__attribute__((cold, noinline))
+static void copy_failed(struct scan_ctx *s, unsigned si, uint32_t off, int err)
+{
+	const struct scan_shadow *sh = &s->sh[si];
+	const struct sbuf *b = &s->bufs[si];
+	struct cur c = { .si = si, .off = off, .gma = cmd_gma(s, si, off), .name = NULL };
+
+	if (err == -ENOMEM)
+		s->stop = true;
+	else if (err == -EFBIG && sh->as == SCAN_AS_GGTT && b->limit < s->cfg.max_batch_bytes)
+		violate(s, &c, SCAN_R_GGTT_RANGE, c.gma,
+			"GGTT batch runs past the end of its window at 0x%llx",
+			(unsigned long long)c.gma);
+	else if (err == -EFBIG)
+		violate(s, &c, SCAN_R_BATCH_TOO_LARGE, b->limit,
+			"no batch end within %zu bytes (the maximum batch size)", b->limit);
+	else if (off == 0)
+		violate(s, &c, SCAN_R_UNMAPPED, c.gma, "%s batch at 0x%llx does not translate",
+			scan_as_name((enum scan_as)sh->as), (unsigned long long)c.gma);
+	else
+		violate(s, &c, SCAN_R_NO_END, c.gma, "batch runs into unmapped memory at 0x%llx "
+			"without MI_BATCH_BUFFER_END", (unsigned long long)c.gma);
+}
+
+/*
+ * The decoder for a command the header cache does not answer, or one
+ * crossing the copied end (the copy is extended first).  Fills *d and *n
+ * and returns true, or reports an unknown or truncated command and returns
+ * false (the buffer ends there).  *data and *ndw follow the copy.
+ */
+static bool decode_slow(struct scan_ctx *s, unsigned si, uint32_t off, struct cur *c,
+			uint32_t **data, size_t *ndw, const struct scan_cmd_desc **d, uint32_t *n)
+{
+	struct sbuf *b = &s->bufs[si];
+	bool ring = s->sh[si].kind == SCAN_BUF_RING;
+	uint32_t *dw = *data + off;
+	struct scan_cmd cmd;
+	enum scan_cmd_status st = scan_decode(s->gen, s->eng, dw, *ndw - off, &cmd);
+
+	if (st == SCAN_CMD_TRUNCATED && !ring) {
+		int err = extend(s, si, ((size_t)off + cmd.dwords) * 4);
+
+		*data = b->data;
+		*ndw = b->copied / 4;
+		dw = *data + off;
+		if (!err)
+			st = scan_decode(s->gen, s->eng, dw, *ndw - off, &cmd);
+		else if (err == -ENOMEM)
+			s->stop = true;
+	}
+	c->name = cmd.desc ? scan_desc_name(cmd.desc) : NULL;
+	if (st == SCAN_CMD_UNKNOWN) {
+		if (other_engine_knows(s, dw, *ndw - off))
+			violate(s, c, SCAN_R_WRONG_ENGINE, dw[0], "header 0x%08x is not a %s command",
+				dw[0], scan_engine_name(s->eng));
+		else
+			violate(s, c, SCAN_R_UNKNOWN_CMD, dw[0], "header 0x%08x matches no command",
+				dw[0]);
+		return false;
+	}
+	if (st == SCAN_CMD_TRUNCATED) {
+		violate(s, c, SCAN_R_CMD_TRUNCATED, cmd.dwords, "%u-dword command crosses %s",
+			cmd.dwords, ring ? "the ring tail"
+					 : "the end of mapped memory or the batch limit");
+		return false;
+	}
+	*d = cmd.desc;
+	*n = cmd.dwords;
+	return true;
+}
+
+/* The rules for one command with something to audit. */
+static enum step audit_cmd(struct scan_ctx *s, const struct cur *c, struct act a,
+			   const struct scan_cmd_desc *d, uint32_t *dw, uint32_t n)
+{
+	switch (a.kind) {
+	case ACT_ALLOW:
+		if (a.exact_len && n != a.exact_len)
+			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
+				c->name, a.exact_len);
+		return STEP_NEXT;
+	case ACT_FORBID:
+		violate(s, c, SCAN_R_FORBIDDEN_CMD, dw[0], "%s is never allowed for guests "
+			"(%s policy)", c->name, scan_policy_name(s->pol));
+		return STEP_NEXT;
+	case ACT_UNKNOWN:
+		violate(s, c, SCAN_R_UNKNOWN_CMD, dw[0], "%s is not in GVT-g's command table",
+			c->name);
+		return STEP_ABORT;
+	case ACT_GENERIC:
+		if (a.exact_len && n != a.exact_len)
+			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
+				c->name, a.exact_len);
+		else
+			audit_generic(s, c, d, dw, n);
+		return STEP_NEXT;
+	case ACT_HANDLER:
+		if (a.exact_len && n != a.exact_len) {
+			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
+				c->name, a.exact_len);
+			return a.h == SCAN_H_BB_START ? STEP_ABORT : STEP_NEXT;
+		}
+		return audit_handler(s, c, a, dw, n);
+	}
+	return STEP_NEXT;
+}
+
+/* Bookkeeping once a buffer's walk stopped at dword `off`. */
+static void buffer_done(struct scan_ctx *s, unsigned si, uint32_t off, uint32_t ncmd)
+{
+	struct sbuf *b = &s->bufs[si];
+	size_t end_bytes = (size_t)off * 4;
+
+	s->sh[si].commands = ncmd;
+	s->res.commands += ncmd;
+	if (end_bytes > b->copied)
+		end_bytes = b->copied;
+	s->total_bytes += end_bytes;
+	s->res.bytes += end_bytes;
+	if (s->total_bytes > s->cfg.max_total_bytes && !s->stop) {
+		struct cur c = { .si = si, .off = off, .gma = cmd_gma(s, si, off), .name = NULL };
+
+		violate(s, &c, SCAN_R_BB_LIMIT, s->total_bytes,
+			"submission exceeds %u bytes of commands", s->cfg.max_total_bytes);
+		s->stop = true;
+	}
+	finish_buffer(s, si, end_bytes);
+}
+
+/*
+ * Scans one buffer (ring or batch) from dword 0: fast_skip() over every
+ * command with nothing to audit, then, per command that leaves it, the
+ * header cache's row (or decode_slow()) and audit_cmd().
+ */
 static void scan_buffer(struct scan_ctx *s, unsigned si)
 {
 	struct scan_shadow *sh = &s->sh[si];
@@ -1104,7 +1238,6 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 	bool ring = sh->kind == SCAN_BUF_RING;
 	uint32_t off = 0, ncmd = 0;
 	struct cur c = { .si = si };
-	size_t end_bytes;
 	const struct scan_fast_table *ft = scan_fast_table(s->gen, s->eng);
 	const struct act *acts = s->acts;
 	const uint8_t plain = s->pol == SCAN_POLICY_GVT ? SCAN_FAST_ALLOW_GVT : SCAN_FAST_ALLOW_STRICT;
@@ -1125,29 +1258,7 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 				break; /* reached the tail */
 			int err = extend(s, si, (size_t)off * 4 + 4);
 			if (err) {
-				c.off = off;
-				c.gma = cmd_gma(s, si, off);
-				c.name = NULL;
-				if (err == -ENOMEM)
-					s->stop = true;
-				else if (err == -EFBIG && sh->as == SCAN_AS_GGTT &&
-					 b->limit < s->cfg.max_batch_bytes)
-					violate(s, &c, SCAN_R_GGTT_RANGE, c.gma,
-						"GGTT batch runs past the end of its window at 0x%llx",
-						(unsigned long long)c.gma);
-				else if (err == -EFBIG)
-					violate(s, &c, SCAN_R_BATCH_TOO_LARGE, b->limit,
-						"no batch end within %zu bytes (the maximum batch size)",
-						b->limit);
-				else if (off == 0)
-					violate(s, &c, SCAN_R_UNMAPPED, c.gma,
-						"%s batch at 0x%llx does not translate",
-						scan_as_name((enum scan_as)sh->as),
-						(unsigned long long)c.gma);
-				else
-					violate(s, &c, SCAN_R_NO_END, c.gma,
-						"batch runs into unmapped memory at 0x%llx without "
-						"MI_BATCH_BUFFER_END", (unsigned long long)c.gma);
+				copy_failed(s, si, off, err);
 				break;
 			}
 			data = b->data;
@@ -1160,7 +1271,6 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 		const struct scan_fast_ent *fe;
 		const struct scan_cmd_desc *d = NULL;
 		uint32_t n = 0;
-		struct act a = { 0 };
 
 		if (h == 0)
 			continue; /* the copy was extended: back to the hot path */
@@ -1168,116 +1278,26 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 		if (fe) {
 			n = scan_fast_len(fe, h);
 			d = scan_fast_row(ft, fe);
+		}
+		c.off = off;
+		c.gma = cmd_gma(s, si, off);
+		c.name = d ? d->name : NULL;
+		ncmd++;
+		struct act a;
+
+		if (d && n <= ndw - off) {
 			a = acts[fe->row];
-		}
-
-		/* Slow path: the decoder for what the cache does not know, the
-		 * copy extended for a command crossing the copied end, the
-		 * rules for everything with something to audit. */
-		uint32_t *dw = data + off;
-
-		if (!d || n > ndw - off) {
-			struct scan_cmd cmd;
-			enum scan_cmd_status st = scan_decode(s->gen, s->eng, dw, ndw - off, &cmd);
-
-			if (st == SCAN_CMD_TRUNCATED && !ring) {
-				int err = extend(s, si, ((size_t)off + cmd.dwords) * 4);
-
-				data = b->data;
-				ndw = b->copied / 4;
-				dw = data + off;
-				if (!err)
-					st = scan_decode(s->gen, s->eng, dw, ndw - off, &cmd);
-				else if (err == -ENOMEM)
-					s->stop = true;
-			}
-			c.off = off;
-			c.gma = cmd_gma(s, si, off);
-			c.name = cmd.desc ? scan_desc_name(cmd.desc) : NULL;
-			ncmd++;
-			if (st == SCAN_CMD_UNKNOWN) {
-				if (other_engine_knows(s, dw, ndw - off)) {
-					violate(s, &c, SCAN_R_WRONG_ENGINE, dw[0],
-						"header 0x%08x is not a %s command", dw[0],
-						scan_engine_name(s->eng));
-				} else {
-					violate(s, &c, SCAN_R_UNKNOWN_CMD, dw[0],
-						"header 0x%08x matches no command", dw[0]);
-				}
-				break;
-			}
-			if (st == SCAN_CMD_TRUNCATED) {
-				violate(s, &c, SCAN_R_CMD_TRUNCATED, cmd.dwords,
-					"%u-dword command crosses %s", cmd.dwords,
-					ring ? "the ring tail"
-					     : "the end of mapped memory or the batch limit");
-				break;
-			}
-			d = cmd.desc;
-			n = cmd.dwords;
-			a = act_of(s, d);
 		} else {
-			c.off = off;
-			c.gma = cmd_gma(s, si, off);
-			c.name = d->name;
-			ncmd++;
-		}
-
-		enum step step = STEP_NEXT;
-
-		switch (a.kind) {
-		case ACT_ALLOW:
-			if (a.exact_len && n != a.exact_len)
-				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
-					c.name, a.exact_len);
-			break;
-		case ACT_FORBID:
-			violate(s, &c, SCAN_R_FORBIDDEN_CMD, dw[0], "%s is never allowed for guests "
-				"(%s policy)", c.name, scan_policy_name(s->pol));
-			break;
-		case ACT_UNKNOWN:
-			violate(s, &c, SCAN_R_UNKNOWN_CMD, dw[0], "%s is not in GVT-g's command table",
-				c.name);
-			step = STEP_ABORT;
-			break;
-		case ACT_GENERIC:
-			if (a.exact_len && n != a.exact_len)
-				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u",
-					n, c.name, a.exact_len);
-			else
-				audit_generic(s, &c, d, dw, n);
-			break;
-		case ACT_HANDLER:
-			if (a.exact_len && n != a.exact_len) {
-				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u",
-					n, c.name, a.exact_len);
-				step = a.h == SCAN_H_BB_START ? STEP_ABORT : STEP_NEXT;
+			if (!decode_slow(s, si, off, &c, &data, &ndw, &d, &n))
 				break;
-			}
-			step = audit_handler(s, &c, a, dw, n);
-			break;
+			a = act_of(s, d);
 		}
+		enum step step = audit_cmd(s, &c, a, d, data + off, n);
 		off += n;
 		if (step == STEP_END || step == STEP_ABORT)
 			break;
 	}
-	sh = &s->sh[si];
-	sh->commands = ncmd;
-	s->res.commands += ncmd;
-	end_bytes = (size_t)off * 4;
-	if (end_bytes > b->copied)
-		end_bytes = b->copied;
-	s->total_bytes += end_bytes;
-	s->res.bytes += end_bytes;
-	if (s->total_bytes > s->cfg.max_total_bytes && !s->stop) {
-		c.off = off;
-		c.gma = cmd_gma(s, si, off);
-		c.name = NULL;
-		violate(s, &c, SCAN_R_BB_LIMIT, s->total_bytes,
-			"submission exceeds %u bytes of commands", s->cfg.max_total_bytes);
-		s->stop = true;
-	}
-	finish_buffer(s, si, end_bytes);
+	buffer_done(s, si, off, ncmd);
 }
 
 static void reset(struct scan_ctx *s, enum scan_engine eng, const struct scan_mem *mem)
