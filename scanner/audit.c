@@ -1441,7 +1441,7 @@ static int run(struct scan_ctx *s, const struct scan_result **out)
 		else
 			scan_buffer(s, i);
 	}
-	if (!s->stop)
+	if (!s->stop && s->pol != SCAN_POLICY_GVT) /* GVT-g has no such rule */
 		check_cycles(s);
 	for (unsigned i = 0; i < s->nsh; i++) {
 		struct scan_shadow *sh = &s->sh[i];

@@ -281,6 +281,18 @@ static void test_audit_reports_the_cycle_without_rejecting(void **state)
 	fx_done(&f);
 }
 
+/* gvt reproduces GVT-g's decisions, and GVT-g has no cycle rule. */
+static void test_gvt_policy_lets_the_loop_through_as_gvt_g_does(void **state)
+{
+	struct fx f;
+
+	bb_init(&a, AP + 0x100000, SCAN_AS_GGTT);
+	put(&a, 1, 0);
+	bb_start(&a, G9, AP + 0x100000, false, false);
+	expect_pass(scan3(&f, G9, SCAN_POLICY_GVT, 1));
+	fx_done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_cycle_with_a_predicate_passes),
 		cmocka_unit_test(test_second_level_call_decides_by_its_contents),
 		cmocka_unit_test(test_audit_reports_the_cycle_without_rejecting),
+		cmocka_unit_test(test_gvt_policy_lets_the_loop_through_as_gvt_g_does),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
