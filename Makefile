@@ -16,6 +16,12 @@ SAN     ?=
 WERROR  ?= $(if $(CI),1,)
 O       ?= 2
 
+# The version `vgt --version` prints: `git describe` of the checkout, or the
+# fallback below outside one (a release tarball).  Written to
+# $(BUILD)/vgt_version.h only when it changes.
+VGT_VERSION_FALLBACK := 0.1.0
+VGT_VERSION := $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VGT_VERSION_FALLBACK))
+
 PARTS   := scanner shadow gpu mediator guest tracer replay tui corpus
 BUILD   := build$(if $(SAN),-san$(subst 1,,$(SAN)),)
 
@@ -74,6 +80,15 @@ depcheck:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/vgt_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define VGT_VERSION "$(VGT_VERSION)"' >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/obj/cli/main.o: $(BUILD)/vgt_version.h
+$(CLI_OBJS): CFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/libvgt.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -6,6 +6,9 @@
 #ifndef VGT_CLI_H
 #define VGT_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define VGT_EXIT_OK 0
 #define VGT_EXIT_BAD 1
 #define VGT_EXIT_USAGE 2
@@ -14,7 +17,27 @@ int cmd_decode(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 
+/* Shared by the subcommands (cli/util.c).  The checks print one line
+ * "vgt CMD: INPUT: what is wrong" on stderr and return a negative errno. */
+
 /* Parses an unsigned integer (decimal, or hex with 0x); 0 or -EINVAL. */
 int cli_parse_u64(const char *s, unsigned long long *out);
+/* Prints "vgt CMD: MESSAGE; see 'vgt CMD --help'"; returns VGT_EXIT_USAGE. */
+__attribute__((format(printf, 2, 3)))
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+/* Reads the whole file at path (a regular file or a pipe, at most max
+ * bytes) into a malloc'd buffer.  `what` is what the file should be, for
+ * the message about a directory ("a file of dwords"). */
+int cli_read_file(const char *cmd, const char *path, const char *what, size_t max,
+		  void **data, size_t *len);
+/* len bytes are a command stream: not empty ("empty, no dwords to VERB")
+ * and whole dwords. */
+int cli_check_dwords(const char *cmd, const char *path, size_t len, const char *verb);
+/* --gma for len bytes of path: dword aligned, and [gma, gma + len) inside
+ * an address space of `limit` bytes named `space` (no wrap). */
+int cli_check_gma(const char *cmd, const char *path, uint64_t gma, size_t len, uint64_t limit,
+		  const char *space);
+/* Largest input file a subcommand reads. */
+#define CLI_MAX_FILE ((size_t)256 << 20)
 
 #endif

@@ -8,18 +8,16 @@
  * JSON object per command with --json).  The walk covers the whole file:
  * after an unknown command it continues with the display guess of its
  * length, after a truncated one it stops.  Exit: 0 every command decoded,
- * 1 some command was unknown or truncated, 2 usage or I/O error.
+ * 1 some command was unknown, truncated or of a length it cannot have
+ * (bad-length: the auditor's rule, from the row), 2 usage or I/O error.
  */
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "scanner/scanner.h"
@@ -53,17 +51,12 @@ static void usage(FILE *f)
 	      "                   dwords, engine, status, fields, operands)\n"
 	      "  --list-aliases   print the documented command-name aliases, \"ALIAS NAME\" per line\n"
 	      "\n"
-	      "exit status: 0 every command decoded, 1 a command was unknown or truncated,\n"
+	      "exit status: 0 every command decoded, 1 a command was unknown, truncated or of a\n"
+	      "length it cannot have (bad-length), "
 	      "2 usage or I/O error\n", f);
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fputs("vgt decode: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("; see 'vgt decode --help'\n", stderr);
-	return VGT_EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error("decode", __VA_ARGS__)
 
 /* Accepts "--opt VALUE" and "--opt=VALUE"; returns the value or NULL. */
 static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *matched)
@@ -152,89 +145,29 @@ static int parse_args(int argc, char **argv, struct decode_opts *o)
 	return 0;
 }
 
-/* Reads the whole file as little-endian dwords; 0 or VGT_EXIT_USAGE with
- * the message printed. */
-static int read_dwords(const char *path, uint32_t **out, size_t *ndw)
+/* Reads the whole file as little-endian dwords placed at o->gma; 0 or
+ * VGT_EXIT_USAGE with the message printed (cli/util.c, shared with scan). */
+static int read_dwords(const struct decode_opts *o, uint32_t **out, size_t *ndw)
 {
-	struct stat st;
-	uint8_t *bytes;
+	void *bytes;
+	size_t got;
 	uint32_t *dw;
-	size_t size, got = 0;
-	int fd = open(path, O_RDONLY);
 
-	if (fd < 0) {
-		fprintf(stderr, "vgt decode: %s: %s\n", path, strerror(errno));
+	if (cli_read_file("decode", o->file, "a file of dwords", CLI_MAX_FILE, &bytes, &got))
 		return VGT_EXIT_USAGE;
-	}
-	if (fstat(fd, &st)) {
-		fprintf(stderr, "vgt decode: %s: %s\n", path, strerror(errno));
-		close(fd);
-		return VGT_EXIT_USAGE;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "vgt decode: %s: is a directory, not a file of dwords\n", path);
-		close(fd);
-		return VGT_EXIT_USAGE;
-	}
-	size = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
-	bytes = malloc(size ? size : 4096);
-	if (!bytes) {
-		fprintf(stderr, "vgt decode: %s: out of memory for %zu bytes\n", path, size);
-		close(fd);
-		return VGT_EXIT_USAGE;
-	}
-	if (!S_ISREG(st.st_mode))
-		size = 4096;
-	for (;;) {
-		ssize_t r;
-
-		if (got == size) {
-			uint8_t *nb;
-
-			if (S_ISREG(st.st_mode))
-				break; /* read what stat promised */
-			nb = realloc(bytes, size * 2);
-			if (!nb) {
-				fprintf(stderr, "vgt decode: %s: out of memory\n", path);
-				free(bytes);
-				close(fd);
-				return VGT_EXIT_USAGE;
-			}
-			bytes = nb;
-			size *= 2;
-		}
-		r = read(fd, bytes + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			fprintf(stderr, "vgt decode: %s: %s\n", path, strerror(errno));
-			free(bytes);
-			close(fd);
-			return VGT_EXIT_USAGE;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (got == 0) {
-		fprintf(stderr, "vgt decode: %s: empty, no dwords to decode\n", path);
-		free(bytes);
-		return VGT_EXIT_USAGE;
-	}
-	if (got % 4) {
-		fprintf(stderr, "vgt decode: %s: %zu bytes is not a multiple of 4 "
-			"(a command stream is whole dwords)\n", path, got);
+	if (cli_check_dwords("decode", o->file, got, "decode") ||
+	    cli_check_gma("decode", o->file, o->gma, got, SCAN_GMA_MASK + 1,
+			  "48-bit graphics address space")) {
 		free(bytes);
 		return VGT_EXIT_USAGE;
 	}
 	/* Reuse the byte buffer: convert in place to host order. */
-	dw = (uint32_t *)(void *)bytes;
+	dw = bytes;
 	*ndw = got / 4;
 	for (size_t i = 0; i < *ndw; i++) {
 		uint32_t le;
 
-		memcpy(&le, bytes + 4 * i, 4);
+		memcpy(&le, (const char *)bytes + 4 * i, 4);
 		dw[i] = le32toh(le);
 	}
 	*out = dw;
@@ -421,11 +354,26 @@ static void print_operand_json(FILE *f, const struct scan_cmd *c, const struct s
 }
 
 struct totals {
-	size_t commands, unknown, truncated;
+	size_t commands, unknown, truncated, bad_length;
 	size_t first_bad; /* dword offset of the first bad command */
 	uint32_t first_bad_header;
 	bool any_bad;
 };
+
+/* The length rule the auditor applies (the row's, scan_desc_exact_len):
+ * the one length a command with a length field may have, or 0 when c's
+ * length is fine. */
+static uint32_t bad_length(const struct scan_cmd *c)
+{
+	uint32_t want = c->status == SCAN_CMD_OK ? scan_desc_exact_len(c->desc) : 0;
+
+	return want && c->dwords != want ? want : 0;
+}
+
+static const char *status_name(const struct scan_cmd *c)
+{
+	return bad_length(c) ? "bad-length" : scan_cmd_status_name((enum scan_cmd_status)c->status);
+}
 
 static void print_json(FILE *f, const struct decode_opts *o, size_t off, const struct scan_cmd *c,
 		       const struct scan_operand *ops, unsigned nops)
@@ -437,7 +385,7 @@ static void print_json(FILE *f, const struct decode_opts *o, size_t off, const s
 		off * 4, o->gma + off * 4, c->header);
 	json_string(f, c->desc ? scan_desc_name(c->desc) : NULL);
 	fprintf(f, ",\"dwords\":%u,\"engine\":\"%s\",\"status\":\"%s\",\"fields\":{", c->dwords,
-		scan_engine_name(o->engine), scan_cmd_status_name((enum scan_cmd_status)c->status));
+		scan_engine_name(o->engine), status_name(c));
 	for (unsigned i = 0; i < nf; i++) {
 		if (i)
 			putc(',', f);
@@ -467,6 +415,8 @@ static void print_text(FILE *f, const struct decode_opts *o, size_t off, const s
 		fputs(" (length guessed)  UNKNOWN on this engine", f);
 	else if (c->status == SCAN_CMD_TRUNCATED)
 		fprintf(f, "  TRUNCATED: %u of %u dwords present", c->avail, c->dwords);
+	else if (bad_length(c))
+		fprintf(f, "  BAD-LENGTH: %s has exactly %u dwords", name, bad_length(c));
 	if (repeat > 1)
 		fprintf(f, "  x %zu (through 0x%08" PRIx64 ")", repeat,
 			o->gma + (off + repeat - 1) * 4);
@@ -513,7 +463,7 @@ static void walk(FILE *f, const struct decode_opts *o, const uint32_t *buf, size
 			while (off + repeat < ndw && buf[off + repeat] == 0)
 				repeat++;
 		t->commands += repeat;
-		if (st != SCAN_CMD_OK) {
+		if (st != SCAN_CMD_OK || bad_length(&c)) {
 			if (!t->any_bad) {
 				t->first_bad = off;
 				t->first_bad_header = c.header;
@@ -521,8 +471,10 @@ static void walk(FILE *f, const struct decode_opts *o, const uint32_t *buf, size
 			t->any_bad = true;
 			if (st == SCAN_CMD_UNKNOWN)
 				t->unknown++;
-			else
+			else if (st == SCAN_CMD_TRUNCATED)
 				t->truncated++;
+			else
+				t->bad_length++;
 		}
 		if (o->json)
 			print_json(f, o, off, &c, ops, nops);
@@ -566,7 +518,7 @@ int cmd_decode(int argc, char **argv)
 		return rc == 1 ? VGT_EXIT_OK : rc;
 	if (o.list_aliases && !o.file)
 		return list_aliases();
-	rc = read_dwords(o.file, &buf, &ndw);
+	rc = read_dwords(&o, &buf, &ndw);
 	if (rc)
 		return rc;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
@@ -577,17 +529,19 @@ int cmd_decode(int argc, char **argv)
 		       (int)o.gen, scan_engine_name(o.engine), o.gma);
 	walk(stdout, &o, buf, ndw, &t);
 	if (!o.json)
-		printf("# %zu commands: %zu ok, %zu unknown, %zu truncated\n", t.commands,
-		       t.commands - t.unknown - t.truncated, t.unknown, t.truncated);
+		printf("# %zu commands: %zu ok, %zu unknown, %zu truncated, %zu bad-length\n",
+		       t.commands, t.commands - t.unknown - t.truncated - t.bad_length, t.unknown,
+		       t.truncated, t.bad_length);
 	free(buf);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "vgt decode: writing the output: %s\n", strerror(errno));
 		return VGT_EXIT_USAGE;
 	}
 	if (t.any_bad) {
-		fprintf(stderr, "vgt decode: %s: %zu unknown, %zu truncated (first at byte offset 0x%zx, "
-			"header 0x%08x, gen%d %s)\n", o.file, t.unknown, t.truncated, t.first_bad * 4,
-			t.first_bad_header, (int)o.gen, scan_engine_name(o.engine));
+		fprintf(stderr, "vgt decode: %s: %zu unknown, %zu truncated, %zu bad-length (first at "
+			"byte offset 0x%zx, header 0x%08x, gen%d %s)\n", o.file, t.unknown,
+			t.truncated, t.bad_length, t.first_bad * 4, t.first_bad_header, (int)o.gen,
+			scan_engine_name(o.engine));
 		return VGT_EXIT_BAD;
 	}
 	return VGT_EXIT_OK;

@@ -20,7 +20,6 @@
 #include "scanner/scanner.h"
 
 #define MAX_MEMS 64
-#define MAX_FILE (256u << 20)
 #define DEFAULT_GMA 0x08100000ull /* 1 MiB into the default aperture window */
 
 struct memarg {
@@ -81,59 +80,10 @@ static void usage(FILE *f)
 	      "exit status: 0 clean, 1 violation, 2 usage or I/O error\n", f);
 }
 
+/* "vgt scan: WHAT 'ARG'; see 'vgt scan --help'" (cli/util.c). */
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "vgt scan: %s '%s'; see 'vgt scan --help'\n", what, arg ? arg : "");
-	return VGT_EXIT_USAGE;
-}
-
-static int read_file(const char *path, void **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		fprintf(stderr, "vgt scan: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	for (;;) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
-			char *q;
-
-			if (ncap > MAX_FILE + 1)
-				ncap = MAX_FILE + 1;
-			if (ncap == cap) {
-				fprintf(stderr, "vgt scan: %s: larger than %u bytes\n", path, MAX_FILE);
-				free(buf);
-				fclose(f);
-				return -EFBIG;
-			}
-			q = realloc(buf, ncap);
-			if (!q) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = q;
-			cap = ncap;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "vgt scan: %s: read error\n", path);
-		free(buf);
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	*out = buf;
-	*len = n;
-	return 0;
+	return cli_usage_error("scan", "%s '%s'", what, arg);
 }
 
 static const char *value_of(int argc, char **argv, int *i, const char *opt)
@@ -256,7 +206,7 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 		}
 	}
 	if (!a->file)
-		return usage_error("missing FILE", "");
+		return cli_usage_error("scan", "missing FILE to scan");
 	if (a->ring && a->ppgtt)
 		return usage_error("a ring is always in the GGTT: drop --ppgtt with", "--ring");
 	return 0;
@@ -285,160 +235,192 @@ static void print_text(const char *file, const struct scan_result *r, enum scan_
 	       r->npatches == 1 ? "" : "es");
 }
 
+/* Everything one run scans: the configuration, the entry point and the
+ * memory, from a case file or from a raw file and the options. */
+struct job {
+	struct scan_config cfg;
+	enum scan_engine eng;
+	bool is_case;
+	struct scan_case kase;     /* is_case */
+	bool is_ring;
+	struct scan_ring ring;
+	uint64_t entry;
+	enum scan_as entry_as;
+	struct scan_memseg segs[MAX_MEMS + 256 + 1];
+	unsigned nsegs;
+};
+
+/* FILE is a case file: its scan, with the command line's overrides. */
+static int job_from_case(const struct scan_args *a, const void *data, size_t len,
+			 struct job *j)
+{
+	char err[256];
+
+	j->is_case = true;
+	if (scan_case_parse(data, len, &j->kase, err, sizeof(err))) {
+		j->is_case = false; /* nothing to free */
+		fprintf(stderr, "vgt scan: %s: %s\n", a->file, err);
+		return -EINVAL;
+	}
+	if (a->ring || a->ppgtt || a->gma_set) {
+		fprintf(stderr, "vgt scan: %s: a case file carries its own entry point; "
+			"drop --ring/--ppgtt/--gma\n", a->file);
+		return -EINVAL;
+	}
+	scan_case_config(&j->kase, &j->cfg);
+	if (a->gen_set)
+		j->cfg.gen = a->gen;
+	if (a->policy_set)
+		j->cfg.policy = a->policy;
+	j->eng = a->engine_set ? a->engine : j->kase.engine;
+	j->is_ring = j->kase.is_ring;
+	j->ring = j->kase.ring;
+	j->entry = j->kase.batch_gma;
+	j->entry_as = j->kase.batch_as;
+	for (unsigned i = 0; i < j->kase.nsegs; i++)
+		j->segs[j->nsegs++] = j->kase.segs[i];
+	return 0;
+}
+
+/* FILE is raw dwords at --gma: a batch, or with --ring a ring. */
+static int job_from_raw(const struct scan_args *a, const void *data, size_t len, struct job *j)
+{
+	j->cfg.gen = a->gen;
+	j->cfg.policy = a->policy;
+	scan_partition_default(&j->cfg.part);
+	j->eng = a->engine;
+	j->is_ring = a->ring;
+	j->entry = a->gma;
+	j->entry_as = a->ppgtt ? SCAN_AS_PPGTT : SCAN_AS_GGTT;
+	if (cli_check_dwords("scan", a->file, len, "scan") ||
+	    cli_check_gma("scan", a->file, a->gma, len,
+			  j->entry_as == SCAN_AS_PPGTT ? SCAN_GMA_MASK + 1 : 1ull << 32,
+			  j->entry_as == SCAN_AS_PPGTT ? "48-bit PPGTT" : "4 GiB GGTT"))
+		return -EINVAL;
+	if (j->is_ring) {
+		uint64_t size = (len + 4096) & ~4095ull; /* room for tail != head */
+
+		if (size > (2u << 20)) {
+			fprintf(stderr, "vgt scan: %s: a ring holds at most 2 MiB - 4 bytes\n",
+				a->file);
+			return -EINVAL;
+		}
+		j->ring = (struct scan_ring){ a->gma, (uint32_t)size, 0, (uint32_t)len };
+	}
+	j->segs[j->nsegs++] = (struct scan_memseg){ j->entry_as, a->gma, data, len };
+	return 0;
+}
+
+/* The options that apply to both kinds of input. */
+static void job_options(const struct scan_args *a, struct job *j)
+{
+	j->cfg.sz = sizeof(j->cfg);
+	if (a->aperture_set) {
+		j->cfg.part.aperture = a->aperture;
+		/* status pages follow the aperture (first pages of the window) */
+		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++)
+			j->cfg.part.hwsp[e] = a->aperture.base + 0x1000ull * e;
+	}
+	if (a->hidden_set)
+		j->cfg.part.hidden = a->hidden;
+	j->cfg.all_violations = a->all;
+	for (unsigned i = 0; i < a->nmems; i++) {
+		const struct memarg *m = &a->mems[i];
+
+		j->segs[j->nsegs++] = (struct scan_memseg){ m->as_given ? m->as : j->entry_as,
+							    m->gma, m->data, m->len };
+	}
+}
+
+/* Scans, prints, and (--check) compares with the case's expect line;
+ * returns the exit status. */
+static int run_job(const struct scan_args *a, struct job *j)
+{
+	struct scan_segmem *m = NULL;
+	struct scan_ctx *s = NULL;
+	struct scan_mem view;
+	const struct scan_result *r = NULL;
+	int exit_code = VGT_EXIT_USAGE;
+	int rc = scan_segmem_new(j->segs, j->nsegs, &m);
+
+	if (rc) {
+		fprintf(stderr, "vgt scan: %s: memory segments overlap or run past the end of "
+			"the address space\n", a->file);
+		return VGT_EXIT_USAGE;
+	}
+	scan_segmem_view(m, &view);
+	rc = scan_new(&j->cfg, &s);
+	if (!rc)
+		rc = j->is_ring ? scan_ring(s, j->eng, &view, &j->ring, &r)
+				: scan_batch(s, j->eng, &view, j->entry, j->entry_as, &r);
+	if (rc) {
+		fprintf(stderr, "vgt scan: %s: scan failed: %s\n", a->file, strerror(-rc));
+		goto out;
+	}
+	if (a->json)
+		scan_result_json(r, j->cfg.policy, stdout);
+	else
+		print_text(a->file, r, j->cfg.policy, j->cfg.gen, j->eng);
+	exit_code = r->pass ? VGT_EXIT_OK : VGT_EXIT_BAD;
+	if (a->check) {
+		char why[128];
+		int met = j->is_case ? scan_case_check(&j->kase, r, why, sizeof(why)) : -ENOENT;
+
+		if (met < 0) {
+			fprintf(stderr, "vgt scan: %s: --check needs a case file with an 'expect' "
+				"line\n", a->file);
+			exit_code = VGT_EXIT_USAGE;
+		} else {
+			if (!met)
+				fprintf(stderr, "vgt scan: %s: %s\n", a->file, why);
+			exit_code = met ? VGT_EXIT_OK : VGT_EXIT_BAD;
+		}
+	}
+	fflush(stdout);
+	if (ferror(stdout))
+		exit_code = VGT_EXIT_USAGE;
+out:
+	scan_free(s);
+	scan_segmem_free(m);
+	return exit_code;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a;
-	struct scan_case kase;
-	struct scan_memseg segs[MAX_MEMS + 256 + 1];
-	unsigned nsegs = 0;
+	static struct job j;
 	void *data = NULL;
 	size_t len = 0;
-	bool is_case = false;
 	int rc = parse_args(argc, argv, &a);
 	int exit_code = VGT_EXIT_USAGE;
 
 	if (rc)
 		return rc == 1 ? VGT_EXIT_OK : VGT_EXIT_USAGE; /* 1: --help */
-	memset(&kase, 0, sizeof(kase));
-	if (read_file(a.file, &data, &len))
+	memset(&j, 0, sizeof(j));
+	if (cli_read_file("scan", a.file, "a file of dwords or a case file", CLI_MAX_FILE, &data,
+			  &len))
 		return VGT_EXIT_USAGE;
 	for (unsigned i = 0; i < a.nmems; i++) {
-		if (read_file(a.mems[i].file, &a.mems[i].data, &a.mems[i].len))
+		struct memarg *m = &a.mems[i];
+
+		if (cli_read_file("scan", m->file, "a file of memory contents", CLI_MAX_FILE,
+				  &m->data, &m->len))
 			goto out;
-		if (!a.mems[i].len) {
-			fprintf(stderr, "vgt scan: %s: empty file\n", a.mems[i].file);
-			goto out;
-		}
-	}
-
-	struct scan_config cfg = { .sz = sizeof(cfg) };
-	scan_partition_default(&cfg.part);
-	enum scan_engine eng = a.engine;
-	bool is_ring = a.ring;
-	struct scan_ring ring = { 0 };
-	uint64_t entry = a.gma;
-	enum scan_as entry_as = a.ppgtt ? SCAN_AS_PPGTT : SCAN_AS_GGTT;
-
-	cfg.gen = a.gen;
-	cfg.policy = a.policy;
-	if (scan_case_detect(data, len)) {
-		char err[256];
-
-		is_case = true;
-		if (scan_case_parse(data, len, &kase, err, sizeof(err))) {
-			fprintf(stderr, "vgt scan: %s: %s\n", a.file, err);
+		if (!m->len) {
+			fprintf(stderr, "vgt scan: %s: empty, no memory to map at 0x%llx\n", m->file,
+				(unsigned long long)m->gma);
 			goto out;
 		}
-		if (a.ring || a.ppgtt || a.gma_set) {
-			fprintf(stderr, "vgt scan: %s: a case file carries its own entry point; "
-				"drop --ring/--ppgtt/--gma\n", a.file);
-			goto out;
-		}
-		cfg.gen = a.gen_set ? a.gen : kase.gen;
-		eng = a.engine_set ? a.engine : kase.engine;
-		cfg.policy = a.policy_set ? a.policy : kase.has_policy ? kase.policy
-								 : SCAN_POLICY_STRICT;
-		cfg.part = kase.part;
-		is_ring = kase.is_ring;
-		ring = kase.ring;
-		entry = kase.batch_gma;
-		entry_as = kase.batch_as;
-		for (unsigned i = 0; i < kase.nsegs; i++)
-			segs[nsegs++] = kase.segs[i];
-	} else {
-		if (!len || (len & 3)) {
-			fprintf(stderr, "vgt scan: %s: %zu bytes is not a whole number of dwords\n",
-				a.file, len);
-			goto out;
-		}
-		if (is_ring) {
-			uint64_t size = (len + 4096) & ~4095ull; /* room for tail != head */
-
-			if (size > (2u << 20)) {
-				fprintf(stderr, "vgt scan: %s: a ring holds at most 2 MiB - 4 bytes\n",
-					a.file);
-				goto out;
-			}
-			ring = (struct scan_ring){ a.gma, (uint32_t)size, 0, (uint32_t)len };
-			entry_as = SCAN_AS_GGTT;
-		}
-		segs[nsegs++] = (struct scan_memseg){ entry_as, a.gma, data, len };
 	}
-	if (a.aperture_set) {
-		cfg.part.aperture = a.aperture;
-		/* status pages follow the aperture (first pages of the window) */
-		for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++)
-			cfg.part.hwsp[e] = a.aperture.base + 0x1000ull * e;
+	rc = scan_case_detect(data, len) ? job_from_case(&a, data, len, &j)
+					 : job_from_raw(&a, data, len, &j);
+	if (!rc) {
+		job_options(&a, &j);
+		exit_code = run_job(&a, &j);
 	}
-	if (a.hidden_set)
-		cfg.part.hidden = a.hidden;
-	cfg.all_violations = a.all;
-	for (unsigned i = 0; i < a.nmems; i++) {
-		enum scan_as as = a.mems[i].as_given ? a.mems[i].as : entry_as;
-
-		segs[nsegs++] = (struct scan_memseg){ as, a.mems[i].gma, a.mems[i].data,
-						      a.mems[i].len };
-	}
-
-	struct scan_segmem *m = NULL;
-	struct scan_ctx *s = NULL;
-	struct scan_mem view;
-	const struct scan_result *r = NULL;
-
-	rc = scan_segmem_new(segs, nsegs, &m);
-	if (rc) {
-		fprintf(stderr, "vgt scan: %s: memory segments overlap or run past the end of "
-			"the address space\n", a.file);
-		goto out;
-	}
-	scan_segmem_view(m, &view);
-	rc = scan_new(&cfg, &s);
-	if (!rc)
-		rc = is_ring ? scan_ring(s, eng, &view, &ring, &r)
-			     : scan_batch(s, eng, &view, entry, entry_as, &r);
-	if (rc) {
-		fprintf(stderr, "vgt scan: %s: scan failed: %s\n", a.file, strerror(-rc));
-	} else {
-		if (a.json)
-			scan_result_json(r, cfg.policy, stdout);
-		else
-			print_text(a.file, r, cfg.policy, cfg.gen, eng);
-		exit_code = r->pass ? VGT_EXIT_OK : VGT_EXIT_BAD;
-		if (a.check) {
-			bool met;
-
-			if (!is_case || !kase.has_expect) {
-				fprintf(stderr, "vgt scan: %s: --check needs a case file with an "
-					"'expect' line\n", a.file);
-				exit_code = VGT_EXIT_USAGE;
-			} else {
-				bool clean = r->nviolations == 0;
-
-				if (kase.expect_pass)
-					met = clean;
-				else
-					met = !clean && (kase.expect_reason == SCAN_R_NONE ||
-							 r->first_reason == kase.expect_reason);
-				if (!met)
-					fprintf(stderr, "vgt scan: %s: expected %s, got %s\n", a.file,
-						kase.expect_pass ? "pass"
-						: kase.expect_reason ? scan_reason_name(
-							(enum scan_reason)kase.expect_reason)
-						: "a violation",
-						clean ? "pass" : scan_reason_name(
-							(enum scan_reason)r->first_reason));
-				exit_code = met ? VGT_EXIT_OK : VGT_EXIT_BAD;
-			}
-		}
-		fflush(stdout);
-		if (ferror(stdout))
-			exit_code = VGT_EXIT_USAGE;
-	}
-	scan_free(s);
-	scan_segmem_free(m);
 out:
-	if (is_case)
-		scan_case_free(&kase);
+	if (j.is_case)
+		scan_case_free(&j.kase);
 	for (unsigned i = 0; i < a.nmems; i++)
 		free(a.mems[i].data);
 	free(data);

@@ -57,6 +57,7 @@ static const char *const reason_names[SCAN_R_COUNT] = {
 	[SCAN_R_REG_NONPRIV] = "reg-nonpriv",
 	[SCAN_R_REG_VALUE] = "reg-value",
 	[SCAN_R_RING_RANGE] = "ring-range",
+	[SCAN_R_BB_CYCLE] = "bb-cycle",
 };
 
 static const char *const reason_descs[SCAN_R_COUNT] = {
@@ -87,6 +88,8 @@ static const char *const reason_descs[SCAN_R_COUNT] = {
 	[SCAN_R_REG_VALUE] = "the value written is not one the register's row allows",
 	[SCAN_R_RING_RANGE] = "the ring's start, size, head or tail is malformed or "
 			      "outside the vGPU's windows",
+	[SCAN_R_BB_CYCLE] = "chained batch starts form a cycle that no command on it can "
+			    "leave: the engine would run it forever",
 };
 
 const char *scan_reason_name(enum scan_reason r)
@@ -172,31 +175,9 @@ enum act_kind {
 	ACT_GENERIC,     /* GGTT-selectable address operands, no specific rule */
 };
 
-/* The auditor's own command identities (by genxml name, so a table row
- * without a handler id still gets its rule). */
-enum aud_handler {
-	AH_NONE = 0,
-	AH_BB_START,
-	AH_BB_END,
-	AH_COND_BB_END,
-	AH_LRI,
-	AH_LRM,
-	AH_SRM,
-	AH_LRR,
-	AH_SDI,
-	AH_ATOMIC,
-	AH_COPY_MEM_MEM,
-	AH_FLUSH_DW,
-	AH_PIPE_CONTROL,
-	AH_USER_INTERRUPT,
-	AH_WAIT_FOR_EVENT,
-	AH_DISPLAY_FLIP,
-	AH_LOAD_SCAN_LINES,
-};
-
 struct act {
 	uint8_t kind;      /* enum act_kind */
-	uint8_t h;         /* enum aud_handler */
+	uint8_t h;         /* enum scan_handler: the row's handler id */
 	uint8_t exact_len; /* required total dwords (0: any the decoder accepts) */
 	uint8_t gvt_len;   /* GVT-g's F_LEN_VAR_FIXED length (0: none) */
 };
@@ -204,92 +185,95 @@ struct act {
 #define F_STRICT 1u /* forbidden under strict and audit */
 #define F_GVT    2u /* forbidden under gvt */
 #define U_GVT    4u /* unknown to GVT-g (missing from its table) */
+#define RULE     8u /* audit_handler() has a rule for it */
 
 struct cmd_rule {
-	const char *name;
-	uint8_t h;
-	uint8_t exact_len;
 	uint8_t gvt_len;
 	uint8_t flags;
 };
 
-/* Commands the auditor knows by name.  Everything else: allowed when its
- * address operands are PPGTT-only (state lives in the context's PPGTT,
- * protected by the shadow page tables), GENERIC when one can select GGTT. */
-static const struct cmd_rule cmd_rules[] = {
-	{ "MI_BATCH_BUFFER_START", AH_BB_START, 3, 3, 0 },
-	{ "MI_BATCH_BUFFER_END", AH_BB_END, 0, 0, 0 },
-	{ "MI_CLFLUSH", AH_NONE, 0, 0, F_STRICT | F_GVT },
-	{ "MI_CONDITIONAL_BATCH_BUFFER_END", AH_COND_BB_END, 0, 4, F_GVT },
-	{ "MI_COPY_MEM_MEM", AH_COPY_MEM_MEM, 5, 5, F_GVT },
-	{ "MI_DISPLAY_FLIP", AH_DISPLAY_FLIP, 0, 0, 0 },
-	{ "MI_FLUSH_DW", AH_FLUSH_DW, 0, 0, 0 },
-	{ "MI_ATOMIC", AH_ATOMIC, 0, 0, 0 },
-	{ "MI_LOAD_REGISTER_IMM", AH_LRI, 0, 0, 0 },
-	{ "MI_LOAD_REGISTER_MEM", AH_LRM, 4, 4, 0 },
-	{ "MI_LOAD_REGISTER_REG", AH_LRR, 3, 3, 0 },
-	{ "MI_LOAD_SCAN_LINES_EXCL", AH_LOAD_SCAN_LINES, 2, 0, 0 },
-	{ "MI_LOAD_SCAN_LINES_INCL", AH_LOAD_SCAN_LINES, 2, 0, 0 },
-	{ "MI_LOAD_URB_MEM", AH_NONE, 4, 4, 0 },
-	{ "MI_REPORT_PERF_COUNT", AH_NONE, 0, 4, F_STRICT | F_GVT },
-	{ "MI_RS_STORE_DATA_IMM", AH_NONE, 4, 4, 0 },
-	{ "MI_SEMAPHORE_SIGNAL", AH_NONE, 2, 2, 0 },
-	{ "MI_SEMAPHORE_WAIT", AH_NONE, 0, 4, F_STRICT | F_GVT },
-	{ "MI_SET_CONTEXT", AH_NONE, 0, 0, F_STRICT | U_GVT },
-	{ "MI_STORE_DATA_IMM", AH_SDI, 0, 0, 0 },
-	{ "MI_STORE_DATA_INDEX", AH_NONE, 0, 0, F_STRICT | F_GVT },
-	{ "MI_STORE_REGISTER_MEM", AH_SRM, 4, 4, 0 },
-	{ "MI_STORE_URB_MEM", AH_NONE, 4, 0, 0 },
-	{ "MI_UPDATE_GTT", AH_NONE, 0, 0, F_STRICT | F_GVT },
-	{ "MI_URB_CLEAR", AH_NONE, 2, 2, 0 },
-	{ "MI_USER_INTERRUPT", AH_USER_INTERRUPT, 0, 0, 0 },
-	{ "MI_WAIT_FOR_EVENT", AH_WAIT_FOR_EVENT, 0, 0, 0 },
-	{ "PIPE_CONTROL", AH_PIPE_CONTROL, 6, 0, 0 },
-	/* Missing from GVT-g's table (fact sheet §9, "Video engine"). */
-	{ "MFX_VP8_PIC_STATE", AH_NONE, 0, 0, U_GVT },
-	{ "MFD_VP8_BSD_OBJECT", AH_NONE, 0, 0, U_GVT },
-	{ "MFC_JPEG_HUFF_TABLE_STATE", AH_NONE, 0, 0, U_GVT },
-	{ "MFC_JPEG_SCAN_OBJECT", AH_NONE, 0, 0, U_GVT },
-	{ "VD_PIPELINE_FLUSH", AH_NONE, 0, 0, U_GVT },
+/* The auditor's decisions per handler id (the row's `handler`, set by
+ * tools/genxml2c.py and the hand-written tables).  Strict lengths come from
+ * the row itself (len_exact); gvt_len is GVT-g's own fixed length.  A row
+ * without a handler is allowed when its address operands are PPGTT-only
+ * (state lives in the context's PPGTT, protected by the shadow page
+ * tables), GENERIC when one can select GGTT. */
+static const struct cmd_rule cmd_rules[SCAN_H_COUNT] = {
+	[SCAN_H_ATOMIC] = { 0, RULE },
+	[SCAN_H_BB_END] = { 0, RULE },
+	[SCAN_H_BB_START] = { 3, RULE },
+	[SCAN_H_CLFLUSH] = { 0, F_STRICT | F_GVT },
+	[SCAN_H_COND_BB_END] = { 4, RULE | F_GVT },
+	[SCAN_H_COPY_MEM_MEM] = { 5, RULE | F_GVT },
+	[SCAN_H_DISPLAY_FLIP] = { 0, RULE },
+	[SCAN_H_FLUSH_DW] = { 0, RULE },
+	[SCAN_H_LOAD_SCAN_LINES] = { 0, RULE },
+	[SCAN_H_LOAD_URB_MEM] = { 4, 0 },
+	[SCAN_H_LRI] = { 0, RULE },
+	[SCAN_H_LRM] = { 4, RULE },
+	[SCAN_H_LRR] = { 3, RULE },
+	[SCAN_H_PIPE_CONTROL] = { 0, RULE },
+	[SCAN_H_REPORT_PERF] = { 4, F_STRICT | F_GVT },
+	[SCAN_H_RS_STORE_DATA_IMM] = { 4, 0 },
+	[SCAN_H_SDI] = { 0, RULE },
+	[SCAN_H_SDX] = { 0, F_STRICT | F_GVT },
+	[SCAN_H_SEMAPHORE_SIGNAL] = { 2, 0 },
+	[SCAN_H_SEMAPHORE_WAIT] = { 4, F_STRICT | F_GVT },
+	[SCAN_H_SET_CONTEXT] = { 0, F_STRICT | U_GVT },
+	[SCAN_H_SRM] = { 4, RULE },
+	[SCAN_H_UPDATE_GTT] = { 0, F_STRICT | F_GVT },
+	[SCAN_H_URB_CLEAR] = { 2, 0 },
+	[SCAN_H_USER_INTERRUPT] = { 0, RULE },
+	[SCAN_H_WAIT_FOR_EVENT] = { 0, RULE },
 };
 
+/* GVT-g's table as the fact sheet describes it (gvt-g.md §9, "Video
+ * engine"): the rows it has no entry for, which the gvt policy calls
+ * unknown.  A fact about another implementation's table, not about the
+ * hardware, so it is kept here by name; looked up once per row when a
+ * scanner is created, never per command. */
+static const char *const gvt_unknown_names[] = {
+	"MFX_VP8_PIC_STATE", "MFD_VP8_BSD_OBJECT", "MFC_JPEG_HUFF_TABLE_STATE",
+	"MFC_JPEG_SCAN_OBJECT", "VD_PIPELINE_FLUSH",
+};
 static const char *const gvt_unknown_prefixes[] = { "HCP_", "VDENC_", "HUC_" };
+
+static bool gvt_lacks(const struct scan_cmd_desc *d)
+{
+	const char *name = d->name ? d->name : "";
+
+	if (d->handler < SCAN_H_COUNT && (cmd_rules[d->handler].flags & U_GVT))
+		return true;
+	for (unsigned i = 0; i < sizeof(gvt_unknown_names) / sizeof(char *); i++)
+		if (!strcmp(name, gvt_unknown_names[i]))
+			return true;
+	for (unsigned i = 0; i < sizeof(gvt_unknown_prefixes) / sizeof(char *); i++)
+		if (!strncmp(name, gvt_unknown_prefixes[i], strlen(gvt_unknown_prefixes[i])))
+			return true;
+	return false;
+}
 
 static struct act compute_act(const struct scan_cmd_desc *d, enum scan_policy pol)
 {
-	struct act a = { ACT_ALLOW, AH_NONE, 0, 0 };
-	const char *name = d->name ? d->name : "";
-	const struct cmd_rule *rule = NULL;
+	struct act a = { ACT_ALLOW, SCAN_H_NONE, 0, 0 };
+	const struct cmd_rule rule = d->handler < SCAN_H_COUNT ? cmd_rules[d->handler]
+								: (struct cmd_rule){ 0, 0 };
 
-	for (unsigned i = 0; i < sizeof(cmd_rules) / sizeof(cmd_rules[0]); i++) {
-		if (!strcmp(name, cmd_rules[i].name)) {
-			rule = &cmd_rules[i];
-			break;
-		}
+	if (pol == SCAN_POLICY_GVT && gvt_lacks(d)) {
+		a.kind = ACT_UNKNOWN;
+		return a;
 	}
-	if (pol == SCAN_POLICY_GVT) {
-		for (unsigned i = 0; i < sizeof(gvt_unknown_prefixes) / sizeof(char *); i++)
-			if (!strncmp(name, gvt_unknown_prefixes[i], strlen(gvt_unknown_prefixes[i])))
-				a.kind = ACT_UNKNOWN;
-		if (rule && (rule->flags & U_GVT))
-			a.kind = ACT_UNKNOWN;
-		if (a.kind == ACT_UNKNOWN)
-			return a;
+	if (pol == SCAN_POLICY_GVT ? (rule.flags & F_GVT) : (rule.flags & F_STRICT)) {
+		a.kind = ACT_FORBID;
+		return a;
 	}
-	if (rule) {
-		bool forbid = pol == SCAN_POLICY_GVT ? (rule->flags & F_GVT)
-						     : (rule->flags & F_STRICT);
-		if (forbid) {
-			a.kind = ACT_FORBID;
-			return a;
-		}
-		a.h = rule->h;
-		a.exact_len = pol == SCAN_POLICY_GVT ? rule->gvt_len : rule->exact_len;
-		a.gvt_len = rule->gvt_len;
-		if (a.h != AH_NONE) {
-			a.kind = ACT_HANDLER;
-			return a;
-		}
+	a.gvt_len = rule.gvt_len;
+	a.exact_len = pol == SCAN_POLICY_GVT ? rule.gvt_len
+					     : (uint8_t)scan_desc_exact_len(d);
+	if (rule.flags & RULE) {
+		a.h = d->handler;
+		a.kind = ACT_HANDLER;
+		return a;
 	}
 	for (unsigned i = 0; i < d->naddrs; i++)
 		if (d->addrs && d->addrs[i].sel_bit >= 0)
@@ -305,6 +289,9 @@ struct sbuf {
 	size_t copied;  /* bytes copied from the guest (batches) */
 	size_t limit;   /* bytes this buffer may grow to */
 	bool done;      /* scanned and finished in this scan */
+	uint8_t mark;   /* check_cycles() walk state */
+	uint16_t next;  /* shadow its closing chained start jumps to (NO_SHADOW: none) */
+	uint32_t next_off; /* dword offset of that start */
 };
 
 struct reloc {
@@ -674,6 +661,7 @@ static int add_shadow(struct scan_ctx *s, const struct cur *c, uint8_t kind, uin
 	s->bufs[i].copied = 0;
 	s->bufs[i].limit = s->cfg.max_batch_bytes;
 	s->bufs[i].done = false;
+	s->bufs[i].next = NO_SHADOW;
 	*out = i;
 	return 0;
 }
@@ -765,6 +753,11 @@ static enum step rule_bb_start(struct scan_ctx *s, const struct cur *c, const ui
 		s->stop = true;
 		return STEP_ABORT;
 	}
+	if (after == STEP_END) {
+		/* The unconditional way out of this batch: check_cycles(). */
+		s->bufs[c->si].next = (uint16_t)child;
+		s->bufs[c->si].next_off = c->off;
+	}
 	return after;
 }
 
@@ -812,15 +805,15 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 	bool gvt = s->pol == SCAN_POLICY_GVT;
 
 	switch (a.h) {
-	case AH_BB_START:
+	case SCAN_H_BB_START:
 		return rule_bb_start(s, c, dw, n);
-	case AH_BB_END:
+	case SCAN_H_BB_END:
 		if (s->sh[c->si].kind == SCAN_BUF_RING) {
 			violate(s, c, SCAN_R_BB_NESTING, h, "MI_BATCH_BUFFER_END in the ring");
 			return STEP_NEXT;
 		}
 		return STEP_END;
-	case AH_COND_BB_END:
+	case SCAN_H_COND_BB_END:
 		if (n < 3 || n > 4) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; expected 4 (3 on Gen8)", n);
 			return STEP_NEXT;
@@ -829,7 +822,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 			audit_ggtt(s, c, addr48(dw[2], n > 3 ? dw[3] : 0, 7), 8,
 				   "conditional batch end compare address");
 		return STEP_NEXT;
-	case AH_LRI:
+	case SCAN_H_LRI:
 		if (n < 3 || !(n & 1)) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords: an LRI is a header and "
 				"whole (register, value) pairs", n);
@@ -848,18 +841,18 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 			reg_rule(s, c, reg, REGOP_LRI, dw[i + 1]);
 		}
 		return STEP_NEXT;
-	case AH_LRM:
-	case AH_SRM:
-		reg_rule(s, c, dw[1], a.h == AH_LRM ? REGOP_LRM : REGOP_SRM, 0);
+	case SCAN_H_LRM:
+	case SCAN_H_SRM:
+		reg_rule(s, c, dw[1], a.h == SCAN_H_LRM ? REGOP_LRM : REGOP_SRM, 0);
 		if (h & (1u << 22))
 			audit_ggtt(s, c, addr48(dw[2], dw[3], 3), 4,
-				   a.h == AH_LRM ? "LRM source" : "SRM destination");
+				   a.h == SCAN_H_LRM ? "LRM source" : "SRM destination");
 		return STEP_NEXT;
-	case AH_LRR:
+	case SCAN_H_LRR:
 		reg_rule(s, c, dw[1], REGOP_LRR_SRC, 0);
 		reg_rule(s, c, dw[2], REGOP_LRR_DST, 0);
 		return STEP_NEXT;
-	case AH_SDI: {
+	case SCAN_H_SDI: {
 		bool ggtt = h & (1u << 22), qw = h & (1u << 21);
 		uint32_t want = qw ? 5 : 4;
 
@@ -877,7 +870,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 		}
 		return STEP_NEXT;
 	}
-	case AH_ATOMIC: {
+	case SCAN_H_ATOMIC: {
 		bool inl = h & (1u << 18);
 		uint32_t ds = (h >> 19) & 3;
 
@@ -894,13 +887,13 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 			audit_ggtt(s, c, addr48(dw[1], dw[2], 3), 4ull << ds, "atomic address");
 		return STEP_NEXT;
 	}
-	case AH_COPY_MEM_MEM:
+	case SCAN_H_COPY_MEM_MEM:
 		if (h & (1u << 21))
 			audit_ggtt(s, c, addr48(dw[1], dw[2], 3), 4, "copy destination");
 		if (!s->stop && (h & (1u << 22)))
 			audit_ggtt(s, c, addr48(dw[3], dw[4], 3), 4, "copy source");
 		return STEP_NEXT;
-	case AH_FLUSH_DW: {
+	case SCAN_H_FLUSH_DW: {
 		uint32_t ps = (h >> 14) & 3;
 
 		if (n != 4 && n != 5) {
@@ -919,7 +912,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 					     1u << 21, "MI_FLUSH_DW post-sync write");
 		return STEP_NEXT;
 	}
-	case AH_PIPE_CONTROL: {
+	case SCAN_H_PIPE_CONTROL: {
 		if (n < 5) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; expected 6", n);
 			return STEP_NEXT;
@@ -944,11 +937,11 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 					     &dw[1], 1u << 21, "PIPE_CONTROL post-sync write");
 		return STEP_NEXT;
 	}
-	case AH_USER_INTERRUPT:
+	case SCAN_H_USER_INTERRUPT:
 		add_event(s, c, SCAN_EV_USER_INTERRUPT, h);
 		noop_cmd(s, c, dw, n);
 		return STEP_NEXT;
-	case AH_WAIT_FOR_EVENT: {
+	case SCAN_H_WAIT_FOR_EVENT: {
 		/* Flip-pending bits: GVT-g's list (planes A/B/C primary and
 		 * sprite); strict NOOPs any wait on the host's display. */
 		uint32_t flips = (1u << 1) | (1u << 2) | (1u << 9) | (1u << 10) | (1u << 15) |
@@ -961,7 +954,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 		}
 		return STEP_NEXT;
 	}
-	case AH_DISPLAY_FLIP:
+	case SCAN_H_DISPLAY_FLIP:
 		if (n != 3 && n != 4) {
 			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; expected 3 or 4", n);
 			return STEP_NEXT;
@@ -969,7 +962,7 @@ static enum step audit_handler(struct scan_ctx *s, const struct cur *c, struct a
 		add_event(s, c, SCAN_EV_DISPLAY_FLIP, h);
 		noop_cmd(s, c, dw, n);
 		return STEP_NEXT;
-	case AH_LOAD_SCAN_LINES:
+	case SCAN_H_LOAD_SCAN_LINES:
 		if (!gvt)
 			noop_cmd(s, c, dw, n);
 		return STEP_NEXT;
@@ -1103,7 +1096,141 @@ static uint32_t fast_skip(const struct scan_fast_table *ft, uint8_t plain, const
 	return off;
 }
 
-/* Scans one buffer (ring or batch) from dword 0. */
+/* Why a batch's copy could not be extended to the next command (cold). */
+__attribute__((cold, noinline))
+static void copy_failed(struct scan_ctx *s, unsigned si, uint32_t off, int err)
+{
+	const struct scan_shadow *sh = &s->sh[si];
+	const struct sbuf *b = &s->bufs[si];
+	struct cur c = { .si = si, .off = off, .gma = cmd_gma(s, si, off), .name = NULL };
+
+	if (err == -ENOMEM)
+		s->stop = true;
+	else if (err == -EFBIG && sh->as == SCAN_AS_GGTT && b->limit < s->cfg.max_batch_bytes)
+		violate(s, &c, SCAN_R_GGTT_RANGE, c.gma,
+			"GGTT batch runs past the end of its window at 0x%llx",
+			(unsigned long long)c.gma);
+	else if (err == -EFBIG)
+		violate(s, &c, SCAN_R_BATCH_TOO_LARGE, b->limit,
+			"no batch end within %zu bytes (the maximum batch size)", b->limit);
+	else if (off == 0)
+		violate(s, &c, SCAN_R_UNMAPPED, c.gma, "%s batch at 0x%llx does not translate",
+			scan_as_name((enum scan_as)sh->as), (unsigned long long)c.gma);
+	else
+		violate(s, &c, SCAN_R_NO_END, c.gma, "batch runs into unmapped memory at 0x%llx "
+			"without MI_BATCH_BUFFER_END", (unsigned long long)c.gma);
+}
+
+/*
+ * The decoder for a command the header cache does not answer, or one
+ * crossing the copied end (the copy is extended first).  Fills *d and *n
+ * and returns true, or reports an unknown or truncated command and returns
+ * false (the buffer ends there).  *data and *ndw follow the copy.
+ */
+static bool decode_slow(struct scan_ctx *s, unsigned si, uint32_t off, struct cur *c,
+			uint32_t **data, size_t *ndw, const struct scan_cmd_desc **d, uint32_t *n)
+{
+	struct sbuf *b = &s->bufs[si];
+	bool ring = s->sh[si].kind == SCAN_BUF_RING;
+	uint32_t *dw = *data + off;
+	struct scan_cmd cmd;
+	enum scan_cmd_status st = scan_decode(s->gen, s->eng, dw, *ndw - off, &cmd);
+
+	if (st == SCAN_CMD_TRUNCATED && !ring) {
+		int err = extend(s, si, ((size_t)off + cmd.dwords) * 4);
+
+		*data = b->data;
+		*ndw = b->copied / 4;
+		dw = *data + off;
+		if (!err)
+			st = scan_decode(s->gen, s->eng, dw, *ndw - off, &cmd);
+		else if (err == -ENOMEM)
+			s->stop = true;
+	}
+	c->name = cmd.desc ? scan_desc_name(cmd.desc) : NULL;
+	if (st == SCAN_CMD_UNKNOWN) {
+		if (other_engine_knows(s, dw, *ndw - off))
+			violate(s, c, SCAN_R_WRONG_ENGINE, dw[0], "header 0x%08x is not a %s command",
+				dw[0], scan_engine_name(s->eng));
+		else
+			violate(s, c, SCAN_R_UNKNOWN_CMD, dw[0], "header 0x%08x matches no command",
+				dw[0]);
+		return false;
+	}
+	if (st == SCAN_CMD_TRUNCATED) {
+		violate(s, c, SCAN_R_CMD_TRUNCATED, cmd.dwords, "%u-dword command crosses %s",
+			cmd.dwords, ring ? "the ring tail"
+					 : "the end of mapped memory or the batch limit");
+		return false;
+	}
+	*d = cmd.desc;
+	*n = cmd.dwords;
+	return true;
+}
+
+/* The rules for one command with something to audit. */
+static enum step audit_cmd(struct scan_ctx *s, const struct cur *c, struct act a,
+			   const struct scan_cmd_desc *d, uint32_t *dw, uint32_t n)
+{
+	switch (a.kind) {
+	case ACT_ALLOW:
+		if (a.exact_len && n != a.exact_len)
+			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
+				c->name, a.exact_len);
+		return STEP_NEXT;
+	case ACT_FORBID:
+		violate(s, c, SCAN_R_FORBIDDEN_CMD, dw[0], "%s is never allowed for guests "
+			"(%s policy)", c->name, scan_policy_name(s->pol));
+		return STEP_NEXT;
+	case ACT_UNKNOWN:
+		violate(s, c, SCAN_R_UNKNOWN_CMD, dw[0], "%s is not in GVT-g's command table",
+			c->name);
+		return STEP_ABORT;
+	case ACT_GENERIC:
+		if (a.exact_len && n != a.exact_len)
+			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
+				c->name, a.exact_len);
+		else
+			audit_generic(s, c, d, dw, n);
+		return STEP_NEXT;
+	case ACT_HANDLER:
+		if (a.exact_len && n != a.exact_len) {
+			violate(s, c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
+				c->name, a.exact_len);
+			return a.h == SCAN_H_BB_START ? STEP_ABORT : STEP_NEXT;
+		}
+		return audit_handler(s, c, a, dw, n);
+	}
+	return STEP_NEXT;
+}
+
+/* Bookkeeping once a buffer's walk stopped at dword `off`. */
+static void buffer_done(struct scan_ctx *s, unsigned si, uint32_t off, uint32_t ncmd)
+{
+	struct sbuf *b = &s->bufs[si];
+	size_t end_bytes = (size_t)off * 4;
+
+	s->sh[si].commands = ncmd;
+	s->res.commands += ncmd;
+	if (end_bytes > b->copied)
+		end_bytes = b->copied;
+	s->total_bytes += end_bytes;
+	s->res.bytes += end_bytes;
+	if (s->total_bytes > s->cfg.max_total_bytes && !s->stop) {
+		struct cur c = { .si = si, .off = off, .gma = cmd_gma(s, si, off), .name = NULL };
+
+		violate(s, &c, SCAN_R_BB_LIMIT, s->total_bytes,
+			"submission exceeds %u bytes of commands", s->cfg.max_total_bytes);
+		s->stop = true;
+	}
+	finish_buffer(s, si, end_bytes);
+}
+
+/*
+ * Scans one buffer (ring or batch) from dword 0: fast_skip() over every
+ * command with nothing to audit, then, per command that leaves it, the
+ * header cache's row (or decode_slow()) and audit_cmd().
+ */
 static void scan_buffer(struct scan_ctx *s, unsigned si)
 {
 	struct scan_shadow *sh = &s->sh[si];
@@ -1111,7 +1238,6 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 	bool ring = sh->kind == SCAN_BUF_RING;
 	uint32_t off = 0, ncmd = 0;
 	struct cur c = { .si = si };
-	size_t end_bytes;
 	const struct scan_fast_table *ft = scan_fast_table(s->gen, s->eng);
 	const struct act *acts = s->acts;
 	const uint8_t plain = s->pol == SCAN_POLICY_GVT ? SCAN_FAST_ALLOW_GVT : SCAN_FAST_ALLOW_STRICT;
@@ -1132,29 +1258,7 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 				break; /* reached the tail */
 			int err = extend(s, si, (size_t)off * 4 + 4);
 			if (err) {
-				c.off = off;
-				c.gma = cmd_gma(s, si, off);
-				c.name = NULL;
-				if (err == -ENOMEM)
-					s->stop = true;
-				else if (err == -EFBIG && sh->as == SCAN_AS_GGTT &&
-					 b->limit < s->cfg.max_batch_bytes)
-					violate(s, &c, SCAN_R_GGTT_RANGE, c.gma,
-						"GGTT batch runs past the end of its window at 0x%llx",
-						(unsigned long long)c.gma);
-				else if (err == -EFBIG)
-					violate(s, &c, SCAN_R_BATCH_TOO_LARGE, b->limit,
-						"no batch end within %zu bytes (the maximum batch size)",
-						b->limit);
-				else if (off == 0)
-					violate(s, &c, SCAN_R_UNMAPPED, c.gma,
-						"%s batch at 0x%llx does not translate",
-						scan_as_name((enum scan_as)sh->as),
-						(unsigned long long)c.gma);
-				else
-					violate(s, &c, SCAN_R_NO_END, c.gma,
-						"batch runs into unmapped memory at 0x%llx without "
-						"MI_BATCH_BUFFER_END", (unsigned long long)c.gma);
+				copy_failed(s, si, off, err);
 				break;
 			}
 			data = b->data;
@@ -1167,7 +1271,6 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 		const struct scan_fast_ent *fe;
 		const struct scan_cmd_desc *d = NULL;
 		uint32_t n = 0;
-		struct act a = { 0 };
 
 		if (h == 0)
 			continue; /* the copy was extended: back to the hot path */
@@ -1175,116 +1278,26 @@ static void scan_buffer(struct scan_ctx *s, unsigned si)
 		if (fe) {
 			n = scan_fast_len(fe, h);
 			d = scan_fast_row(ft, fe);
+		}
+		c.off = off;
+		c.gma = cmd_gma(s, si, off);
+		c.name = d ? d->name : NULL;
+		ncmd++;
+		struct act a;
+
+		if (d && n <= ndw - off) {
 			a = acts[fe->row];
-		}
-
-		/* Slow path: the decoder for what the cache does not know, the
-		 * copy extended for a command crossing the copied end, the
-		 * rules for everything with something to audit. */
-		uint32_t *dw = data + off;
-
-		if (!d || n > ndw - off) {
-			struct scan_cmd cmd;
-			enum scan_cmd_status st = scan_decode(s->gen, s->eng, dw, ndw - off, &cmd);
-
-			if (st == SCAN_CMD_TRUNCATED && !ring) {
-				int err = extend(s, si, ((size_t)off + cmd.dwords) * 4);
-
-				data = b->data;
-				ndw = b->copied / 4;
-				dw = data + off;
-				if (!err)
-					st = scan_decode(s->gen, s->eng, dw, ndw - off, &cmd);
-				else if (err == -ENOMEM)
-					s->stop = true;
-			}
-			c.off = off;
-			c.gma = cmd_gma(s, si, off);
-			c.name = cmd.desc ? scan_desc_name(cmd.desc) : NULL;
-			ncmd++;
-			if (st == SCAN_CMD_UNKNOWN) {
-				if (other_engine_knows(s, dw, ndw - off)) {
-					violate(s, &c, SCAN_R_WRONG_ENGINE, dw[0],
-						"header 0x%08x is not a %s command", dw[0],
-						scan_engine_name(s->eng));
-				} else {
-					violate(s, &c, SCAN_R_UNKNOWN_CMD, dw[0],
-						"header 0x%08x matches no command", dw[0]);
-				}
-				break;
-			}
-			if (st == SCAN_CMD_TRUNCATED) {
-				violate(s, &c, SCAN_R_CMD_TRUNCATED, cmd.dwords,
-					"%u-dword command crosses %s", cmd.dwords,
-					ring ? "the ring tail"
-					     : "the end of mapped memory or the batch limit");
-				break;
-			}
-			d = cmd.desc;
-			n = cmd.dwords;
-			a = act_of(s, d);
 		} else {
-			c.off = off;
-			c.gma = cmd_gma(s, si, off);
-			c.name = d->name;
-			ncmd++;
-		}
-
-		enum step step = STEP_NEXT;
-
-		switch (a.kind) {
-		case ACT_ALLOW:
-			if (a.exact_len && n != a.exact_len)
-				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u", n,
-					c.name, a.exact_len);
-			break;
-		case ACT_FORBID:
-			violate(s, &c, SCAN_R_FORBIDDEN_CMD, dw[0], "%s is never allowed for guests "
-				"(%s policy)", c.name, scan_policy_name(s->pol));
-			break;
-		case ACT_UNKNOWN:
-			violate(s, &c, SCAN_R_UNKNOWN_CMD, dw[0], "%s is not in GVT-g's command table",
-				c.name);
-			step = STEP_ABORT;
-			break;
-		case ACT_GENERIC:
-			if (a.exact_len && n != a.exact_len)
-				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u",
-					n, c.name, a.exact_len);
-			else
-				audit_generic(s, &c, d, dw, n);
-			break;
-		case ACT_HANDLER:
-			if (a.exact_len && n != a.exact_len) {
-				violate(s, &c, SCAN_R_BAD_LENGTH, n, "%u dwords; %s has exactly %u",
-					n, c.name, a.exact_len);
-				step = a.h == AH_BB_START ? STEP_ABORT : STEP_NEXT;
+			if (!decode_slow(s, si, off, &c, &data, &ndw, &d, &n))
 				break;
-			}
-			step = audit_handler(s, &c, a, dw, n);
-			break;
+			a = act_of(s, d);
 		}
+		enum step step = audit_cmd(s, &c, a, d, data + off, n);
 		off += n;
 		if (step == STEP_END || step == STEP_ABORT)
 			break;
 	}
-	sh = &s->sh[si];
-	sh->commands = ncmd;
-	s->res.commands += ncmd;
-	end_bytes = (size_t)off * 4;
-	if (end_bytes > b->copied)
-		end_bytes = b->copied;
-	s->total_bytes += end_bytes;
-	s->res.bytes += end_bytes;
-	if (s->total_bytes > s->cfg.max_total_bytes && !s->stop) {
-		c.off = off;
-		c.gma = cmd_gma(s, si, off);
-		c.name = NULL;
-		violate(s, &c, SCAN_R_BB_LIMIT, s->total_bytes,
-			"submission exceeds %u bytes of commands", s->cfg.max_total_bytes);
-		s->stop = true;
-	}
-	finish_buffer(s, si, end_bytes);
+	buffer_done(s, si, off, ncmd);
 }
 
 static void reset(struct scan_ctx *s, enum scan_engine eng, const struct scan_mem *mem)
@@ -1300,6 +1313,123 @@ static void reset(struct scan_ctx *s, enum scan_engine eng, const struct scan_me
 	memset(&s->ring, 0, sizeof(s->ring));
 }
 
+/* ------------------------------------------------------------ cycles */
+
+/*
+ * bb-cycle.  A first-level batch ends at its first chained batch start that
+ * is not predicated; bufs[i].next records where that start goes (a shadow:
+ * same address space, address and level).  Following `next` from any batch
+ * therefore follows the only way execution can leave it, unless a command
+ * inside offers another.  A cycle of `next` links is an infinite loop when
+ * no batch on it can be left otherwise: the shadows are host-private and
+ * read-only to the GPU, so nothing the guest writes later (a CPU store of
+ * MI_BATCH_BUFFER_END over the loop, IGT's spinner trick) reaches what the
+ * engine runs.  Ways out, any of which makes the cycle unprovable and is
+ * accepted: MI_CONDITIONAL_BATCH_BUFFER_END, a predicated batch start,
+ * MI_PREDICATE / MI_SET_PREDICATE (predication may skip the closing start),
+ * MI_SEMAPHORE_WAIT, and anything of that kind inside a second-level batch
+ * a cycle member calls (or a call the scan did not follow).  MI_ARB_CHECK
+ * only lets the host preempt: not a way out.  Runs once after the walk, off
+ * the hot path; the members are re-read from their shadows only when a
+ * cycle exists.
+ */
+static bool shadow_has_exit(const struct scan_ctx *s, unsigned si, bool second)
+{
+	const uint32_t *dw = s->bufs[si].data;
+	uint32_t ndw = s->sh[si].bytes / 4;
+
+	for (uint32_t off = 0; off < ndw;) {
+		struct scan_cmd c;
+
+		if (scan_decode(s->gen, s->eng, dw + off, ndw - off, &c) != SCAN_CMD_OK ||
+		    !c.dwords)
+			return true; /* cannot read it: cannot prove anything */
+		switch (c.desc->handler) {
+		case SCAN_H_COND_BB_END:
+		case SCAN_H_PREDICATE:
+		case SCAN_H_SEMAPHORE_WAIT:
+			return true;
+		case SCAN_H_BB_END:
+			if (!second)
+				return true; /* a first-level end: the chain ends */
+			break;
+		case SCAN_H_BB_START: {
+			uint32_t h = c.header;
+			uint64_t target = c.dwords >= 3 ? addr48(dw[off + 1], dw[off + 2], 3) : 0;
+			uint8_t as = h & (1u << 8) ? SCAN_AS_PPGTT : SCAN_AS_GGTT;
+			unsigned callee = NO_SHADOW;
+
+			if (second || (h & ((1u << 15) | (1u << 16))) || c.dwords < 3)
+				return true; /* predicated / offset / nested: not provable */
+			if (!(h & (1u << 22))) {
+				/* the closing start (the batch ends there) */
+				if (off + c.dwords != ndw)
+					return true;
+				break;
+			}
+			for (unsigned i = 0; i < s->nsh; i++)
+				if (s->sh[i].kind == SCAN_BUF_BATCH2 && s->sh[i].as == as &&
+				    s->sh[i].gma == target)
+					callee = i;
+			if (callee == NO_SHADOW || shadow_has_exit(s, callee, true))
+				return true;
+			break;
+		}
+		default:
+			break;
+		}
+		off += c.dwords;
+	}
+	return false;
+}
+
+/* The cycle through shadow `first`: refused unless a member can be left. */
+static void refuse_cycle(struct scan_ctx *s, unsigned first)
+{
+	unsigned n = 0, last = first, i = first;
+
+	do {
+		if (s->sh[i].kind != SCAN_BUF_BATCH || shadow_has_exit(s, i, false))
+			return;
+		if (i > last)
+			last = i;
+		n++;
+		i = s->bufs[i].next;
+	} while (i != first && n <= s->nsh);
+
+	/* Reported at the start that closed the cycle: the member scanned last. */
+	struct cur c = { .si = last, .off = s->bufs[last].next_off,
+			 .gma = cmd_gma(s, last, s->bufs[last].next_off),
+			 .name = "MI_BATCH_BUFFER_START" };
+	const struct scan_shadow *to = &s->sh[s->bufs[last].next];
+
+	violate(s, &c, SCAN_R_BB_CYCLE, to->gma,
+		"chained start to %s 0x%llx closes a cycle of %u batch%s with no way out "
+		"(conditional end, predicated start, predicate, semaphore wait): endless", scan_as_name((enum scan_as)to->as),
+		(unsigned long long)to->gma, n, n == 1 ? "" : "es");
+}
+
+static void check_cycles(struct scan_ctx *s)
+{
+	enum { UNSEEN = 0, ON_WALK, DONE };
+
+	for (unsigned i = 0; i < s->nsh; i++)
+		s->bufs[i].mark = UNSEEN;
+	/* Every shadow has at most one `next`: walk each chain once. */
+	for (unsigned i = 0; i < s->nsh && !s->stop; i++) {
+		unsigned j = i;
+
+		while (j != NO_SHADOW && s->bufs[j].mark == UNSEEN) {
+			s->bufs[j].mark = ON_WALK;
+			j = s->bufs[j].next;
+		}
+		if (j != NO_SHADOW && s->bufs[j].mark == ON_WALK)
+			refuse_cycle(s, j);
+		for (j = i; j != NO_SHADOW && s->bufs[j].mark == ON_WALK; j = s->bufs[j].next)
+			s->bufs[j].mark = DONE;
+	}
+}
+
 /* Scans queued shadows, then allocates shadow addresses and relocates. */
 static int run(struct scan_ctx *s, const struct scan_result **out)
 {
@@ -1311,6 +1441,8 @@ static int run(struct scan_ctx *s, const struct scan_result **out)
 		else
 			scan_buffer(s, i);
 	}
+	if (!s->stop && s->pol != SCAN_POLICY_GVT) /* GVT-g has no such rule */
+		check_cycles(s);
 	for (unsigned i = 0; i < s->nsh; i++) {
 		struct scan_shadow *sh = &s->sh[i];
 		int err = s->cfg.shadow_alloc(s->cfg.shadow_alloc_ctx, (enum scan_as)sh->as,

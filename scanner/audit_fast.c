@@ -70,9 +70,9 @@ static bool make_ent(const struct scan_cmd_desc *d, unsigned row, struct scan_fa
 		e->flags |= SCAN_FAST_ALLOW_STRICT;
 	if (scan_row_is_plain(d, SCAN_POLICY_GVT))
 		e->flags |= SCAN_FAST_ALLOW_GVT;
-	if (d->name && !strcmp(d->name, "PIPE_CONTROL"))
+	if (d->handler == SCAN_H_PIPE_CONTROL)
 		e->flags |= SCAN_FAST_PIPE_CONTROL;
-	if (d->name && !strcmp(d->name, "MI_FLUSH_DW"))
+	if (d->handler == SCAN_H_FLUSH_DW)
 		e->flags |= SCAN_FAST_FLUSH_DW;
 	return true;
 }

@@ -213,13 +213,214 @@ static int parse_mem(struct parser *ps, struct scan_case *c, enum scan_as as, ui
 	return add_seg(ps, c, as, gma, dw, n * 4);
 }
 
+/* ------------------------------------------------------ keyword lines */
+
+/* What the keyword lines seen so far provided. */
+struct case_seen {
+	bool gen, engine, entry;
+	bool hwsp[SCAN_NUM_ENGINES];
+};
+
+typedef int (*kw_fn)(struct parser *ps, struct scan_case *c, struct case_seen *seen,
+		     char **tok);
+
+static int kw_gen(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	uint64_t a;
+	int rc = num(ps, tok[1], &a, "gen");
+
+	if (!rc && a != 8 && a != 9)
+		rc = perr(ps, "gen %llu: expected 8 or 9", (unsigned long long)a);
+	c->gen = (enum scan_gen)a;
+	seen->gen = true;
+	return rc;
+}
+
+static int kw_engine(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	seen->engine = true;
+	if (scan_engine_parse(tok[1], &c->engine))
+		return perr(ps, "engine '%s': expected rcs, bcs, vcs or vecs", tok[1]);
+	return 0;
+}
+
+static int kw_policy(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	c->has_policy = true;
+	if (scan_policy_parse(tok[1], &c->policy))
+		return perr(ps, "policy '%s': expected strict, gvt or audit", tok[1]);
+	return 0;
+}
+
+/* aperture BASE SIZE / hidden BASE SIZE */
+static int kw_window(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	const char *k = tok[0];
+	struct scan_window *w = k[0] == 'a' ? &c->part.aperture : &c->part.hidden;
+	int rc = num(ps, tok[1], &w->base, k);
+
+	if (!rc)
+		rc = num(ps, tok[2], &w->size, k);
+	if (!rc && (w->base + w->size < w->base || w->base + w->size > (1ull << 32)))
+		rc = perr(ps, "%s window runs past 4 GiB", k);
+	return rc;
+}
+
+static int kw_hwsp(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	enum scan_engine e;
+
+	if (scan_engine_parse(tok[1], &e))
+		return perr(ps, "hwsp engine '%s' unknown", tok[1]);
+	seen->hwsp[e] = true;
+	return num(ps, tok[2], &c->part.hwsp[e], "hwsp");
+}
+
+/* batch ggtt|ppgtt GMA */
+static int kw_batch(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	int rc = space(ps, tok[1], &c->batch_as);
+
+	if (!rc)
+		rc = num(ps, tok[2], &c->batch_gma, "batch address");
+	c->is_ring = false;
+	if (seen->entry && !rc)
+		rc = perr(ps, "a second entry point");
+	seen->entry = true;
+	return rc;
+}
+
+/* ring START SIZE HEAD TAIL */
+static int kw_ring(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	uint64_t a = 0, size = 0, h = 0, t = 0;
+	int rc = num(ps, tok[1], &a, "ring start");
+
+	if (!rc)
+		rc = num(ps, tok[2], &size, "ring size");
+	if (!rc)
+		rc = num(ps, tok[3], &h, "ring head");
+	if (!rc)
+		rc = num(ps, tok[4], &t, "ring tail");
+	if (!rc && (size > 0xffffffffu || h > 0xffffffffu || t > 0xffffffffu))
+		rc = perr(ps, "ring size/head/tail must fit in 32 bits");
+	c->is_ring = true;
+	c->ring = (struct scan_ring){ a, (uint32_t)size, (uint32_t)h, (uint32_t)t };
+	if (seen->entry && !rc)
+		rc = perr(ps, "a second entry point");
+	seen->entry = true;
+	return rc;
+}
+
+/* expect pass | violation | REASON */
+static int kw_expect(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	enum scan_reason r;
+
+	c->has_expect = true;
+	if (!strcmp(tok[1], "pass"))
+		c->expect_pass = true;
+	else if (!strcmp(tok[1], "violation"))
+		c->expect_reason = SCAN_R_NONE;
+	else if (!scan_reason_parse(tok[1], &r) && r != SCAN_R_NONE)
+		c->expect_reason = (uint16_t)r;
+	else
+		return perr(ps, "expect '%s': expected pass, violation or a reason name", tok[1]);
+	return 0;
+}
+
+/* mem ggtt|ppgtt GMA, then dword lines up to "end" */
+static int kw_mem(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	enum scan_as as = SCAN_AS_GGTT;
+	uint64_t a;
+	int rc = space(ps, tok[1], &as);
+
+	if (!rc)
+		rc = num(ps, tok[2], &a, "mem address");
+	if (!rc)
+		rc = parse_mem(ps, c, as, a);
+	return rc;
+}
+
+/* fill ggtt|ppgtt GMA BYTES DWORD */
+static int kw_fill(struct parser *ps, struct scan_case *c, struct case_seen *seen, char **tok)
+{
+	enum scan_as as = SCAN_AS_GGTT;
+	uint64_t a, bytes, v;
+	int rc = space(ps, tok[1], &as);
+
+	if (!rc)
+		rc = num(ps, tok[2], &a, "fill address");
+	if (!rc)
+		rc = num(ps, tok[3], &bytes, "fill bytes");
+	if (!rc)
+		rc = num(ps, tok[4], &v, "fill dword");
+	if (!rc && (bytes == 0 || (bytes & 3) || bytes > CASE_MAX_BYTES - ps->total))
+		rc = perr(ps, "fill of %llu bytes: a multiple of 4, at most %u in total",
+			  (unsigned long long)bytes, CASE_MAX_BYTES);
+	if (!rc && v > 0xffffffffu)
+		rc = perr(ps, "fill dword does not fit in 32 bits");
+	if (rc)
+		return rc;
+
+	uint32_t *d = malloc(bytes);
+
+	if (!d)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < bytes / 4; i++)
+		d[i] = (uint32_t)v;
+	ps->total += bytes;
+	return add_seg(ps, c, as, a, d, bytes);
+}
+
+/* Keyword lines: the keyword and its word count (keyword included). */
+static const struct {
+	const char *kw;
+	int words;
+	kw_fn fn;
+} keywords[] = {
+	{ "gen", 2, kw_gen },
+	{ "engine", 2, kw_engine },
+	{ "policy", 2, kw_policy },
+	{ "aperture", 3, kw_window },
+	{ "hidden", 3, kw_window },
+	{ "hwsp", 3, kw_hwsp },
+	{ "batch", 3, kw_batch },
+	{ "ring", 5, kw_ring },
+	{ "expect", 2, kw_expect },
+	{ "mem", 3, kw_mem },
+	{ "fill", 5, kw_fill },
+};
+
+/* What a case needs once every line is read; status pages not given are
+ * the first pages of the aperture window. */
+static int finish_case(struct parser *ps, struct scan_case *c, const struct case_seen *seen)
+{
+	struct scan_segmem *m;
+
+	for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++)
+		if (!seen->hwsp[e])
+			c->part.hwsp[e] = c->part.aperture.base + 0x1000ull * e;
+	if (!seen->gen)
+		return perr(ps, "no 'gen' line");
+	if (!seen->engine)
+		return perr(ps, "no 'engine' line");
+	if (!seen->entry)
+		return perr(ps, "no entry point ('batch' or 'ring' line)");
+	if (scan_segmem_new(c->segs, c->nsegs, &m))
+		return perr(ps, "memory segments overlap");
+	scan_segmem_free(m);
+	return 0;
+}
+
 int scan_case_parse(const char *text, size_t len, struct scan_case *c, char *err, size_t errlen)
 {
 	struct parser ps = { text, text + len, 0, err, errlen, 0 };
+	struct case_seen seen = { 0 };
 	char line[1024];
 	char *tok[CASE_MAX_TOKENS + 1];
-	bool have_gen = false, have_engine = false, have_entry = false, have_magic = false;
-	bool have_hwsp[SCAN_NUM_ENGINES] = { false };
+	bool have_magic = false;
 	int rc = 0, nt;
 
 	memset(c, 0, sizeof(*c));
@@ -230,8 +431,6 @@ int scan_case_parse(const char *text, size_t len, struct scan_case *c, char *err
 	if (!c->segs)
 		return -ENOMEM;
 	while (!rc && (nt = next_line(&ps, line, sizeof(line), tok)) != -1) {
-		uint64_t a, b2, h, t;
-
 		if (nt == -2) {
 			rc = perr(&ps, "line longer than %zu characters", sizeof(line) - 1);
 			break;
@@ -242,142 +441,23 @@ int scan_case_parse(const char *text, size_t len, struct scan_case *c, char *err
 			rc = perr(&ps, "too many words");
 			break;
 		}
-		const char *k = tok[0];
 		if (!have_magic) {
-			if (strcmp(k, "vgt-scan-case") || nt != 2 || strcmp(tok[1], "1"))
+			if (strcmp(tok[0], "vgt-scan-case") || nt != 2 || strcmp(tok[1], "1"))
 				rc = perr(&ps, "expected 'vgt-scan-case 1' first");
 			have_magic = true;
 			continue;
 		}
-		if (!strcmp(k, "gen") && nt == 2) {
-			rc = num(&ps, tok[1], &a, "gen");
-			if (!rc && a != 8 && a != 9)
-				rc = perr(&ps, "gen %llu: expected 8 or 9", (unsigned long long)a);
-			c->gen = (enum scan_gen)a;
-			have_gen = true;
-		} else if (!strcmp(k, "engine") && nt == 2) {
-			if (scan_engine_parse(tok[1], &c->engine))
-				rc = perr(&ps, "engine '%s': expected rcs, bcs, vcs or vecs", tok[1]);
-			have_engine = true;
-		} else if (!strcmp(k, "policy") && nt == 2) {
-			if (scan_policy_parse(tok[1], &c->policy))
-				rc = perr(&ps, "policy '%s': expected strict, gvt or audit", tok[1]);
-			c->has_policy = true;
-		} else if ((!strcmp(k, "aperture") || !strcmp(k, "hidden")) && nt == 3) {
-			struct scan_window *w = k[0] == 'a' ? &c->part.aperture : &c->part.hidden;
+		unsigned k = 0, nk = sizeof(keywords) / sizeof(keywords[0]);
 
-			rc = num(&ps, tok[1], &w->base, k);
-			if (!rc)
-				rc = num(&ps, tok[2], &w->size, k);
-			if (!rc && (w->base + w->size < w->base || w->base + w->size > (1ull << 32)))
-				rc = perr(&ps, "%s window runs past 4 GiB", k);
-		} else if (!strcmp(k, "hwsp") && nt == 3) {
-			enum scan_engine e;
-
-			if (scan_engine_parse(tok[1], &e)) {
-				rc = perr(&ps, "hwsp engine '%s' unknown", tok[1]);
-			} else {
-				rc = num(&ps, tok[2], &c->part.hwsp[e], "hwsp");
-				have_hwsp[e] = true;
-			}
-		} else if (!strcmp(k, "batch") && nt == 3) {
-			rc = space(&ps, tok[1], &c->batch_as);
-			if (!rc)
-				rc = num(&ps, tok[2], &c->batch_gma, "batch address");
-			c->is_ring = false;
-			if (have_entry && !rc)
-				rc = perr(&ps, "a second entry point");
-			have_entry = true;
-		} else if (!strcmp(k, "ring") && nt == 5) {
-			rc = num(&ps, tok[1], &a, "ring start");
-			if (!rc)
-				rc = num(&ps, tok[2], &b2, "ring size");
-			if (!rc)
-				rc = num(&ps, tok[3], &h, "ring head");
-			if (!rc)
-				rc = num(&ps, tok[4], &t, "ring tail");
-			if (!rc && (b2 > 0xffffffffu || h > 0xffffffffu || t > 0xffffffffu))
-				rc = perr(&ps, "ring size/head/tail must fit in 32 bits");
-			c->is_ring = true;
-			c->ring = (struct scan_ring){ a, (uint32_t)b2, (uint32_t)h, (uint32_t)t };
-			if (have_entry && !rc)
-				rc = perr(&ps, "a second entry point");
-			have_entry = true;
-		} else if (!strcmp(k, "expect") && nt == 2) {
-			enum scan_reason r;
-
-			c->has_expect = true;
-			if (!strcmp(tok[1], "pass")) {
-				c->expect_pass = true;
-			} else if (!strcmp(tok[1], "violation")) {
-				c->expect_reason = SCAN_R_NONE;
-			} else if (!scan_reason_parse(tok[1], &r) && r != SCAN_R_NONE) {
-				c->expect_reason = (uint16_t)r;
-			} else {
-				rc = perr(&ps, "expect '%s': expected pass, violation or a reason name",
-					  tok[1]);
-			}
-		} else if (!strcmp(k, "mem") && nt == 3) {
-			enum scan_as as = SCAN_AS_GGTT;
-
-			rc = space(&ps, tok[1], &as);
-			if (!rc)
-				rc = num(&ps, tok[2], &a, "mem address");
-			if (!rc)
-				rc = parse_mem(&ps, c, as, a);
-		} else if (!strcmp(k, "fill") && nt == 5) {
-			enum scan_as as = SCAN_AS_GGTT;
-			uint64_t v;
-
-			rc = space(&ps, tok[1], &as);
-			if (!rc)
-				rc = num(&ps, tok[2], &a, "fill address");
-			if (!rc)
-				rc = num(&ps, tok[3], &b2, "fill bytes");
-			if (!rc)
-				rc = num(&ps, tok[4], &v, "fill dword");
-			if (!rc && (b2 == 0 || (b2 & 3) || b2 > CASE_MAX_BYTES - ps.total))
-				rc = perr(&ps, "fill of %llu bytes: a multiple of 4, at most %u in total",
-					  (unsigned long long)b2, CASE_MAX_BYTES);
-			if (!rc && v > 0xffffffffu)
-				rc = perr(&ps, "fill dword does not fit in 32 bits");
-			if (!rc) {
-				uint32_t *d = malloc(b2);
-
-				if (!d) {
-					rc = -ENOMEM;
-					break;
-				}
-				for (uint64_t i = 0; i < b2 / 4; i++)
-					d[i] = (uint32_t)v;
-				ps.total += b2;
-				rc = add_seg(&ps, c, as, a, d, b2);
-			}
-		} else {
-			rc = perr(&ps, "unknown or malformed line starting with '%s'", k);
-		}
+		while (k < nk && (strcmp(tok[0], keywords[k].kw) || nt != keywords[k].words))
+			k++;
+		rc = k < nk ? keywords[k].fn(&ps, c, &seen, tok)
+			    : perr(&ps, "unknown or malformed line starting with '%s'", tok[0]);
 	}
 	if (!rc && !have_magic)
 		rc = perr(&ps, "empty case file");
-	if (!rc && !have_gen)
-		rc = perr(&ps, "no 'gen' line");
-	if (!rc && !have_engine)
-		rc = perr(&ps, "no 'engine' line");
-	if (!rc && !have_entry)
-		rc = perr(&ps, "no entry point ('batch' or 'ring' line)");
-	/* Status pages not given: the first pages of the aperture window. */
-	for (unsigned e = 0; e < SCAN_NUM_ENGINES; e++)
-		if (!have_hwsp[e])
-			c->part.hwsp[e] = c->part.aperture.base + 0x1000ull * e;
-	if (!rc) {
-		struct scan_segmem *m;
-
-		rc = scan_segmem_new(c->segs, c->nsegs, &m);
-		if (rc)
-			rc = perr(&ps, "memory segments overlap");
-		else
-			scan_segmem_free(m);
-	}
+	if (!rc)
+		rc = finish_case(&ps, c, &seen);
 	if (rc)
 		scan_case_free(c);
 	return rc;
@@ -410,4 +490,46 @@ bool scan_case_detect(const void *data, size_t len)
 		break;
 	}
 	return (size_t)(end - p) >= 13 && !memcmp(p, "vgt-scan-case", 13);
+}
+
+void scan_case_config(const struct scan_case *c, struct scan_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->sz = sizeof(*cfg);
+	cfg->gen = c->gen;
+	cfg->policy = c->has_policy ? c->policy : SCAN_POLICY_STRICT;
+	cfg->part = c->part;
+}
+
+int scan_case_scan(struct scan_ctx *s, const struct scan_case *c, enum scan_engine eng,
+		   const struct scan_mem *mem, const struct scan_result **out)
+{
+	if (!c)
+		return -EINVAL;
+	return c->is_ring ? scan_ring(s, eng, mem, &c->ring, out)
+			  : scan_batch(s, eng, mem, c->batch_gma, c->batch_as, out);
+}
+
+int scan_case_check(const struct scan_case *c, const struct scan_result *r, char *why,
+		    size_t whylen)
+{
+	bool clean, met;
+
+	if (!c || !r)
+		return -EINVAL;
+	if (!c->has_expect)
+		return -ENOENT;
+	clean = r->nviolations == 0 && !r->violations_truncated;
+	if (c->expect_pass)
+		met = clean;
+	else
+		met = !clean && (c->expect_reason == SCAN_R_NONE ||
+				 r->first_reason == c->expect_reason);
+	if (!met && why && whylen)
+		snprintf(why, whylen, "expected %s, got %s",
+			 c->expect_pass ? "pass"
+			 : c->expect_reason ? scan_reason_name((enum scan_reason)c->expect_reason)
+					    : "a violation",
+			 clean ? "pass" : scan_reason_name((enum scan_reason)r->first_reason));
+	return met;
 }

@@ -49,6 +49,15 @@ enum scan_handler {
 	SCAN_H_REPORT_PERF,  /* MI_REPORT_PERF_COUNT */
 	SCAN_H_SEMAPHORE_WAIT,
 	SCAN_H_LOAD_SCAN_LINES,
+	SCAN_H_CLFLUSH,      /* MI_CLFLUSH */
+	SCAN_H_SET_CONTEXT,  /* MI_SET_CONTEXT */
+	SCAN_H_UPDATE_GTT,   /* MI_UPDATE_GTT (hand-written row, cmds_mi.c) */
+	SCAN_H_SEMAPHORE_SIGNAL,
+	SCAN_H_RS_STORE_DATA_IMM,
+	SCAN_H_LOAD_URB_MEM,
+	SCAN_H_STORE_URB_MEM,
+	SCAN_H_URB_CLEAR,
+	SCAN_H_PREDICATE,    /* MI_PREDICATE, MI_SET_PREDICATE: may skip commands */
 	SCAN_H_COUNT
 };
 
@@ -88,6 +97,12 @@ struct scan_cmd_desc {
 	 * the shared XY_* rows XY_FAST_COPY_BLT and XY_FAST_COLOR_BLT are Gen9
 	 * additions, so on Gen8 they must decode as unknown. */
 	uint8_t min_gen;
+	/* SCAN_LEN_VAR rows the hardware executes at one length only (the
+	 * length field is there, but any value but len_fixed - bias is a
+	 * malformed command): 1, and len_fixed is that total.  The decoder
+	 * reports other lengths (scan_cmd_bad_length) and the auditor refuses
+	 * them (bad-length). */
+	uint8_t len_exact;
 };
 
 /* Per-generation rows (all engines), terminated by nothing: use the count. */

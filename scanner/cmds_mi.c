@@ -2,7 +2,7 @@
 /*
  * MI commands of Gen8/Gen9 that Mesa's genxml does not describe, written by
  * hand so that every layer decodes them like any other row: the decoder
- * names them, the auditor applies its rules by name, a report-only scan
+ * names them, the auditor applies its rules by handler id, a report-only scan
  * keeps walking past them (their length is known).
  *
  * MI_UPDATE_GTT (opcode 0x23): writes GGTT entries from the command stream.
@@ -25,6 +25,6 @@ static const struct scan_field f_MI_UPDATE_GTT[] = {
 const struct scan_cmd_desc scan_cmds_mi[] = {
 	{ .name = "MI_UPDATE_GTT", .mask = 0xff800000u, .value = 0x23u << 23,
 	  .engines = SCAN_ENGINES_ALL, .len_kind = SCAN_LEN_VAR, .bias = 2, .len_mask = 0x3ff,
-	  .len_fixed = 0, .nfields = 5, .fields = f_MI_UPDATE_GTT },
+	  .len_fixed = 0, .handler = SCAN_H_UPDATE_GTT, .nfields = 5, .fields = f_MI_UPDATE_GTT },
 };
 const unsigned scan_cmds_mi_count = sizeof(scan_cmds_mi) / sizeof(scan_cmds_mi[0]);

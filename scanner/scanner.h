@@ -98,6 +98,12 @@ const struct scan_cmd_desc *scan_table_find(enum scan_gen gen, const char *name)
 /* For a row, the minimum and maximum total length in dwords the header can
  * encode (equal for fixed-length commands). */
 void scan_desc_len_range(const struct scan_cmd_desc *d, uint32_t *min, uint32_t *max);
+/* For a row the hardware executes at one length only although its header
+ * has a length field (PIPE_CONTROL 6, LRM/SRM 4, MI_BATCH_BUFFER_START 3,
+ * ...: docs/COMMANDS.md, "len_exact"), that total length in dwords; 0 when
+ * every length the header encodes is legal.  A decoded command with
+ * another length is malformed: the auditor's `bad-length`. */
+uint32_t scan_desc_exact_len(const struct scan_cmd_desc *d);
 /* The documented aliases (docs/COMMANDS.md): i in 0..scan_alias_count()-1
  * gives the alias and the table name it stands for; -ERANGE past the end. */
 unsigned scan_alias_count(void);
@@ -230,6 +236,7 @@ enum scan_reason {
 	SCAN_R_REG_NONPRIV = 22,     /* FORCE_NONPRIV value outside the whitelist */
 	SCAN_R_REG_VALUE = 23,       /* value (or unknown value: LRM/LRR) the row forbids */
 	SCAN_R_RING_RANGE = 24,      /* ring start/size/head/tail malformed or outside a window */
+	SCAN_R_BB_CYCLE = 25,        /* chained batch starts form a cycle with no exit */
 	SCAN_R_COUNT
 };
 /* "unknown-cmd", "wrong-engine", ... (stable, used in JSON); NULL if out of range. */
@@ -496,6 +503,22 @@ int scan_case_parse(const char *text, size_t len, struct scan_case *out,
 void scan_case_free(struct scan_case *c);
 /* True when the bytes look like a case file (first token "vgt-scan-case"). */
 bool scan_case_detect(const void *data, size_t len);
+/* The scanner configuration a case describes: its generation, its policy
+ * (strict when it names none) and its partition; every other field zero
+ * (the documented defaults).  Callers may change fields before scan_new(). */
+void scan_case_config(const struct scan_case *c, struct scan_config *cfg);
+/* Scans the case's entry point (its ring, or its batch in its address
+ * space) on engine eng (normally c->engine) with s over mem (normally a
+ * scan_segmem of c->segs).  Returns what scan_ring()/scan_batch() return. */
+int scan_case_scan(struct scan_ctx *s, const struct scan_case *c, enum scan_engine eng,
+		   const struct scan_mem *mem, const struct scan_result **out);
+/* Whether result r meets the case's `expect` line: `pass` is met by a scan
+ * with no violation (under any policy: audit's reports count), `violation`
+ * by any, a reason name by a first violation with that reason.  Returns 1
+ * met, 0 not met (why, when non-NULL, gets "expected X, got Y"), -ENOENT
+ * when the case has no expect line, -EINVAL for NULL arguments. */
+int scan_case_check(const struct scan_case *c, const struct scan_result *r, char *why,
+		    size_t whylen);
 
 /* --------------------------------------------------------------- output */
 

@@ -229,3 +229,8 @@ void scan_desc_len_range(const struct scan_cmd_desc *d, uint32_t *min, uint32_t 
 	if (max)
 		*max = hi;
 }
+
+uint32_t scan_desc_exact_len(const struct scan_cmd_desc *d)
+{
+	return d && d->len_kind == SCAN_LEN_VAR && d->len_exact ? d->len_fixed : 0;
+}

@@ -113,6 +113,19 @@ expect_in "truncated command is marked" "TRUNCATED: 3 of 6 dwords present" "$out
 run "truncated command, json" 1 decode --json "$tmp/trunc.bin"
 expect_in "truncated status in JSON" '"status":"truncated"' "$out"
 
+# --- bad length: a command the hardware runs at one length only, with another
+# in its length field (the auditor's bad-length, from the row): exit 1
+dwords "$tmp/pc5.bin" 7a000003 0 0 0 0 05000000
+run "PIPE_CONTROL of 5 dwords" 1 decode "$tmp/pc5.bin"
+expect_in "bad length is marked" "BAD-LENGTH: PIPE_CONTROL has exactly 6 dwords" "$out"
+expect_in "walk continues after a bad length" "MI_BATCH_BUFFER_END" "$out"
+expect_in "bad length is reported on stderr" "1 bad-length" "$err"
+run "PIPE_CONTROL of 5 dwords, json" 1 decode --json "$tmp/pc5.bin"
+expect_in "bad-length status in JSON" '"status":"bad-length"' "$out"
+dwords "$tmp/srm3.bin" 12000001 2358 0
+run "SRM of 3 dwords" 1 decode "$tmp/srm3.bin"
+expect_in "SRM bad length" "MI_STORE_REGISTER_MEM has exactly 4 dwords" "$out"
+
 # --- usage and I/O errors: exit 2, one line naming the problem
 : >"$tmp/empty.bin"
 run "empty file" 2 decode "$tmp/empty.bin"
@@ -134,6 +147,13 @@ run "bad --gma" 2 decode --gma 0xzz "$sample"
 expect_in "bad --gma message" "--gma '0xzz'" "$err"
 run "--gen without value" 2 decode "$sample" --gen
 run "directory" 2 decode "$tmp"
+expect_in "directory message" "$tmp: is a directory" "$err"
+run "unaligned --gma" 2 decode --gma 0x10002 "$sample"
+expect_in "unaligned --gma message" "--gma 0x10002 is not dword aligned" "$err"
+run "--gma that wraps" 2 decode --gma 0xfffffffffffffffc "$sample"
+expect_in "wrapping --gma message" "run past the end of the 48-bit graphics address space" "$err"
+dwords "$tmp/end.bin" 05000000
+run "--gma at the top of the address space" 0 decode --gma 0xfffffffffffc "$tmp/end.bin"
 for e in "$tmp/empty.bin" "$tmp/odd.bin"; do
 	n=$("$VGT" decode "$e" 2>&1 >/dev/null | wc -l)
 	if [ "$n" -eq 1 ]; then ok "one-line message for $(basename "$e")"; else bad "$n lines for $e"; fi

@@ -104,7 +104,23 @@ if command -v python3 >/dev/null; then
 fi
 
 # --- usage and I/O errors
-expect_rc 2 "$VGT" scan || fail "missing FILE"
+expect_rc 2 "$VGT" scan && grep -q "missing FILE to scan; see 'vgt scan --help'" "$tmp/err" &&
+	! grep -q "''" "$tmp/err" || fail "missing FILE message"
+mkdir "$tmp/adir"
+expect_rc 2 "$VGT" scan "$tmp/adir" && grep -q "$tmp/adir: is a directory" "$tmp/err" ||
+	fail "a directory is named as one, not a read error"
+expect_rc 2 "$VGT" scan "$tmp/clean.bin" --mem 0x1000="$tmp/adir" &&
+	grep -q "$tmp/adir: is a directory" "$tmp/err" || fail "--mem directory message"
+: >"$tmp/empty.bin"
+expect_rc 2 "$VGT" scan "$tmp/empty.bin" && grep -q "$tmp/empty.bin: empty, no dwords to scan" "$tmp/err" ||
+	fail "an empty file is called empty"
+expect_rc 2 "$VGT" scan "$tmp/clean.bin" --gma 0x08100002 && grep -q "not dword aligned" "$tmp/err" ||
+	fail "unaligned --gma is a usage error"
+expect_rc 2 "$VGT" scan "$tmp/clean.bin" --gma 0xfffffffffffffffc &&
+	grep -q "run past the end of the 4 GiB GGTT" "$tmp/err" || fail "--gma past the GGTT"
+expect_rc 2 "$VGT" scan "$tmp/clean.bin" --ppgtt --gma 0xfffffffffffffffc &&
+	grep -q "run past the end of the 48-bit PPGTT" "$tmp/err" || fail "--gma past the PPGTT"
+expect_rc 0 "$VGT" scan "$tmp/clean.bin" --ppgtt --gma 0xfffffffffff0 || fail "--gma at the PPGTT's top"
 expect_rc 2 "$VGT" scan "$tmp/nonexistent.bin" || fail "missing file is an I/O error"
 expect_rc 2 "$VGT" scan "$tmp/clean.bin" --gen 7 || fail "--gen 7"
 expect_rc 2 "$VGT" scan "$tmp/clean.bin" --engine gpu || fail "bad engine"

@@ -117,6 +117,9 @@ static const struct file_expect file_expects[] = {
 	{ "batch-without-end.case", { G_STRUCT, O_FAULT, 0, 0,
 	  "no end: the shadow holds the checked commands then zeros (NOOPs); the engine runs "
 	  "off the shadow's last page into the unmapped rest of the shadow slot" } },
+	{ "bb-cycle.case", { G_STRUCT, O_HANG, 0, 0,
+	  "A -> B -> A with no way out: the shadows chain to each other and the engine loops "
+	  "until the step budget" } },
 	{ "bb-oversize.case", { G_STRUCT, O_HANG, 0, 0,
 	  "16 MiB of NOOPs are copied (the maximum) without an end; the step budget stops them" } },
 	{ "bb-start-far.case", { G_STRUCT, O_FAULT, 0, 0,

@@ -73,6 +73,93 @@ static void test_case_file_runs_as_written(void **state)
 	scan_case_free(&c);
 }
 
+/* What `vgt scan --check` does, through the library alone. */
+static void run_case(const char *text, struct scan_case *c, struct scan_segmem **m,
+		     struct scan_ctx **s, const struct scan_result **r)
+{
+	struct scan_config cfg;
+	struct scan_mem view;
+
+	assert_int_equal(scan_case_parse(text, strlen(text), c, NULL, 0), 0);
+	scan_case_config(c, &cfg);
+	assert_int_equal(scan_segmem_new(c->segs, c->nsegs, m), 0);
+	scan_segmem_view(*m, &view);
+	assert_int_equal(scan_new(&cfg, s), 0);
+	assert_int_equal(scan_case_scan(*s, c, c->engine, &view, r), 0);
+}
+
+static void done_case(struct scan_case *c, struct scan_segmem *m, struct scan_ctx *s)
+{
+	scan_free(s);
+	scan_segmem_free(m);
+	scan_case_free(c);
+}
+
+static void test_case_check_meets_and_explains_the_expect_line(void **state)
+{
+	static const char head[] = "vgt-scan-case 1\ngen 9\nengine rcs\nbatch ppgtt 0x1000\n";
+	static const char body[] = "mem ppgtt 0x1000\n 0x11000001 0x229c 0x00010001 0x05000000\nend\n";
+	static const struct {
+		const char *expect;
+		int met;
+		const char *why;
+	} rows[] = {
+		{ "expect reg-priv-disable\n", 1, NULL },
+		{ "expect violation\n", 1, NULL },
+		{ "expect pass\n", 0, "expected pass, got reg-priv-disable" },
+		{ "expect reg-write\n", 0, "expected reg-write, got reg-priv-disable" },
+		{ "", -ENOENT, NULL },
+	};
+	char text[512], why[128];
+
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct scan_case c;
+		struct scan_segmem *m;
+		struct scan_ctx *s;
+		const struct scan_result *r;
+
+		snprintf(text, sizeof(text), "%s%s%s", head, rows[i].expect, body);
+		run_case(text, &c, &m, &s, &r);
+		assert_int_equal(scan_case_check(&c, r, why, sizeof(why)), rows[i].met);
+		if (rows[i].why)
+			assert_string_equal(why, rows[i].why);
+		done_case(&c, m, s);
+	}
+	/* the case's policy: audit reports (a violation is met) but passes */
+	snprintf(text, sizeof(text), "%spolicy audit\nexpect reg-priv-disable\n%s", head, body);
+	{
+		struct scan_case c;
+		struct scan_segmem *m;
+		struct scan_ctx *s;
+		const struct scan_result *r;
+
+		run_case(text, &c, &m, &s, &r);
+		assert_true(r->pass);
+		assert_int_equal(scan_case_check(&c, r, NULL, 0), 1);
+		done_case(&c, m, s);
+	}
+	assert_int_equal(scan_case_check(NULL, NULL, NULL, 0), -EINVAL);
+}
+
+/* A ring entry point goes through scan_ring(). */
+static void test_case_scan_runs_a_ring(void **state)
+{
+	static const char text[] =
+		"vgt-scan-case 1\ngen 9\nengine rcs\nring 0x08100000 4096 0 8\nexpect pass\n"
+		"mem ggtt 0x08100000\n 0x01000000 0\nend\n";
+	struct scan_case c;
+	struct scan_segmem *m;
+	struct scan_ctx *s;
+	const struct scan_result *r;
+
+	run_case(text, &c, &m, &s, &r);
+	assert_int_equal(r->nshadows, 1);
+	assert_int_equal(r->shadows[0].kind, SCAN_BUF_RING);
+	assert_int_equal(r->nevents, 1); /* MI_USER_INTERRUPT */
+	assert_int_equal(scan_case_check(&c, r, NULL, 0), 1);
+	done_case(&c, m, s);
+}
+
 static void expect_error(const char *text, const char *needle)
 {
 	struct scan_case c;
@@ -318,6 +405,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_case_file_parses_every_field),
 		cmocka_unit_test(test_case_file_runs_as_written),
+		cmocka_unit_test(test_case_check_meets_and_explains_the_expect_line),
+		cmocka_unit_test(test_case_scan_runs_a_ring),
 		cmocka_unit_test(test_case_file_errors_name_the_line),
 		cmocka_unit_test(test_case_file_detection),
 		cmocka_unit_test(test_segment_view_maps_and_refuses),

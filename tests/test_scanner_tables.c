@@ -451,6 +451,87 @@ static void test_fast_blits_are_unknown_on_gen8(void **state)
 	}
 }
 
+/* The auditor dispatches on `handler` only: every command it has a rule
+ * for carries its id in both generations (where the generation has it). */
+static void test_rows_carry_the_handler_ids_the_auditor_dispatches_on(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t h;
+	} want[] = {
+		{ "MI_BATCH_BUFFER_START", SCAN_H_BB_START },
+		{ "MI_BATCH_BUFFER_END", SCAN_H_BB_END },
+		{ "MI_CONDITIONAL_BATCH_BUFFER_END", SCAN_H_COND_BB_END },
+		{ "MI_LOAD_REGISTER_IMM", SCAN_H_LRI },
+		{ "MI_LOAD_REGISTER_MEM", SCAN_H_LRM },
+		{ "MI_STORE_REGISTER_MEM", SCAN_H_SRM },
+		{ "MI_LOAD_REGISTER_REG", SCAN_H_LRR },
+		{ "MI_STORE_DATA_IMM", SCAN_H_SDI },
+		{ "MI_STORE_DATA_INDEX", SCAN_H_SDX },
+		{ "MI_ATOMIC", SCAN_H_ATOMIC },
+		{ "MI_COPY_MEM_MEM", SCAN_H_COPY_MEM_MEM },
+		{ "MI_FLUSH_DW", SCAN_H_FLUSH_DW },
+		{ "PIPE_CONTROL", SCAN_H_PIPE_CONTROL },
+		{ "MI_USER_INTERRUPT", SCAN_H_USER_INTERRUPT },
+		{ "MI_WAIT_FOR_EVENT", SCAN_H_WAIT_FOR_EVENT },
+		{ "MI_DISPLAY_FLIP", SCAN_H_DISPLAY_FLIP },
+		{ "MI_REPORT_PERF_COUNT", SCAN_H_REPORT_PERF },
+		{ "MI_SEMAPHORE_WAIT", SCAN_H_SEMAPHORE_WAIT },
+		{ "MI_LOAD_SCAN_LINES_INCL", SCAN_H_LOAD_SCAN_LINES },
+		{ "MI_LOAD_SCAN_LINES_EXCL", SCAN_H_LOAD_SCAN_LINES },
+		{ "MI_CLFLUSH", SCAN_H_CLFLUSH },
+		{ "MI_SET_CONTEXT", SCAN_H_SET_CONTEXT },
+		{ "MI_UPDATE_GTT", SCAN_H_UPDATE_GTT },
+		{ "MI_SEMAPHORE_SIGNAL", SCAN_H_SEMAPHORE_SIGNAL },
+		{ "MI_RS_STORE_DATA_IMM", SCAN_H_RS_STORE_DATA_IMM },
+		{ "MI_LOAD_URB_MEM", SCAN_H_LOAD_URB_MEM },
+		{ "MI_STORE_URB_MEM", SCAN_H_STORE_URB_MEM },
+		{ "MI_URB_CLEAR", SCAN_H_URB_CLEAR },
+		{ "MI_PREDICATE", SCAN_H_PREDICATE },
+		{ "MI_SET_PREDICATE", SCAN_H_PREDICATE },
+	};
+
+	(void)state;
+	for (unsigned g = 0; g < NGENS; g++) {
+		for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			const struct scan_cmd_desc *d = scan_table_find(gens[g], want[i].name);
+
+			/* genxml: MI_URB_CLEAR is Gen8-only, MI_DISPLAY_FLIP Gen9-only */
+			if (!d && ((!strcmp(want[i].name, "MI_URB_CLEAR") && gens[g] == SCAN_GEN9) ||
+				   (!strcmp(want[i].name, "MI_DISPLAY_FLIP") && gens[g] == SCAN_GEN8)))
+				continue;
+			if (!d)
+				fail_msg("gen%d lacks %s", gens[g], want[i].name);
+			if (d->handler != want[i].h)
+				fail_msg("gen%d %s: handler %u, want %u", gens[g], want[i].name,
+					 d->handler, want[i].h);
+		}
+	}
+}
+
+/* Commands the hardware runs at one length although the header has a
+ * length field; everything else: 0 (any encodable length). */
+static void test_exact_lengths_come_from_the_row(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t len;
+	} want[] = {
+		{ "PIPE_CONTROL", 6 }, { "MI_STORE_REGISTER_MEM", 4 }, { "MI_LOAD_REGISTER_MEM", 4 },
+		{ "MI_LOAD_REGISTER_REG", 3 }, { "MI_BATCH_BUFFER_START", 3 },
+		{ "MI_COPY_MEM_MEM", 5 }, { "MI_SEMAPHORE_SIGNAL", 2 },
+		{ "MI_LOAD_REGISTER_IMM", 0 }, { "MI_STORE_DATA_IMM", 0 }, { "MI_FLUSH_DW", 0 },
+		{ "3DSTATE_VERTEX_BUFFERS", 0 }, { "MI_NOOP", 0 },
+	};
+
+	(void)state;
+	for (unsigned g = 0; g < NGENS; g++)
+		for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			assert_int_equal(scan_desc_exact_len(scan_table_find(gens[g], want[i].name)),
+					 want[i].len);
+	assert_int_equal(scan_desc_exact_len(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_address_space_selectors_match_the_gvt_facts),
 		cmocka_unit_test(test_decode_index_holds_every_row_without_conflict),
 		cmocka_unit_test(test_fast_blits_are_unknown_on_gen8),
+		cmocka_unit_test(test_rows_carry_the_handler_ids_the_auditor_dispatches_on),
+		cmocka_unit_test(test_exact_lengths_come_from_the_row),
 	};
 
 	return cmocka_run_group_tests_name("scanner_tables", tests, NULL, NULL);

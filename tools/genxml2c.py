@@ -92,6 +92,35 @@ HANDLERS = {
     "MI_SEMAPHORE_WAIT": "SCAN_H_SEMAPHORE_WAIT",
     "MI_LOAD_SCAN_LINES_INCL": "SCAN_H_LOAD_SCAN_LINES",
     "MI_LOAD_SCAN_LINES_EXCL": "SCAN_H_LOAD_SCAN_LINES",
+    "MI_CLFLUSH": "SCAN_H_CLFLUSH",
+    "MI_SET_CONTEXT": "SCAN_H_SET_CONTEXT",
+    "MI_SEMAPHORE_SIGNAL": "SCAN_H_SEMAPHORE_SIGNAL",
+    "MI_RS_STORE_DATA_IMM": "SCAN_H_RS_STORE_DATA_IMM",
+    "MI_LOAD_URB_MEM": "SCAN_H_LOAD_URB_MEM",
+    "MI_STORE_URB_MEM": "SCAN_H_STORE_URB_MEM",
+    "MI_URB_CLEAR": "SCAN_H_URB_CLEAR",
+    "MI_PREDICATE": "SCAN_H_PREDICATE",
+    "MI_SET_PREDICATE": "SCAN_H_PREDICATE",
+}
+
+# Commands with a DWord Length field that the hardware executes at one length
+# only (docs/AUDIT.md, "Lengths"): the row carries len_exact and any other
+# length is a malformed command for the decoder and the auditor alike.  The
+# generator fails when genxml's nominal length disagrees.
+EXACT_LENGTHS = {
+    "MI_BATCH_BUFFER_START": 3,
+    "MI_COPY_MEM_MEM": 5,
+    "MI_LOAD_REGISTER_MEM": 4,
+    "MI_LOAD_REGISTER_REG": 3,
+    "MI_LOAD_SCAN_LINES_EXCL": 2,
+    "MI_LOAD_SCAN_LINES_INCL": 2,
+    "MI_LOAD_URB_MEM": 4,
+    "MI_RS_STORE_DATA_IMM": 4,
+    "MI_SEMAPHORE_SIGNAL": 2,
+    "MI_STORE_REGISTER_MEM": 4,
+    "MI_STORE_URB_MEM": 4,
+    "MI_URB_CLEAR": 2,
+    "PIPE_CONTROL": 6,
 }
 
 # Address-space selector fields, found by name (value meaning GGTT is read
@@ -316,6 +345,10 @@ def build_row(ins, structs, gen):
         raise GenError("%s: type 0 but not an MI command" % name)
 
     r.handler = HANDLERS.get(name, "SCAN_H_NONE")
+    r.len_exact = name in EXACT_LENGTHS
+    if r.len_exact and (r.len_kind != "SCAN_LEN_VAR" or r.len_fixed != EXACT_LENGTHS[name]):
+        raise GenError("%s: genxml's length %r is not the exact length %d"
+                       % (name, r.len_fixed, EXACT_LENGTHS[name]))
 
     # Fields: every field, groups at their first instance, structs expanded.
     r.fields = []
@@ -444,6 +477,8 @@ def render(gen, xml_name, rows):
         parts.append(".len_fixed = %d" % r.len_fixed)
         if r.handler != "SCAN_H_NONE":
             parts.append(".handler = %s" % r.handler)
+        if r.len_exact:
+            parts.append(".len_exact = 1")
         if r.fields:
             parts.append(".nfields = %d, .fields = f_%s" % (len(r.fields), ident))
         if r.addrs:
