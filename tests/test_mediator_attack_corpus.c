@@ -164,8 +164,9 @@ static const struct file_expect file_expects[] = {
  * The attacks of tests/test_scanner_attacks.c as case-file text (without
  * the first line).  Adaptations, where the mediator's page-granular guest
  * memory differs from the scanner's exact segments, are noted per port.
- * Attacks whose point is that legal input passes (bb-start-cmd, the legal
- * halves of cmd-crossing-page / bb-large / hwsp-index-writes / CVE-2019-0155,
+ * Attacks whose point is that legal input passes (bb-start-cmd's form with a
+ * conditional end — its plain self-loop is now the auditor's bb-cycle,
+ * tests/cases/bb-cycle.case, which runs here — the legal halves of cmd-crossing-page / bb-large / hwsp-index-writes / CVE-2019-0155,
  * shadow-peek) are not attacks on isolation and are not ported; the double
  * fetch has its own test below.  test_igt_bb_oversize (endless NOOPs) is
  * tests/cases/bb-oversize.case, which runs here: a second copy would be
