@@ -278,6 +278,10 @@ struct gpu_submit {
 	void *reg_allow_ctx;
 
 	uint64_t budget;         /* steps (commands, blit rows and pages); 0: the device default */
+	/* A watchdog on engine time: the engine is stopped once the workload's
+	 * virtual cycles would exceed it (GPU_HANG, completion.watchdog set,
+	 * cycles = cycle_budget: what ran up to the stop).  0: none. */
+	uint64_t cycle_budget;
 };
 
 enum gpu_status {
@@ -308,6 +312,7 @@ struct gpu_completion {
 	uint64_t stop_gma;
 	enum gpu_as stop_as;
 	char reason[160];
+	bool watchdog;           /* GPU_HANG because cycle_budget was reached */
 };
 
 /* Executes a submission on its engine and fills the completion record.

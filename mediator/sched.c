@@ -308,6 +308,7 @@ static struct med_workload *pick(struct med *m, unsigned e)
 static void execute(struct med *m, unsigned e, struct med_workload *w)
 {
 	m->s.executing[e] = true;
+	medi_wd_arm(m, w);
 	pthread_mutex_unlock(&m->lock);
 	memset(&w->comp, 0, sizeof(w->comp));
 	w->comp.sz = sizeof(w->comp);
@@ -356,6 +357,7 @@ static void emit_complete(struct med *m, struct med_workload *w)
 	ev.u.exec.escapes = c->escapes;
 	ev.u.exec.faults = c->faults;
 	ev.u.exec.ppgtt_root = w->sub.ppgtt.pdp[0];
+	ev.u.exec.watchdog = !w->exec_err && c->watchdog;
 	ev.text = c->status != GPU_DONE ? c->reason : NULL;
 	medi_ev_emit(m, &ev);
 }
@@ -365,6 +367,8 @@ static void emit_complete(struct med *m, struct med_workload *w)
 static void complete(struct med *m, unsigned e, struct med_workload *w)
 {
 	medi_sched_clock_advance_locked(m, w->t_end);
+	if (medi_wd_complete_locked(m, w))
+		medi_wd_failsafe(m, w); /* before the guest can see the hang */
 	emit_complete(m, w);
 	pthread_mutex_unlock(&m->lock);
 	struct med_vgpu *v = w->v;
