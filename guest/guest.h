@@ -12,7 +12,8 @@
  *    through the auditor's attack classes.  Each legal workload says how to
  *    check its own result (a sequence number stored into a guest-owned
  *    result page, blitted bytes); each attack says which rejection reason
- *    it must get.  Needs nothing but scanner/ and corpus/ types.
+ *    it must get, or that the mediator's watchdog must stop it.  Needs
+ *    nothing but scanner/ and corpus/ types.
  *
  *  - the guest driver (guest_drv_*): a GVT-aware guest kernel driver that
  *    talks to the mediator only through its trap interface — PCI config,
