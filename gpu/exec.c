@@ -49,10 +49,30 @@ bool gpui_exec_steps(struct exec *x, uint64_t n)
 	return true;
 }
 
+/* The engine stops where the submission's cycle budget runs out: the
+ * workload is charged exactly the budget, whatever the command it was in
+ * would have cost. */
+static void watchdog(struct exec *x, uint64_t *n)
+{
+	uint64_t lim = x->s.cycle_budget;
+	*n = lim > x->c.cycles ? lim - x->c.cycles : 0;
+	if (x->stop)
+		return;
+	stop(x, GPU_HANG, "%s: watchdog: %" PRIu64 " cycles of engine time used without reaching "
+	     "the end (hang)", gpu_engine_name(x->s.engine), lim);
+	x->c.watchdog = true;
+}
+
 void gpui_exec_cycles(struct exec *x, uint64_t n)
 {
 	uint64_t c = x->c.cycles + n;
-	x->c.cycles = c < x->c.cycles ? UINT64_MAX : c;
+	if (c < x->c.cycles)
+		c = UINT64_MAX;
+	if (x->s.cycle_budget && c > x->s.cycle_budget) {
+		watchdog(x, &n);
+		c = x->c.cycles + n;
+	}
+	x->c.cycles = c;
 	atomic_fetch_add_explicit(&x->en->clock, n, memory_order_relaxed);
 }
 

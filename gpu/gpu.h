@@ -294,6 +294,10 @@ struct gpu_submit {
 	 * recorder needs to know what a workload wrote). */
 	void (*on_write)(void *ctx, enum gpu_as as, uint64_t gma, uint64_t hpa, uint32_t len);
 	void *on_write_ctx;
+	/* A watchdog on engine time: the engine is stopped once the workload's
+	 * virtual cycles would exceed it (GPU_HANG, completion.watchdog set,
+	 * cycles = cycle_budget: what ran up to the stop).  0: none. */
+	uint64_t cycle_budget;
 };
 
 enum gpu_status {
@@ -324,6 +328,7 @@ struct gpu_completion {
 	uint64_t stop_gma;
 	enum gpu_as stop_as;
 	char reason[160];
+	bool watchdog;           /* GPU_HANG because cycle_budget was reached */
 };
 
 /* Executes a submission on its engine and fills the completion record.

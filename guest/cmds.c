@@ -34,6 +34,7 @@ static const struct guesti_gcmd_row rows[C_COUNT] = {
 	ROW(C_MI_BATCH_BUFFER_START,       "MI_BATCH_BUFFER_START",       0x18800000u, 3, 3, 2, R),
 	ROW(C_MI_STORE_DATA_INDEX,         "MI_STORE_DATA_INDEX",         0x10800000u, 3, 3, 2, R),
 	ROW(C_MI_UPDATE_GTT,               "MI_UPDATE_GTT",               0x11800000u, 3, 3, 2, R),
+	ROW(C_MI_CONDITIONAL_BATCH_BUFFER_END, "MI_CONDITIONAL_BATCH_BUFFER_END", 0x1b000000u, 3, 4, 2, R),
 	ROW(C_PIPE_CONTROL,                "PIPE_CONTROL",                0x7a000000u, 6, 6, 2, R),
 	ROW(C_PIPELINE_SELECT,             "PIPELINE_SELECT",             0x69040000u, 1, 1, 0, R),
 	ROW(C_STATE_BASE_ADDRESS,          "STATE_BASE_ADDRESS",          0x61010000u, 16, 19, 2, R),

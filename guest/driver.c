@@ -171,6 +171,7 @@ struct guest_drv {
 	uint64_t n_events, n_rejects, n_faulted;
 	uint16_t last_reject;
 	uint32_t last_status;
+	bool last_watchdog;        /* the last hang was the mediator's watchdog */
 
 	struct guest_drv_stats st;
 };
@@ -984,6 +985,7 @@ void guest_drv_notify(struct guest_drv *d, const struct med_event *ev)
 		pthread_mutex_lock(&d->lock);
 		d->n_faulted++;
 		d->last_status = ev->u.exec.status;
+		d->last_watchdog = ev->u.exec.watchdog != 0;
 		pthread_cond_broadcast(&d->cond);
 		pthread_mutex_unlock(&d->lock);
 		break;
@@ -1246,6 +1248,7 @@ int guest_drv_run(struct guest_drv *d, const struct guest_work *w, struct guest_
 		bool faulted = d->n_faulted != faulted0;
 		uint16_t why = d->last_reject;
 		uint32_t status = d->last_status;
+		bool watchdog = d->last_watchdog;
 		pthread_mutex_unlock(&d->lock);
 		if ((err = csb_consume(d, e, c->id, &done)))
 			return err;
@@ -1259,9 +1262,11 @@ int guest_drv_run(struct guest_drv *d, const struct guest_work *w, struct guest_
 		if (faulted) {
 			/* the hangcheck, without waiting for its timer */
 			r->outcome = GUEST_HUNG;
+			r->watchdog = watchdog;
 			snprintf(r->detail, sizeof(r->detail),
-				 "%s context %u: the engine stopped before the tail (GPU status %u)",
-				 scan_engine_name((enum scan_engine)e), c->id, status);
+				 "%s context %u: the engine stopped before the tail (GPU status %u%s)",
+				 scan_engine_name((enum scan_engine)e), c->id, status,
+				 watchdog ? ", the mediator's watchdog" : "");
 			break;
 		}
 		if (d->kick && !kicked) {

@@ -12,7 +12,8 @@
  *    through the auditor's attack classes.  Each legal workload says how to
  *    check its own result (a sequence number stored into a guest-owned
  *    result page, blitted bytes); each attack says which rejection reason
- *    it must get.  Needs nothing but scanner/ and corpus/ types.
+ *    it must get, or that the mediator's watchdog must stop it.  Needs
+ *    nothing but scanner/ and corpus/ types.
  *
  *  - the guest driver (guest_drv_*): a GVT-aware guest kernel driver that
  *    talks to the mediator only through its trap interface — PCI config,
@@ -111,6 +112,13 @@ enum guest_ctx_attack {
 	GUEST_CTX_PDP_OUTSIDE,  /* PML4 pointer beyond guest memory: ppgtt */
 };
 
+/* What the mediator must do with an attack. */
+enum guest_expect {
+	GUEST_EXPECT_REJECT = 0, /* refuse it with expect_reject */
+	GUEST_EXPECT_WATCHDOG,   /* admit it (the auditor cannot prove it endless) and
+				  * stop it with the scheduler's watchdog: a hang */
+};
+
 /* One submission's worth of work. */
 struct guest_work {
 	uint64_t seq;               /* 1, 2, ... per generator */
@@ -131,6 +139,7 @@ struct guest_work {
 	/* Shape, for statistics. */
 	uint32_t batch_bytes;       /* bytes of commands in batches */
 	uint32_t commands;          /* commands in batches and ring */
+	enum guest_expect expect;   /* attacks: rejection (expect_reject) or watchdog */
 };
 
 /* The PPGTT page every legal workload of a generator stores its sequence
@@ -162,8 +171,10 @@ enum guest_profile guest_gen_profile(const struct guest_gen *g);
  * them (interleaved with legal work). */
 unsigned guest_attack_count(void);
 /* Name and expected rejection (enum med_reject) of attack i; NULL past the
- * end. */
+ * end.  MED_RJ_NONE for an attack the watchdog must stop instead. */
 const char *guest_attack_name(unsigned i, uint16_t *expect_reject);
+/* What the mediator must do with attack i (GUEST_EXPECT_REJECT past the end). */
+enum guest_expect guest_attack_expect(unsigned i);
 
 /* ---------------------------------------------------------- the driver */
 
@@ -214,6 +225,7 @@ struct guest_run {
 	uint16_t reject_reason;     /* GUEST_REJECTED: enum med_reject */
 	unsigned checks_failed;     /* GUEST_DONE: checks (and breadcrumb) that failed */
 	char detail[224];           /* the first failure, one line */
+	bool watchdog;              /* GUEST_HUNG: the mediator's watchdog stopped it */
 };
 
 /* Runs one workload: maps its buffers (PPGTT, recycling the BO cache),
@@ -278,7 +290,8 @@ struct guest_sim_vgpu {
 	struct guest_drv_stats drv; /* the guest's own counts */
 	uint64_t work;              /* workloads run */
 	uint64_t legal, legal_ok;   /* legal workloads, and those that passed every check */
-	uint64_t attacks, attacks_ok; /* attacks, and those rejected with the expected reason */
+	uint64_t attacks, attacks_ok; /* attacks, and those that got the expected outcome
+				       * (rejected with the reason, or stopped by the watchdog) */
 	uint64_t reboots;           /* VM reboots after failsafe */
 	uint64_t escapes;           /* isolation monitor reports against this vGPU */
 	uint64_t scans, scan_p50_ns, scan_p99_ns;

@@ -7,7 +7,10 @@
  * reads before scanning (descriptor, context image, ring, PPGTT root),
  * with one to three legal workloads between attacks.  Each attack carries
  * the rejection reason it must get (enum med_reject: scanner reasons
- * below MED_RJ_MEDIATOR, the mediator's own above).
+ * below MED_RJ_MEDIATOR, the mediator's own above), or, for work the
+ * auditor admits because it cannot prove it endless, that the scheduler's
+ * watchdog must stop it (issue 16: a looping batch must not starve the
+ * neighbours).
  */
 #include <string.h>
 
@@ -27,6 +30,7 @@ struct attack {
 	attack_fn build;             /* fills the batch at `a` (or the ring) */
 	bool ring;                   /* the attack is in the ring itself */
 	enum guest_ctx_attack ctx;   /* an attack on the driver's structures */
+	enum guest_expect outcome;   /* rejection (expect) or the watchdog */
 };
 
 static void lri(struct cbuf *cb, uint32_t reg, uint32_t val)
@@ -147,6 +151,23 @@ static void r_master_irq(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 	guesti_cb_cmd(&g->ring, &noop, 1);
 }
 
+/* --- engine time (issue 16) --- */
+static void a_endless_loop(struct guest_gen *g, struct cbuf *cb, uint64_t a)
+{
+	/* MI_CONDITIONAL_BATCH_BUFFER_END ends the batch when the dword at `a +
+	 * 0x20` is <= 0; it holds 1 (a dword the batch never executes), so the
+	 * chained batch start back to `a` loops for ever.  The auditor sees a
+	 * way out of the cycle and admits it: only the watchdog can stop it. */
+	unsigned n = guesti_gcmd_len(C_MI_CONDITIONAL_BATCH_BUFFER_END, g->gen);
+	const uint32_t cond[3] = { 0, lo(a + 0x20), hi(a) };
+	guesti_emit_n(cb, C_MI_CONDITIONAL_BATCH_BUFFER_END, n, cond, n - 1);
+	guesti_emit_bb_start(cb, a, true, false);
+	while (cb->n < 8)
+		guesti_cb_raw(cb, NULL, 1);
+	const uint32_t flag = 1;
+	guesti_cb_raw(cb, &flag, 1);
+}
+
 /* --- the driver's structures --- */
 static void c_noop_ring(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
@@ -155,9 +176,10 @@ static void c_noop_ring(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 	guesti_cb_cmd(&g->ring, n + 1, 1);
 }
 
-#define A(n, r, e, f) { n, r, e, f, false, GUEST_CTX_OK }
-#define RING(n, r, e, f) { n, r, e, f, true, GUEST_CTX_OK }
-#define CTX(n, r, e, c) { n, r, e, c_noop_ring, true, c }
+#define A(n, r, e, f) { n, r, e, f, false, GUEST_CTX_OK, GUEST_EXPECT_REJECT }
+#define RING(n, r, e, f) { n, r, e, f, true, GUEST_CTX_OK, GUEST_EXPECT_REJECT }
+#define CTX(n, r, e, c) { n, r, e, c_noop_ring, true, c, GUEST_EXPECT_REJECT }
+#define HANG(n, e, f) { n, MED_RJ_NONE, e, f, false, GUEST_CTX_OK, GUEST_EXPECT_WATCHDOG }
 static const struct attack attacks[] = {
 	A("store-data-index", SCAN_R_FORBIDDEN_CMD, SCAN_RCS, a_store_data_index),
 	A("update-gtt", SCAN_R_FORBIDDEN_CMD, SCAN_BCS, a_update_gtt),
@@ -179,6 +201,7 @@ static const struct attack attacks[] = {
 	A("cve-2019-0154-forcewake-read", SCAN_R_REG_PROTECTED, SCAN_RCS, a_forcewake_read),
 	A("hwsp-index-beyond-page", SCAN_R_HWSP_INDEX, SCAN_BCS, a_hwsp_index),
 	A("ggtt-store-to-host", SCAN_R_GGTT_RANGE, SCAN_RCS, a_ggtt_write),
+	HANG("endless-conditional-loop", SCAN_RCS, a_endless_loop),
 	RING("second-level-from-ring", SCAN_R_BB_NESTING, SCAN_VCS, r_second_level),
 	RING("batch-end-in-ring", SCAN_R_BB_NESTING, SCAN_BCS, r_bb_end),
 	RING("master-irq-from-ring", SCAN_R_REG_PROTECTED, SCAN_RCS, r_master_irq),
@@ -201,6 +224,11 @@ const char *guest_attack_name(unsigned i, uint16_t *expect_reject)
 	if (expect_reject)
 		*expect_reject = attacks[i].expect;
 	return attacks[i].name;
+}
+
+enum guest_expect guest_attack_expect(unsigned i)
+{
+	return i < NATTACKS ? attacks[i].outcome : GUEST_EXPECT_REJECT;
 }
 
 int guesti_prof_hostile(struct guest_gen *g)
@@ -228,5 +256,6 @@ int guesti_prof_hostile(struct guest_gen *g)
 	g->w.attack = at->name;
 	g->w.expect_reject = at->expect;
 	g->w.ctx_attack = at->ctx;
+	g->w.expect = at->outcome;
 	return 0;
 }

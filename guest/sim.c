@@ -62,6 +62,7 @@ struct vg {
 	char err[256];
 	/* outcomes (relaxed atomics: the publisher reads them) */
 	_Atomic uint64_t work, legal, legal_ok, attacks, attacks_ok, reboots;
+	_Atomic uint64_t watchdog_ok; /* attacks the watchdog stopped, as expected */
 	_Atomic bool failed;
 	char first_failure[256];
 	_Atomic uint64_t hist[HBUCKETS];
@@ -181,7 +182,20 @@ static void *guest_main(void *arg)
 			break;
 		}
 		atomic_fetch_add_explicit(&g->work, 1, memory_order_relaxed);
-		if (w->attack) {
+		if (w->attack && w->expect == GUEST_EXPECT_WATCHDOG) {
+			atomic_fetch_add_explicit(&g->attacks, 1, memory_order_relaxed);
+			if (r.outcome == GUEST_HUNG && r.watchdog) {
+				atomic_fetch_add_explicit(&g->attacks_ok, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&g->watchdog_ok, 1, memory_order_relaxed);
+			} else {
+				fail(g, "attack %s was not stopped by the watchdog (%s%s%s%s)", w->attack,
+				     guest_outcome_name(r.outcome),
+				     r.outcome == GUEST_REJECTED ? " as " : "",
+				     r.outcome == GUEST_REJECTED && med_reject_name(r.reject_reason)
+					     ? med_reject_name(r.reject_reason) : "",
+				     r.detail[0] ? r.detail : "");
+			}
+		} else if (w->attack) {
 			atomic_fetch_add_explicit(&g->attacks, 1, memory_order_relaxed);
 			if (r.outcome == GUEST_REJECTED && r.reject_reason == w->expect_reject)
 				atomic_fetch_add_explicit(&g->attacks_ok, 1, memory_order_relaxed);
@@ -422,7 +436,11 @@ static void collect(struct sim *s, struct guest_sim_result *r)
 #define SAME(field, what) \
 	if (!bad && c->field != d->field) { bad = what; mv = c->field; gv = d->field; }
 		SAME(submissions, "submissions");
-		SAME(completed, "completions");
+		/* the mediator counts hung and faulted workloads as completed too */
+		if (!bad && c->completed - c->hangs - c->faults != d->completed) {
+			bad = "clean completions";
+			mv = c->completed - c->hangs - c->faults, gv = d->completed;
+		}
 		SAME(rejected, "rejections");
 		SAME(mmio_reads, "MMIO reads");
 		SAME(mmio_writes, "MMIO writes");
@@ -447,8 +465,9 @@ static void collect(struct sim *s, struct guest_sim_result *r)
 		}
 		if (o->escapes)
 			fail(g, "the isolation monitor reported %llu escapes", (unsigned long long)o->escapes);
-		if (d->hangs && !atomic_load(&g->failed))
-			fail(g, "%llu submissions hung", (unsigned long long)d->hangs);
+		uint64_t expected = atomic_load(&g->watchdog_ok);
+		if (d->hangs > expected && !atomic_load(&g->failed))
+			fail(g, "%llu submissions hung", (unsigned long long)(d->hangs - expected));
 		o->ok = !atomic_load(&g->failed);
 		snprintf(o->first_failure, sizeof(o->first_failure), "%s", g->first_failure);
 		r->ok &= o->ok;
@@ -688,6 +707,12 @@ int guest_sim_report(const struct guest_sim_result *r, FILE *f)
 		if (v->reboots)
 			fprintf(f, "    %llu VM reboots after failsafe\n", (unsigned long long)v->reboots);
 	}
+	for (unsigned i = 0; i < r->nvgpus; i++) {
+		const struct guest_sim_vgpu *v = &r->v[i];
+		if (v->med.watchdog)
+			fprintf(f, "  vgpu %u (%s): %llu workloads stopped by the watchdog\n", v->id,
+				v->profile_name, (unsigned long long)v->med.watchdog);
+	}
 	any = false;
 	for (unsigned i = 0; i < r->nvgpus; i++) {
 		const struct guest_sim_vgpu *v = &r->v[i];
@@ -699,7 +724,8 @@ int guest_sim_report(const struct guest_sim_result *r, FILE *f)
 		fprintf(f, "  vgpu %u (%s): %s\n", v->id, v->profile_name, v->first_failure);
 	}
 	fprintf(f, "\nisolation monitor: %llu escapes.  result: %s\n", (unsigned long long)r->escapes,
-		r->ok ? "ok (every self-check passed, every attack rejected as expected)" : "FAILED");
+		r->ok ? "ok (every self-check passed, every attack refused or stopped as expected)"
+		      : "FAILED");
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -734,9 +760,10 @@ int guest_sim_report_json(const struct guest_sim_result *r, FILE *f)
 		fprintf(f, "%s{\"id\":%u,\"profile\":", i ? "," : "", v->id);
 		json_str(f, v->profile_name);
 		fprintf(f, ",\"submissions\":%llu,\"workloads\":%llu,\"completed\":%llu,\"rejected\":%llu,"
-			   "\"rejects\":{",
+			   "\"watchdog\":%llu,\"rejects\":{",
 			(unsigned long long)c->submissions, (unsigned long long)c->workloads,
-			(unsigned long long)c->completed, (unsigned long long)c->rejected);
+			(unsigned long long)c->completed, (unsigned long long)c->rejected,
+			(unsigned long long)c->watchdog);
 		bool first = true;
 		for (unsigned k = 1; k < MED_RJ_SLOTS; k++) {
 			if (!c->rejects[k])

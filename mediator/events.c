@@ -99,6 +99,8 @@ void medi_ev_config(struct med *m, struct med_event *ev)
 	ev->u.config.no_priority = m->no_priority;
 	ev->u.config.contain_escapes = m->contain_escapes;
 	ev->u.config.own_gpu = m->own_gpu && m->own_sh;
+	ev->u.config.watchdog_ns = m->watchdog_ns;
+	ev->u.config.watchdog_strikes = m->watchdog_strikes;
 }
 
 int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, struct med_sub **out)

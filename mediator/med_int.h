@@ -266,6 +266,7 @@ struct med_vgpu {
 		bool pri;
 		struct gpu_regs *hwregs[MED_NUM_ENGINES];
 		bool on_runq;
+		uint32_t wd_strikes;   /* consecutive watchdog stops (watchdog.c) */
 	} s;
 };
 
@@ -309,6 +310,9 @@ struct med {
 	uint32_t cycles_per_us;
 	uint64_t exec_budget;
 	uint32_t max_queued;
+	uint64_t watchdog_ns;         /* MED_WATCHDOG_OFF: none */
+	uint64_t watchdog_cycles;     /* the same in engine cycles; 0: none */
+	uint32_t watchdog_strikes;    /* MED_WATCHDOG_NEVER: never */
 	struct shadow_layout layout;
 
 	uint64_t seq;                 /* under seq_lock */
@@ -500,6 +504,18 @@ void medi_sched_drop_queued(struct med *m, struct med_vgpu *v, unsigned mask);
 int medi_sched_start(struct med *m);
 void medi_sched_stop(struct med *m);
 void medi_sched_clock_advance_locked(struct med *m, uint64_t to);
+
+/* watchdog.c: the scheduler's per-workload engine-time budget. */
+void medi_wd_init(struct med *m, uint64_t watchdog_ns, uint32_t strikes);
+/* Gives the workload its cycle budget before it runs (m->lock held). */
+void medi_wd_arm(struct med *m, struct med_workload *w);
+/* After it ran (m->lock held): counts a watchdog stop, rewrites its reason,
+ * tracks consecutive stops; true when the vGPU has just become a repeat
+ * offender (call medi_wd_failsafe before the completion is reported). */
+bool medi_wd_complete_locked(struct med *m, struct med_workload *w);
+/* Puts the workload's vGPU into failsafe and drops its queued work; drops
+ * m->lock for it (lock order) and takes it again. */
+void medi_wd_failsafe(struct med *m, struct med_workload *w);
 
 /* Formats an error into an optional caller buffer (opts.errbuf). */
 void med_errbuf_set(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -162,6 +162,7 @@ int med_new(const struct med_opts *opts, struct med **out)
 	m->cycles_per_us = o.cycles_per_us ? o.cycles_per_us : 1000;
 	m->exec_budget = o.exec_budget;
 	m->max_queued = o.max_queued ? o.max_queued : 8;
+	medi_wd_init(m, o.watchdog_ns, o.watchdog_strikes);
 
 	int err = 0;
 	if (o.gpu) {

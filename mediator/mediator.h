@@ -114,7 +114,17 @@ struct med_opts {
 	char *errbuf;              /* optional: why creation failed */
 	size_t errbuf_len;
 	uint64_t event_mask;       /* types `event` receives (MED_EV_BIT); 0: all */
+	/* The scheduler's watchdog (docs/MEDIATOR.md, Scheduler): a workload
+	 * that has had this much engine time (virtual ns) without finishing is
+	 * stopped and reported hung; 0: one scheduling tick (tick_ns, 1 ms);
+	 * MED_WATCHDOG_OFF: none (only exec_budget bounds a workload). */
+	uint64_t watchdog_ns;
+	/* Consecutive watchdog stops that put a vGPU into failsafe; 0: 3;
+	 * MED_WATCHDOG_NEVER: never. */
+	uint32_t watchdog_strikes;
 };
+#define MED_WATCHDOG_OFF   UINT64_MAX
+#define MED_WATCHDOG_NEVER UINT32_MAX
 
 /* -EINVAL (bad options: errbuf says which), -ENOMEM, or the GPU model's /
  * shadow engine's creation error. */
@@ -340,6 +350,7 @@ struct med_counters {
 	uint64_t escapes;          /* isolation monitor reports */
 	uint64_t sched_in;         /* times the scheduler gave it the engines */
 	uint64_t failsafe_entries;
+	uint64_t watchdog;         /* workloads the scheduler's watchdog stopped (also in hangs) */
 };
 /* Counters of vGPU `id` (kept after its destruction until the id is
  * reused).  -ENOENT for an id never used. */
@@ -551,6 +562,8 @@ struct med_event {
 					    * med_digest() over the written pages' blobs */
 			uint32_t written_pages; /* COMPLETE: guest pages the GPU wrote */
 			uint32_t unmapped_writes; /* COMPLETE: written chunks outside guest memory */
+			uint32_t watchdog; /* COMPLETE: 1: the scheduler's watchdog stopped it
+					    * (status GPU_HANG; text says after how long) */
 		} exec;
 		struct {      /* CSB */
 			uint32_t status, ctx_id;
@@ -602,6 +615,8 @@ struct med_event {
 			uint32_t cycles_per_us, max_queued;
 			uint32_t no_priority, contain_escapes;
 			uint32_t own_gpu;  /* 1: the mediator created the GPU model and shadow engine */
+			uint64_t watchdog_ns; /* MED_WATCHDOG_OFF: none */
+			uint32_t watchdog_strikes; /* MED_WATCHDOG_NEVER: never */
 		} config;
 		struct {      /* MEM_WRITE */
 			uint64_t gpa;

@@ -314,6 +314,7 @@ static struct med_workload *pick(struct med *m, unsigned e)
 static void execute(struct med *m, unsigned e, struct med_workload *w)
 {
 	m->s.executing[e] = true;
+	medi_wd_arm(m, w);
 	pthread_mutex_unlock(&m->lock);
 	medi_wl_dispatch_events(m, w);
 	memset(&w->comp, 0, sizeof(w->comp));
@@ -355,6 +356,8 @@ static void count_complete(struct med *m, struct med_workload *w)
 static void complete(struct med *m, unsigned e, struct med_workload *w)
 {
 	medi_sched_clock_advance_locked(m, w->t_end);
+	if (medi_wd_complete_locked(m, w))
+		medi_wd_failsafe(m, w); /* before the guest can see the hang */
 	count_complete(m, w);
 	pthread_mutex_unlock(&m->lock);
 	struct med_vgpu *v = w->v;

@@ -166,6 +166,7 @@ void medi_wl_complete_event(struct med *m, struct med_workload *w)
 	ev.u.exec.commands = c->commands;
 	ev.u.exec.escapes = c->escapes;
 	ev.u.exec.faults = c->faults;
+	ev.u.exec.watchdog = !w->exec_err && c->watchdog;
 	ev.text = c->status != GPU_DONE ? c->reason : NULL;
 
 	/* The pages written, each once, by guest-physical address, read back

@@ -54,6 +54,53 @@ assert sum(v[2]["rejects"].values()) == v[2]["rejected"]
 EOF
 fi
 
+# --- issue 16: a looping guest does not starve its neighbour.  The hostile
+# profile's endless loop (admitted by strict) is stopped by the watchdog,
+# as expected, and the run stays ok
+if expect_rc 0 "$VGT" sim --vgpus 2 --profile hostile,3d --submissions 120 --json --shm none &&
+	[ $have_python = 1 ]; then
+	python3 - "$tmp/out" <<'EOF' || fail "hostile,3d: the watchdog"
+import json, sys
+r = json.load(open(sys.argv[1]))
+h, n = r["per_vgpu"]
+assert r["ok"] is True, r
+assert h["watchdog"] > 0 and h["attacks_ok"] == h["attacks"], h
+assert h["rejected"] + h["watchdog"] == h["attacks"], h
+assert n["watchdog"] == 0 and n["self_check"] == "ok" and n["legal_ok"] == 120, n
+EOF
+fi
+# A capture whose batch is MI_BATCH_BUFFER_START(PPGTT) -> itself, beside 3d,
+# under audit (strict refuses such a cycle): each looping workload holds the
+# engine 1 ms (the watchdog) instead of ~24 ms (the GPU model's step
+# budget).  A capture that hangs fails its self-check (exit 1).
+if [ $have_python = 1 ]; then
+	python3 - "$tmp/loop" <<'EOF' || fail "could not build the looping capture"
+import hashlib, json, os, struct, sys
+d = sys.argv[1]
+os.makedirs(d + "/blobs")
+a = 0x100000
+b = struct.pack("<4I", 0x18800101, a, 0, 0x05000000)
+h = hashlib.sha256(b).hexdigest()
+open(f"{d}/blobs/{h}.bin", "wb").write(b)
+json.dump({"format": "fakei915-exec-v2", "seq": 0, "gen": 9, "engine": "rcs", "batch_index": 0,
+           "batch_gpu_address": hex(a), "batch_start_offset": 0, "batch_len": len(b),
+           "objects": [{"index": 0, "handle": 1, "size": 4096, "gpu_address": hex(a), "is_batch": True,
+                        "chunks": [{"offset": 0, "length": len(b), "blob": h + ".bin"}]}]},
+          open(f"{d}/exec-0000.json", "w"))
+EOF
+	if expect_rc 1 "$VGT" sim --vgpus 2 --profile "capture:$tmp/loop,3d" --policy audit \
+		--submissions 60 --json --shm none; then
+		python3 - "$tmp/out" <<'EOF' || fail "looping capture: the watchdog"
+import json, sys
+r = json.load(open(sys.argv[1]))
+l, n = r["per_vgpu"]
+assert l["watchdog"] == 60 and "hung" in l["first_failure"], l
+assert n["self_check"] == "ok" and n["legal_ok"] == 60, n
+assert r["virtual_ns"] < 60 * 1000000 + 60 * 400000, r["virtual_ns"]
+EOF
+	fi
+fi
+
 # --- the same seed, the same counters
 if [ $have_python = 1 ]; then
 	"$VGT" sim --submissions 25 --seed 9 --json --shm none >"$tmp/a.json" 2>/dev/null

@@ -483,6 +483,43 @@ static void test_flush_dw_store_index_writes_the_status_page(void **state)
 	assert_int_equal(ggtt_read32(g, DATA + 0x1040), 0x5eed);
 }
 
+static void test_cycle_budget_stops_a_loop_where_it_runs_out(void **state)
+{
+	struct gpu *g = *state;
+	struct batch b = {0};
+	EMIT(&b, MI_NOOP, MI_BB_START, BATCH, 0);
+	put_batch(g, BATCH, &b);
+	uint64_t before = gpu_engine_clock(g, GPU_RCS);
+	struct gpu_submit s = {.sz = sizeof(s), .engine = GPU_RCS, .batch = BATCH,
+			       .batch_as = GPU_AS_GGTT, .cycle_budget = 100000};
+	struct gpu_completion c = {.sz = sizeof(c)};
+	assert_int_equal(gpu_exec(g, &s, &c), 0);
+	assert_int_equal(c.status, GPU_HANG);
+	assert_true(c.watchdog);
+	/* charged exactly the budget, engine clock included */
+	assert_int_equal(c.cycles, 100000);
+	assert_int_equal(gpu_engine_clock(g, GPU_RCS) - before, 100000);
+	assert_true(c.steps < 100000);
+	assert_non_null(strstr(c.reason, "rcs: watchdog: 100000 cycles"));
+	/* a single command dearer than what is left stops inside it */
+	struct batch big = {0};
+	EMIT(&big, PRIM_3D, 4, 30000, 0, 1, 0, 0, MI_BB_END);
+	put_batch(g, BATCH, &big);
+	s.cycle_budget = 5000;
+	c.sz = sizeof(c);
+	assert_int_equal(gpu_exec(g, &s, &c), 0);
+	assert_int_equal(c.status, GPU_HANG);
+	assert_true(c.watchdog);
+	assert_int_equal(c.cycles, 5000);
+	/* a batch within its budget runs to its end */
+	s.cycle_budget = 1000000;
+	c.sz = sizeof(c);
+	assert_int_equal(gpu_exec(g, &s, &c), 0);
+	assert_int_equal(c.status, GPU_DONE);
+	assert_false(c.watchdog);
+	assert_true(c.cycles > 120000 && c.cycles < 1000000);
+}
+
 static uint64_t cycles_of(struct gpu *g, const struct batch *b)
 {
 	put_batch(g, BATCH, b);
@@ -825,6 +862,7 @@ int main(void)
 		T(test_batch_from_ring_returns_to_the_ring),
 		T(test_ring_command_running_past_tail_is_an_error),
 		T(test_infinite_batch_loop_ends_with_hang_verdict),
+		T(test_cycle_budget_stops_a_loop_where_it_runs_out),
 		T(test_instruction_fetch_fault_stops_execution),
 		T(test_blit_on_render_engine_is_an_error),
 		T(test_conditional_batch_end_ends_when_memory_not_above_data),
