@@ -99,6 +99,11 @@ static void a_jump_far(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	guesti_emit_bb_start(cb, 0x7f0000000000ull, true, false);
 }
+static void a_self_loop(struct guest_gen *g, struct cbuf *cb, uint64_t a)
+{
+	guesti_emit_lri(cb, 0x2600, 1);                 /* a CS GPR: allowed */
+	guesti_emit_bb_start(cb, a, true, false);        /* back to its own start, forever */
+}
 static void a_jump_host_ggtt(struct guest_gen *g, struct cbuf *cb, uint64_t a)
 {
 	guesti_emit_bb_start(cb, 0x1000, false, false); /* the host's part of the GGTT */
@@ -201,6 +206,7 @@ static const struct attack attacks[] = {
 	A("cve-2019-0154-forcewake-read", SCAN_R_REG_PROTECTED, SCAN_RCS, a_forcewake_read),
 	A("hwsp-index-beyond-page", SCAN_R_HWSP_INDEX, SCAN_BCS, a_hwsp_index),
 	A("ggtt-store-to-host", SCAN_R_GGTT_RANGE, SCAN_RCS, a_ggtt_write),
+	A("batch-start-self-loop", SCAN_R_BB_CYCLE, SCAN_RCS, a_self_loop),
 	HANG("endless-conditional-loop", SCAN_RCS, a_endless_loop),
 	RING("second-level-from-ring", SCAN_R_BB_NESTING, SCAN_VCS, r_second_level),
 	RING("batch-end-in-ring", SCAN_R_BB_NESTING, SCAN_BCS, r_bb_end),
