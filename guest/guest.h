@@ -169,6 +169,8 @@ const char *guest_attack_name(unsigned i, uint16_t *expect_reject);
 
 struct guest_drv;
 
+#define GUEST_MEM_SIZE_DEFAULT (512ull << 20)
+
 struct guest_drv_opts {
 	size_t sz;                  /* sizeof(struct guest_drv_opts) */
 	struct med_vgpu *vgpu;
@@ -183,6 +185,10 @@ struct guest_drv_opts {
 	void *kick_ctx;
 	char *errbuf;
 	size_t errbuf_len;
+	/* The VM's RAM: what the hypervisor gave the vGPU
+	 * (med_vgpu_opts.mem_size); 0: GUEST_MEM_SIZE_DEFAULT, the mediator's
+	 * default.  The driver allocates frames below it. */
+	uint64_t mem_size;
 };
 
 /* Binds a driver to a fresh vGPU and boots it: PCI probe, PVINFO
