@@ -16,7 +16,7 @@ SAN     ?=
 WERROR  ?= $(if $(CI),1,)
 O       ?= 2
 
-PARTS   := scanner shadow gpu mediator guest tracer replay tui corpus
+PARTS   := scanner shadow gpu mediator guest sim tracer replay tui corpus
 BUILD   := build$(if $(SAN),-san$(subst 1,,$(SAN)),)
 
 CFLAGS_BASE := -std=gnu11 -O$(O) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
