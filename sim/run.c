@@ -120,8 +120,9 @@ static uint64_t vgpu_traps(struct sim *s, unsigned id)
 	       c.ggtt_reads + c.ggtt_writes + c.pt_writes;
 }
 
-/* Deterministic run: the guest's CPU time is its traps at trap_ns each,
- * put on the clock before the engines run what it submitted. */
+/* Deterministic run: the guest's CPU time is its traps at trap_ns each
+ * (from its boot on), put on the clock before the engines run what it
+ * submitted. */
 static void charge_traps(struct vg *g)
 {
 	struct sim *s = g->s;
@@ -476,7 +477,6 @@ static int make_vm(struct sim *s, struct vg *g)
 		return err;
 	}
 	atomic_store_explicit(&g->drv, d, memory_order_release);
-	g->traps_charged = vgpu_traps(s, g->id); /* booting is not the run */
 	return 0;
 }
 
