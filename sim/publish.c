@@ -106,7 +106,7 @@ void simi_snapshot(struct sim *s, struct sim_shm *snap, enum sim_shm_state state
 		snapshot_vgpu(s, &s->vg[i], &snap->vgpu[i]);
 }
 
-void simi_publish(struct sim *s, enum sim_shm_state state, uint64_t updates)
+void simi_publish(struct sim *s, enum sim_shm_state state)
 {
 	if (!s->shm.seg)
 		return;
@@ -114,7 +114,7 @@ void simi_publish(struct sim *s, enum sim_shm_state state, uint64_t updates)
 	if (!snap)
 		return; /* the next period tries again */
 	simi_snapshot(s, snap, state);
-	snap->updates = updates;
+	snap->updates = ++s->updates;
 	simi_shm_writer_publish(&s->shm, snap);
 	free(snap);
 }

@@ -157,13 +157,13 @@ static void *host_main(void *arg)
 {
 	struct sim *s = arg;
 	uint64_t period = (uint64_t)(s->o.progress_ms ? s->o.progress_ms : 100) * 1000000ull;
-	uint64_t next_publish = simi_now_ns() + period, updates = 1;
+	uint64_t next_publish = simi_now_ns() + period;
 	while (!atomic_load(&s->done)) {
 		uint64_t t = simi_now_ns();
 		if (!s->o.deterministic && !atomic_load(&s->guests_done))
 			follow_wall_clock(s, t - s->t0);
 		if (t >= next_publish) {
-			simi_publish(s, SIM_SHM_RUNNING, ++updates);
+			simi_publish(s, SIM_SHM_RUNNING);
 			next_publish = t + period;
 		}
 		usleep(1000);
@@ -493,7 +493,7 @@ static int start_host(struct sim *s)
 		int err = simi_shm_writer_open(&s->shm, name, s->o.errbuf, s->o.errbuf_len);
 		if (err)
 			return err;
-		simi_publish(s, SIM_SHM_STARTING, 1);
+		simi_publish(s, SIM_SHM_STARTING);
 	}
 	s->host_running = !pthread_create(&s->host, NULL, host_main, s);
 	if (!s->host_running) {
@@ -679,7 +679,7 @@ static void finish(struct sim *s, struct sim_result *r)
 		follow_wall_clock(s, end - s->t0);
 	stop_host(s);
 	collect(s, r);
-	simi_publish(s, SIM_SHM_DONE, UINT64_MAX);
+	simi_publish(s, SIM_SHM_DONE);
 }
 
 int sim_run(const struct sim_opts *opts, struct sim_result **out)

@@ -69,6 +69,7 @@ struct sim {
 	_Atomic bool done;          /* everything stops */
 	_Atomic bool guests_done;   /* the guests have stopped: the clock no longer follows real time */
 	struct shm_writer shm;
+	uint64_t updates;           /* snapshots published (one publisher at a time) */
 	pthread_t host;             /* the host thread: clock and segment */
 	bool host_running;
 };
@@ -80,8 +81,9 @@ void simi_fail(struct vg *g, const char *fmt, ...) __attribute__((format(printf,
 unsigned simi_hbucket(uint64_t ns);
 void simi_percentiles(const struct vg *g, uint64_t *n, uint64_t *p50, uint64_t *p99);
 void simi_snapshot(struct sim *s, struct sim_shm *snap, enum sim_shm_state state);
-/* Publishes one snapshot now (no-op without a segment). */
-void simi_publish(struct sim *s, enum sim_shm_state state, uint64_t updates);
+/* Publishes one snapshot now (no-op without a segment).  Called by one
+ * thread at a time: before the host thread starts, by it, after it ends. */
+void simi_publish(struct sim *s, enum sim_shm_state state);
 
 /* shm.c: the writer side.  Creates (exclusively: a stale segment whose
  * owner is dead is reclaimed first) and maps the segment, its header
