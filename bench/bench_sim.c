@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "guest/guest.h"
+#include "sim/sim.h"
 #include "mediator/mediator.h"
 
 #define SCALE_SUBS 600   /* per vGPU */
@@ -56,12 +56,12 @@ struct scale {
 static int run_scale(unsigned n, struct scale *out)
 {
 	char err[512] = "";
-	struct guest_sim_opts o = { .sz = sizeof(o), .vgpus = n, .profiles = "3d",
+	struct sim_opts o = { .sz = sizeof(o), .vgpus = n, .profiles = "3d",
 				    .submissions = SCALE_SUBS, .seed = 3, .shm_name = "",
 				    .errbuf = err, .errbuf_len = sizeof(err) };
-	struct guest_sim_result *r = NULL;
+	struct sim_result *r = NULL;
 	double t0 = now_s();
-	int rc = guest_sim_run(&o, &r);
+	int rc = sim_run(&o, &r);
 	double wall = now_s() - t0;
 	if (rc) {
 		fprintf(stderr, "bench_sim: %u vGPUs: %s (%d)\n", n, err, rc);
@@ -80,7 +80,7 @@ static int run_scale(unsigned n, struct scale *out)
 	out->subs_s = (double)subs / out->wall;
 	out->traps_s = (double)traps / out->wall;
 	out->ok = r->ok;
-	guest_sim_result_free(r);
+	sim_result_free(r);
 	return 0;
 }
 

@@ -35,13 +35,19 @@
 #include <time.h>
 
 #include "guest/guest_int.h"
-#include "shadow/shadow.h"
 
 /* ---------------------------------------------------------- hardware */
 
 #define PTE_P  1ull
 #define PTE_RW 2ull
 #define PTE_ADDR 0x00003ffffffff000ull
+
+/* The entry index of a 48-bit address in its level-`level` table (1: the
+ * page table, 4: the PML4): 9 bits per level above the 4 KiB page offset. */
+static inline unsigned pt_index(uint64_t gma, unsigned level)
+{
+	return (unsigned)(gma >> (12 + 9 * (level - 1))) & 511;
+}
 
 /* Engine-relative registers. */
 #define R_HWS_PGA   0x080u
@@ -408,7 +414,7 @@ static int pt_for(struct guest_drv *d, uint64_t gma, bool create, struct pt_node
 {
 	struct pt_node *n = d->pml4;
 	for (unsigned level = 4; level > 1; level--) {
-		unsigned idx = shadow_ppgtt_index(gma, level);
+		unsigned idx = pt_index(gma, level);
 		if (!n->child[idx]) {
 			if (!create) {
 				*out = NULL;
@@ -446,7 +452,7 @@ static int ppgtt_map(struct guest_drv *d, uint64_t gma, const uint64_t *frames, 
 		int err = pt_for(d, a, true, &pt);
 		if (err)
 			return err;
-		unsigned idx = shadow_ppgtt_index(a, 1), n = 0;
+		unsigned idx = pt_index(a, 1), n = 0;
 		while (i + n < npages && idx + n < 512) {
 			e[n] = frames[i + n] | PTE_P | PTE_RW;
 			n++;
@@ -471,8 +477,8 @@ static int ppgtt_unmap(struct guest_drv *d, uint64_t gma, uint64_t npages)
 		struct pt_node *path[5] = { NULL };
 		path[4] = d->pml4;
 		for (unsigned level = 4; level > 1 && path[level]; level--)
-			path[level - 1] = path[level]->child[shadow_ppgtt_index(a, level)];
-		unsigned idx = shadow_ppgtt_index(a, 1);
+			path[level - 1] = path[level]->child[pt_index(a, level)];
+		unsigned idx = pt_index(a, 1);
 		unsigned n = 0;
 		while (i + n < npages && idx + n < 512)
 			n++;
@@ -485,7 +491,7 @@ static int ppgtt_unmap(struct guest_drv *d, uint64_t gma, uint64_t npages)
 			/* free empty tables bottom-up (never the PML4) */
 			for (unsigned level = 1; level < 4 && path[level]->used == 0; level++) {
 				struct pt_node *parent = path[level + 1];
-				unsigned pidx = shadow_ppgtt_index(a, level + 1);
+				unsigned pidx = pt_index(a, level + 1);
 				err = write_entries(d, parent->gpa, pidx, zero, 1);
 				if (err)
 					return err;
@@ -917,6 +923,12 @@ int guest_drv_new(const struct guest_drv_opts *opts, struct guest_drv **out)
 		     o.ring_pages);
 		return -EINVAL;
 	}
+	if (o.mem_size % GPAGE) {
+		guesti_gerr(o.errbuf, o.errbuf_len,
+			    "guest: memory of %llu bytes: not a whole number of 4 KiB pages",
+			    (unsigned long long)o.mem_size);
+		return -EINVAL;
+	}
 	struct guest_drv *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -929,7 +941,7 @@ int guest_drv_new(const struct guest_drv_opts *opts, struct guest_drv **out)
 	d->kick_ctx = o.kick_ctx;
 	d->errbuf = o.errbuf;
 	d->errbuf_len = o.errbuf_len;
-	d->mem_size = shadow_gmem_size(med_vgpu_shadow(o.vgpu)); /* the VM's RAM size */
+	d->mem_size = o.mem_size ? o.mem_size : GUEST_MEM_SIZE_DEFAULT; /* the VM's RAM size */
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	int err = boot(d, true);

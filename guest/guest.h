@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * guest — the guest-driver model and the simulation that runs it.
+ * guest — the guest-driver model and its workload generators.
  *
- * The one public header of guest/.  Three layers, each usable alone:
+ * The one public header of guest/.  Two layers, each usable alone (the
+ * simulation that runs them on N vGPUs is sim/sim.h):
  *
  *  - workload generators (guest_gen_*): for a profile and a seed, the
  *    command buffers a real driver stack would submit — Mesa/iris-style
@@ -23,10 +24,6 @@
  *    execlist submit port, the context status buffer (read from its status
  *    page) and the interrupt registers.
  *
- *  - the simulation (guest_sim_*): N vGPUs on one mediator, one guest
- *    thread each, counters published in a shared-memory segment for
- *    `vgt top` (docs/SIM.md), and the end-of-run report.
- *
  * Conventions (all of vgt): 0 or a negative errno; opaque objects; options
  * structs start with their own size (fields past `sz` read as zero, and
  * zero means "default"); errors that need words go to the caller's errbuf.
@@ -34,7 +31,6 @@
 #ifndef VGT_GUEST_H
 #define VGT_GUEST_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,6 +176,8 @@ enum guest_expect guest_attack_expect(unsigned i);
 
 struct guest_drv;
 
+#define GUEST_MEM_SIZE_DEFAULT (512ull << 20)
+
 struct guest_drv_opts {
 	size_t sz;                  /* sizeof(struct guest_drv_opts) */
 	struct med_vgpu *vgpu;
@@ -194,6 +192,10 @@ struct guest_drv_opts {
 	void *kick_ctx;
 	char *errbuf;
 	size_t errbuf_len;
+	/* The VM's RAM: what the hypervisor gave the vGPU
+	 * (med_vgpu_opts.mem_size); 0: GUEST_MEM_SIZE_DEFAULT, the mediator's
+	 * default.  The driver allocates frames below it. */
+	uint64_t mem_size;
 };
 
 /* Binds a driver to a fresh vGPU and boots it: PCI probe, PVINFO
@@ -259,129 +261,6 @@ struct guest_drv_stats {
 	uint64_t mem_ns;            /* writes to the guest's ordinary memory (not traps) */
 };
 void guest_drv_stats(struct guest_drv *d, struct guest_drv_stats *out);
-
-/* ------------------------------------------------------- the simulation */
-
-struct guest_sim_opts {
-	size_t sz;                  /* sizeof(struct guest_sim_opts) */
-	unsigned vgpus;             /* 1..MED_MAX_VGPUS; 0: 4 */
-	enum med_vgpu_type type;    /* 0: MED_VGPU_TYPE_8 */
-	const char *profiles;       /* "3d,blit,..." assigned round-robin; NULL: "3d,blit,media,hostile" */
-	uint64_t submissions;       /* workloads per vGPU (when duration is 0); 0: 200 */
-	double duration;            /* wall-clock seconds instead of a count */
-	uint64_t seed;
-	enum scan_policy policy;    /* 0: strict */
-	unsigned gen;               /* 8 or 9; 0: 9 */
-	const char *shm_name;       /* NULL: "/vgt-sim-<pid>"; "": no segment */
-	volatile sig_atomic_t *stop;/* optional: set non-zero to stop (SIGINT) */
-	bool contain_escapes;       /* suppress escaping accesses in the GPU model */
-	unsigned progress_ms;       /* shm publish period; 0: 100 */
-	char *errbuf;
-	size_t errbuf_len;
-};
-
-/* Scan-time percentiles come from a log histogram with 8 buckets per
- * power of two (values are bucket upper bounds, within 12.5%). */
-struct guest_sim_vgpu {
-	unsigned id;                /* mediator vGPU id */
-	enum guest_profile profile;
-	char profile_name[64];      /* as given ("capture:DIR" shortened) */
-	struct med_counters med;    /* the mediator's counters at the end */
-	struct guest_drv_stats drv; /* the guest's own counts */
-	uint64_t work;              /* workloads run */
-	uint64_t legal, legal_ok;   /* legal workloads, and those that passed every check */
-	uint64_t attacks, attacks_ok; /* attacks, and those that got the expected outcome
-				       * (rejected with the reason, or stopped by the watchdog) */
-	uint64_t reboots;           /* VM reboots after failsafe */
-	uint64_t escapes;           /* isolation monitor reports against this vGPU */
-	uint64_t scans, scan_p50_ns, scan_p99_ns;
-	double busy_pct;            /* its engine time / elapsed virtual time */
-	bool consistent;            /* mediator counters agree with the guest's */
-	bool ok;                    /* self-checks passed, attacks rejected as expected */
-	char first_failure[256];
-};
-
-struct guest_sim_result {
-	unsigned nvgpus;
-	struct guest_sim_vgpu v[MED_MAX_VGPUS];
-	unsigned gen;
-	enum scan_policy policy;
-	enum med_vgpu_type type;
-	uint64_t seed;
-	double wall_s;              /* real seconds the guests ran */
-	uint64_t virtual_ns;        /* the mediator's clock at the end */
-	uint64_t escapes;           /* all isolation-monitor reports */
-	bool interrupted;           /* stopped through opts.stop */
-	bool ok;                    /* every vGPU ok and consistent, no escape */
-	char shm_name[64];          /* "" when none was published */
-};
-
-/* Creates the mediator and the vGPUs, runs the guests to the end (count,
- * duration or stop), waits for the engines, collects the counters.  0 when
- * the simulation ran (its verdict is result->ok), or -EINVAL (bad options:
- * errbuf says which), -ENOSPC (the vGPUs do not fit), -ENOMEM, or a setup
- * error. */
-int guest_sim_run(const struct guest_sim_opts *opts, struct guest_sim_result **out);
-void guest_sim_result_free(struct guest_sim_result *r);
-/* The per-vGPU table (text) and the same as one JSON object.  0 or -EIO. */
-int guest_sim_report(const struct guest_sim_result *r, FILE *f);
-int guest_sim_report_json(const struct guest_sim_result *r, FILE *f);
-
-/* ------------------------------------------------ shared-memory counters */
-
-/*
- * The segment `vgt sim` publishes while it runs (POSIX shm, name
- * "/vgt-sim-<pid>" by default).  Layout version 1, little-endian, all
- * fields naturally aligned; docs/SIM.md is the reference.  A reader maps
- * it read-only and takes a consistent snapshot with the seqlock:
- * read `seq` (odd: retry), copy, read `seq` again (changed: retry).
- */
-#define GUEST_SHM_MAGIC   0x314d49532d544756ull /* "VGT-SIM1" */
-#define GUEST_SHM_VERSION 1u
-
-enum guest_shm_state {
-	GUEST_SHM_STARTING = 0,
-	GUEST_SHM_RUNNING,
-	GUEST_SHM_DONE,
-};
-
-struct guest_shm_vgpu {
-	uint32_t id;
-	uint32_t profile;             /* enum guest_profile */
-	char profile_name[32];
-	uint64_t submissions, workloads, completed, rejected;
-	uint64_t rejects[MED_RJ_SLOTS];
-	uint64_t commands_scanned, bytes_scanned, scan_ns;
-	uint64_t busy_cycles;
-	uint64_t mmio_reads, mmio_writes, ggtt_writes, pt_writes;
-	uint64_t csb_events, irqs, escapes;
-	uint64_t legal, legal_ok, attacks, attacks_ok, reboots;
-	uint64_t scan_p50_ns, scan_p99_ns;
-	uint32_t failsafe;            /* enum med_failsafe now */
-	uint32_t ok;                  /* 1 while no self-check has failed */
-};
-
-struct guest_shm {
-	uint64_t magic;               /* GUEST_SHM_MAGIC */
-	uint32_t version;             /* GUEST_SHM_VERSION */
-	uint32_t header_size;         /* offsetof(struct guest_shm, vgpu) */
-	uint32_t vgpu_size;           /* sizeof(struct guest_shm_vgpu) */
-	uint32_t nvgpus;
-	uint32_t pid;
-	uint32_t state;               /* enum guest_shm_state */
-	uint32_t gen, policy;
-	uint64_t seed;
-	uint64_t seq;                 /* seqlock: odd while the writer updates */
-	uint64_t updates;             /* snapshots published */
-	uint64_t wall_ns;             /* real time since the start */
-	uint64_t virtual_ns;          /* the mediator's clock */
-	struct guest_shm_vgpu vgpu[MED_MAX_VGPUS];
-};
-
-/* Reader side (for `vgt top` and tests): opens a segment by name and
- * copies a consistent snapshot.  -ENOENT (no such segment), -EPROTO (not a
- * vgt-sim segment or another version), -EAGAIN (the writer kept it busy). */
-int guest_shm_read(const char *name, struct guest_shm *out);
 
 #ifdef __cplusplus
 }

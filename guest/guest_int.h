@@ -272,17 +272,4 @@ int guesti_prof_blit_small(struct guest_gen *g);
 #define VA_SURF     0x0000000800000000ull /* render targets, textures, blit surfaces */
 #define VA_VIDEO    0x0000000040000000ull /* video surfaces and scratch (below 4 GiB, as i965) */
 
-/* ------------------------------------------------ shared memory (shm.c) */
-
-struct shm_writer {
-	char name[64];
-	struct guest_shm *seg;  /* mapped read-write */
-};
-/* Creates (exclusively) and maps the segment; -errno with errbuf. */
-int guesti_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, size_t errlen);
-/* Publishes a whole snapshot under the seqlock. */
-void guesti_shm_writer_publish(struct shm_writer *w, const struct guest_shm *snap);
-/* Unmaps and unlinks. */
-void guesti_shm_writer_close(struct shm_writer *w);
-
 #endif /* VGT_GUEST_INT_H */

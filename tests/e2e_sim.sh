@@ -2,8 +2,12 @@
 # End-to-end tests of `vgt sim`: short runs print the per-vGPU table and
 # exit 0, --json parses and carries every vGPU, the same seed gives the
 # same counters, an attack that gets through (gvt policy) exits 1, bad
-# options exit 2 with a message, the shared-memory segment exists while
-# the run does, and SIGINT stops the run cleanly and still prints the table.
+# options exit 2 with a message (an unknown option is called unknown, too
+# many vGPUs say how many fit), the shared-memory segment exists while the
+# run does, SIGINT stops the run cleanly and still prints the table — a
+# second SIGINT too (GNU timeout sends two) — a segment left by a killed
+# run is reclaimed while a live one's name is refused naming its pid,
+# escapes under gvt are classified, and --deterministic repeats exactly.
 set -u
 VGT=${VGT:-build/vgt}
 tmp=$(mktemp -d)
@@ -88,8 +92,10 @@ json.dump({"format": "fakei915-exec-v2", "seq": 0, "gen": 9, "engine": "rcs", "b
                         "chunks": [{"offset": 0, "length": len(b), "blob": h + ".bin"}]}]},
           open(f"{d}/exec-0000.json", "w"))
 EOF
+	# deterministic: virtual time is engine time plus the traps, not the
+	# wall time a threaded run keeps up with
 	if expect_rc 1 "$VGT" sim --vgpus 2 --profile "capture:$tmp/loop,3d" --policy audit \
-		--submissions 60 --json --shm none; then
+		--submissions 60 --json --shm none --deterministic; then
 		python3 - "$tmp/out" <<'EOF' || fail "looping capture: the watchdog"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -116,9 +122,28 @@ for x, y in zip(a["per_vgpu"], b["per_vgpu"]):
 EOF
 fi
 
-# --- an attack that is not rejected is a failure: exit 1
+# --- an attack that is not rejected is a failure: exit 1; the escapes are
+# classified (privileged work in PPGTT batches that hardware refuses, genuine)
 if expect_rc 1 "$VGT" sim --vgpus 1 --profile hostile --submissions 12 --policy gvt --shm none; then
 	grep -q 'was not rejected' "$tmp/out" || fail "gvt policy: the failure is not explained"
+	grep -qE 'isolation monitor: [0-9]+ escapes in [0-9]+ workloads \([0-9]+ by privileged commands in non-privileged \(PPGTT\) batches, which Gen8/9 hardware.s privilege check refuses; [0-9]+ genuine\)' "$tmp/out" ||
+		{ fail "gvt policy: escapes not classified"; grep 'isolation' "$tmp/out" | sed 's/^/    /'; }
+fi
+
+# --- --deterministic: the same seed repeats everything, virtual time too
+if [ $have_python = 1 ]; then
+	"$VGT" sim --deterministic --submissions 20 --seed 4 --json --shm none >"$tmp/d1.json" 2>/dev/null
+	"$VGT" sim --deterministic --submissions 20 --seed 4 --json --shm none >"$tmp/d2.json" 2>/dev/null
+	python3 - "$tmp/d1.json" "$tmp/d2.json" <<'EOF2' || fail "--deterministic: runs differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["deterministic"] is True and a["ok"] is True, a
+assert a["virtual_ns"] == b["virtual_ns"] and a["busy_pct_engine"] == b["busy_pct_engine"]
+for x, y in zip(a["per_vgpu"], b["per_vgpu"]):
+    for k in x:
+        if k not in ("scan_p50_us", "scan_p99_us"):
+            assert x[k] == y[k], (x["profile"], k, x[k], y[k])
+EOF2
 fi
 
 # --- usage errors: exit 2 with a message naming the problem
@@ -138,7 +163,11 @@ bad tracer --record "$tmp/trace.vgtl"
 bad policy --policy lax
 bad gen --gen 7
 bad unknown --frobnicate 1
+bad "unknown option '--bogus'" --bogus
+bad "unknown option '-x'" -x
 bad value --seed
+bad "the host fits 7 of type 8" --vgpus 8 --shm none
+bad "the host fits 2 of type 2" --vgpus 3 --type 2 --shm none
 bad /no/such/folder --profile capture:/no/such/folder --vgpus 1
 expect_rc 0 "$VGT" sim --help && grep -q 'usage: vgt sim' "$tmp/out" || fail "--help"
 
@@ -161,6 +190,69 @@ rc=$?
 grep -q '(interrupted)' "$tmp/int.out" || fail "SIGINT: no '(interrupted)' in the report"
 [ "$(grep -cE '^[0-9]+ +(3d|blit) ' "$tmp/int.out")" -eq 2 ] || fail "SIGINT: the table is missing"
 [ -e "/dev/shm${shm}" ] && fail "segment ${shm} left behind"
+
+# wait_segment NAME: until /dev/shm/NAME exists (bounded)
+wait_segment() {
+	for _ in $(seq 1 100); do
+		[ -e "/dev/shm$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- two SIGINTs: the second one only says "already stopping" (when it
+# arrives apart from the first: the kernel merges a signal still pending);
+# the table is printed and the segment removed all the same
+# check_stopped TAG OUT ERR SHM RC WANT_RC
+check_stopped() {
+	[ "$5" -eq "$6" ] || { fail "$1: exit $5 (want $6)"; sed 's/^/    /' "$3" | head -5; }
+	grep -q '(interrupted)' "$2" || fail "$1: no '(interrupted)' in the report"
+	[ "$(grep -cE '^[0-9]+ +(3d|media) ' "$2")" -eq 2 ] || fail "$1: the table is missing"
+	grep -q 'isolation monitor' "$2" || fail "$1: the report is cut short"
+	[ -e "/dev/shm$4" ] && { fail "$1: segment $4 left behind"; rm -f "/dev/shm$4"; }
+}
+if [ -d /dev/shm ]; then
+	shm=/vgt-e2e-sim2-$$
+	"$VGT" sim --vgpus 2 --profile 3d,media --duration 5 --shm "$shm" >"$tmp/int2.out" 2>"$tmp/int2.err" &
+	pid=$!
+	wait_segment "$shm" || fail "no /dev/shm${shm} while running"
+	sleep 0.3
+	kill -INT $pid
+	sleep 0.02
+	kill -INT $pid 2>/dev/null
+	wait $pid
+	check_stopped "two SIGINTs" "$tmp/int2.out" "$tmp/int2.err" "$shm" $? 0
+	grep -v 'already stopping' "$tmp/int2.err" | grep -q . &&
+		{ fail "two SIGINTs: unexpected messages"; sed 's/^/    /' "$tmp/int2.err" | head -3; }
+
+	# GNU timeout signals the process and then its process group
+	if command -v timeout >/dev/null; then
+		shm=/vgt-e2e-sim3-$$
+		timeout -s INT 1 "$VGT" sim --vgpus 2 --profile 3d,media --duration 5 --shm "$shm" \
+			>"$tmp/int3.out" 2>"$tmp/int3.err"
+		check_stopped "timeout -s INT" "$tmp/int3.out" "$tmp/int3.err" "$shm" $? 124
+	fi
+fi
+
+# --- a run killed hard leaves its segment; the next run of that name
+# reclaims it (its pid is dead); a live run's name is refused with its pid
+if [ -d /dev/shm ]; then
+	shm=/vgt-e2e-stale-$$
+	"$VGT" sim --vgpus 1 --profile blit --duration 30 --shm "$shm" >/dev/null 2>&1 &
+	pid=$!
+	wait_segment "$shm" || fail "no /dev/shm${shm} while running"
+	if expect_rc 2 "$VGT" sim --vgpus 1 --profile blit --submissions 3 --shm "$shm"; then
+		grep -q "in use by the running process $pid" "$tmp/err" ||
+			fail "live segment: the message does not name pid $pid: $(cat "$tmp/err")"
+	fi
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	[ -e "/dev/shm${shm}" ] || fail "SIGKILL: no stale segment to reclaim (test premise)"
+	if expect_rc 0 "$VGT" sim --vgpus 1 --profile blit --submissions 3 --shm "$shm"; then
+		grep -q 'File exists' "$tmp/err" && fail "stale segment: File exists"
+	fi
+	[ -e "/dev/shm${shm}" ] && { fail "stale segment ${shm} left behind"; rm -f "/dev/shm${shm}"; }
+fi
 
 if [ $fails -ne 0 ]; then
 	echo "e2e_sim: $fails failure(s)"

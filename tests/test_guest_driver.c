@@ -20,6 +20,7 @@
 #include "gpu/gpu.h"
 #include "guest/guest.h"
 #include "mediator/mediator.h"
+#include "shadow/shadow.h"
 
 struct fx {
 	struct med *m;
@@ -143,6 +144,8 @@ static void test_boot_reads_pvinfo_and_enables_the_device(void **state)
 	struct guest_drv_stats st = { .sz = sizeof(st) };
 	guest_drv_stats(f->d, &st);
 	assert_true(st.cfg_reads > 0 && st.ggtt_writes > 0 && st.mmio_writes > 0);
+	/* the driver's default RAM is what the mediator gives a vGPU by default */
+	assert_int_equal(shadow_gmem_size(med_vgpu_shadow(f->v)), GUEST_MEM_SIZE_DEFAULT);
 	fx_free(f);
 }
 

@@ -464,7 +464,7 @@ static void run_mixed(struct run *r, unsigned rounds)
 					    .mem_size = 64ull << 20 };
 		assert_int_equal(med_vgpu_create(r->m, &vo, &r->v[i]), 0);
 		char err[256] = "";
-		struct guest_drv_opts o = { .sz = sizeof(o), .vgpu = r->v[i], .gen = 9,
+		struct guest_drv_opts o = { .sz = sizeof(o), .vgpu = r->v[i], .gen = 9, .mem_size = 64ull << 20,
 					    .hang_ms = 20000, .kick = kick, .kick_ctx = r->m,
 					    .errbuf = err, .errbuf_len = sizeof(err) };
 		int rc = guest_drv_new(&o, &r->d[i]);
