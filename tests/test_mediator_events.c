@@ -24,6 +24,7 @@
 
 #include "guest/guest.h"
 #include "mediator/mediator.h"
+#include "sim/sim.h"
 
 /* ------------------------------------------------------------ recording */
 
@@ -582,6 +583,41 @@ static void test_a_mixed_run_is_rebuilt_from_its_events(void **state)
 	rec_free(&r.rec);
 }
 
+/* Six VMs of `vgt sim --deterministic` (every profile; the hostile one
+ * goes into failsafe and reboots again and again; the watchdog stops its
+ * endless loop), seen by the recorder as sim's extra subscriber: the
+ * stream of the whole simulation is rebuilt too. */
+static void test_a_deterministic_simulation_is_rebuilt_from_its_events(void **state)
+{
+	(void)state;
+	struct rec rec = { .n = 0 };
+	pthread_mutex_init(&rec.lock, NULL);
+	char err[256] = "";
+	struct sim_opts o = { .sz = sizeof(o), .vgpus = 6,
+			      .profiles = "3d,compute,blit,media,desktop,hostile",
+			      .submissions = 90, .seed = 3, .shm_name = "", .deterministic = true,
+			      .mem_size = 64ull << 20, .event = record, .event_ctx = &rec,
+			      .errbuf = err, .errbuf_len = sizeof(err) };
+	struct sim_result *res = NULL;
+	int rc = sim_run(&o, &res);
+	if (rc)
+		fail_msg("sim_run: %d %s", rc, err);
+	assert_true(res->ok);
+	assert_true(res->v[5].reboots > 0);
+	assert_true(res->v[5].med.watchdog > 0);
+	sim_result_free(res);
+	qsort(rec.v, rec.n, sizeof(*rec.v), by_seq);
+	struct checker c;
+	check_stream(&c, &rec, SIZE_MAX);
+	if (c.problems)
+		fail_msg("%u problems; first: %s", c.problems, c.first);
+	print_message("%zu events: %u digests, %u dispatches, %u completions, %u written pages "
+		      "walked\n", rec.n, c.digests, c.dispatches, c.completions, c.walks);
+	assert_true(c.dispatches > 150 && c.digests >= 2 * c.dispatches);
+	assert_true(c.completions == c.dispatches && c.walks > 150);
+	rec_free(&rec);
+}
+
 /* ------------------------------------------------------------ the bus */
 
 struct counter {
@@ -670,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_event_names_round_trip),
 		cmocka_unit_test(test_subscribers_get_only_their_types_and_leave_cleanly),
 		cmocka_unit_test(test_a_mixed_run_is_rebuilt_from_its_events),
+		cmocka_unit_test(test_a_deterministic_simulation_is_rebuilt_from_its_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
