@@ -22,7 +22,7 @@ O       ?= 2
 VGT_VERSION_FALLBACK := 0.1.0
 VGT_VERSION := $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VGT_VERSION_FALLBACK))
 
-PARTS   := scanner shadow gpu mediator guest sim tracer replay tui corpus
+PARTS   := common scanner shadow gpu mediator guest sim tracer replay tui corpus
 BUILD   := build$(if $(SAN),-san$(subst 1,,$(SAN)),)
 
 CFLAGS_BASE := -std=gnu11 -O$(O) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
