@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "corpus/corpus.h"
 
 #define RECORD_MAX_JSON   ((size_t)64 << 20)
@@ -27,20 +28,6 @@
 #define CAPTURE_FORMAT    "fakei915-exec-v2"
 
 /* ----------------------------------------------------------- utilities */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int corpus_parse_hex_u64(const char *s, size_t len, uint64_t *out)
 {
@@ -77,58 +64,6 @@ static char *path_join(const char *a, const char *b)
 	p[na] = '/';
 	memcpy(p + na + 1, b, nb + 1);
 	return p;
-}
-
-/* Reads a whole regular file of at most `max` bytes. */
-static int read_file(const char *path, size_t max, char **buf, size_t *len,
-		     char *err, size_t errlen)
-{
-	struct stat st;
-	char *b;
-	size_t got = 0;
-	int fd, e;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		set_err(err, errlen, "%s: not a regular file", path);
-		return -EINVAL;
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
-		set_err(err, errlen, "%s: %lld bytes, more than the %zu-byte limit", path,
-			(long long)st.st_size, max);
-		return -E2BIG;
-	}
-	b = malloc((size_t)st.st_size + 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n < 0 ? errno : EIO;
-			free(b);
-			close(fd);
-			set_err(err, errlen, "%s: read failed: %s", path, strerror(e));
-			return -e;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	b[got] = '\0';
-	*buf = b;
-	*len = got;
-	return 0;
 }
 
 /* ------------------------------------------------------------- folders */
@@ -187,7 +122,7 @@ int corpus_capture_open(const char *dir, struct corpus_capture **out, char *err,
 	d = opendir(dir);
 	if (!d) {
 		e = errno;
-		set_err(err, errlen, "%s: cannot open capture folder: %s", dir, strerror(e));
+		vgt_errbuf_set(err, errlen, "%s: cannot open capture folder: %s", dir, strerror(e));
 		return -e;
 	}
 	while ((de = readdir(d))) {
@@ -216,7 +151,7 @@ int corpus_capture_open(const char *dir, struct corpus_capture **out, char *err,
 	}
 	closedir(d);
 	if (!r && !n) {
-		set_err(err, errlen, "%s: no exec-NNNN.json record in the capture folder", dir);
+		vgt_errbuf_set(err, errlen, "%s: no exec-NNNN.json record in the capture folder", dir);
 		r = -ENODATA;
 	}
 	cap = r ? NULL : calloc(1, sizeof(*cap));
@@ -312,7 +247,7 @@ static int lerr(struct loader *L, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_err(L->err, L->errlen, "%s: %s", L->path, msg);
+	vgt_errbuf_set(L->err, L->errlen, "%s: %s", L->path, msg);
 	return code;
 }
 
@@ -768,7 +703,7 @@ int corpus_record_load_file(const char *json_path, const char *blob_dir,
 	struct loader L = { json_path, blob_dir, err, errlen, NULL };
 	struct corpus_json *doc = NULL;
 	char jerr[200];
-	char *text = NULL;
+	void *text = NULL;
 	size_t len = 0;
 	int r;
 
@@ -777,7 +712,7 @@ int corpus_record_load_file(const char *json_path, const char *blob_dir,
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	if ((r = read_file(json_path, RECORD_MAX_JSON, &text, &len, err, errlen)))
+	if ((r = vgt_read_file(json_path, RECORD_MAX_JSON, 0, &text, &len, err, errlen)))
 		return r;
 	r = corpus_json_parse(text, len, NULL, &doc, jerr, sizeof(jerr));
 	free(text);
@@ -803,7 +738,7 @@ int corpus_record_load(const struct corpus_capture *cap, unsigned i,
 		       struct corpus_record **out, char *err, size_t errlen)
 {
 	if (!cap || i >= cap->n) {
-		set_err(err, errlen, "%s: no record %u (the folder has %u)",
+		vgt_errbuf_set(err, errlen, "%s: no record %u (the folder has %u)",
 			cap ? cap->dir : "(null)", i, cap ? cap->n : 0);
 		return -EINVAL;
 	}

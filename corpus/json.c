@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "corpus/corpus.h"
 
 #define JSON_MAX_NUMBER_LEN 256
@@ -701,8 +702,10 @@ int corpus_json_parse(const char *text, size_t len, const struct corpus_json_opt
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return -EINVAL;
+		int oerr = VGT_OPTS_CHECK(opts);
+
+		if (oerr)
+			return oerr;
 		if (opts->sz >= offsetof(struct corpus_json_opts, max_depth) + sizeof(unsigned) &&
 		    opts->max_depth)
 			p.max_depth = opts->max_depth;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "gpu/gpu_int.h"
 
 static const struct {
@@ -42,26 +43,6 @@ const char *gpu_status_name(enum gpu_status s)
 	return "?";
 }
 
-/* Copies a caller's options struct of any known-or-newer size (libbpf's
- * rule: bytes beyond what this build knows must be zero). */
-static int copy_opts(void *dst, size_t dsz, const void *src)
-{
-	memset(dst, 0, dsz);
-	if (!src)
-		return 0;
-	size_t ssz = *(const size_t *)src;
-	if (ssz < sizeof(size_t))
-		return -EINVAL;
-	if (ssz > dsz) {
-		for (size_t i = dsz; i < ssz; i++)
-			if (((const uint8_t *)src)[i])
-				return -E2BIG;
-		ssz = dsz;
-	}
-	memcpy(dst, src, ssz);
-	return 0;
-}
-
 int gpu_create(const struct gpu_opts *opts, struct gpu **out)
 {
 	if (!out)
@@ -70,7 +51,7 @@ int gpu_create(const struct gpu_opts *opts, struct gpu **out)
 	struct gpu *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	int err = copy_opts(&g->opts, sizeof(g->opts), opts);
+	int err = VGT_OPTS_LOAD(&g->opts, opts); /* g->opts: zeroed by calloc */
 	if (err) {
 		free(g);
 		return err;

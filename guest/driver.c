@@ -198,7 +198,7 @@ static int rd(struct guest_drv *d, uint32_t off, unsigned bytes, uint64_t *val)
 	d->st.trap_ns += now_ns() - t;
 	d->st.mmio_reads++;
 	if (err)
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: mmio read of 0x%x refused (%d)", off, err);
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: mmio read of 0x%x refused (%d)", off, err);
 	return err;
 }
 
@@ -217,7 +217,7 @@ static int wr32(struct guest_drv *d, uint32_t off, uint32_t val)
 	d->st.trap_ns += now_ns() - t;
 	d->st.mmio_writes++;
 	if (err)
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: mmio write of 0x%08x to 0x%x refused (%d)", val,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: mmio write of 0x%08x to 0x%x refused (%d)", val,
 		     off, err);
 	return err;
 }
@@ -249,7 +249,7 @@ static int ggtt_set(struct guest_drv *d, uint64_t gma, uint64_t gpa)
 	d->st.ggtt_ns += dt;
 	d->st.ggtt_writes++;
 	if (err)
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: GGTT entry for 0x%llx refused (%d)",
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: GGTT entry for 0x%llx refused (%d)",
 		     (unsigned long long)gma, err);
 	return err;
 }
@@ -269,7 +269,7 @@ static int mem_wr(struct guest_drv *d, uint64_t gpa, const void *p, size_t len, 
 		d->st.mem_ns += dt;
 	}
 	if (err)
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: write of %zu bytes at gpa 0x%llx failed (%d)", len,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: write of %zu bytes at gpa 0x%llx failed (%d)", len,
 		     (unsigned long long)gpa, err);
 	return err;
 }
@@ -278,7 +278,7 @@ static int mem_rd(struct guest_drv *d, uint64_t gpa, void *p, size_t len)
 {
 	int err = med_guest_read(d->v, gpa, p, len);
 	if (err)
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: read of %zu bytes at gpa 0x%llx failed (%d)", len,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: read of %zu bytes at gpa 0x%llx failed (%d)", len,
 		     (unsigned long long)gpa, err);
 	return err;
 }
@@ -338,13 +338,13 @@ static int ggtt_alloc(struct guest_drv *d, bool hidden, unsigned n, uint64_t *gm
 	uint64_t *next = hidden ? &d->hid_next : &d->ap_next;
 	uint64_t base = hidden ? d->hid_base : d->ap_base, size = hidden ? d->hid_size : d->ap_size;
 	if (*next + (uint64_t)n * GPAGE > size) {
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: the %s window (%llu MiB) is full",
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: the %s window (%llu MiB) is full",
 		     hidden ? "hidden" : "aperture", (unsigned long long)(size >> 20));
 		return -ENOSPC;
 	}
 	int err = frames_contig(d, n, gpa);
 	if (err) {
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: out of guest memory");
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: out of guest memory");
 		return err;
 	}
 	*gma = base + *next;
@@ -619,7 +619,7 @@ static int bo_get(struct guest_drv *d, const struct guest_bo *w)
 				frame_free(d, b->frames[j]);
 			free(b->frames);
 			free(b);
-			guesti_gerr(d->errbuf, d->errbuf_len,
+			vgt_errbuf_set(d->errbuf, d->errbuf_len,
 			     "guest: out of guest memory mapping %llu KiB at 0x%llx",
 			     (unsigned long long)(w->size >> 10), (unsigned long long)w->gma);
 			return err;
@@ -753,7 +753,7 @@ static int pci_probe(struct guest_drv *d)
 	if (err)
 		return err;
 	if ((id & 0xffff) != MED_PCI_VENDOR || (cls >> 8) != MED_PCI_CLASS) {
-		guesti_gerr(d->errbuf, d->errbuf_len,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len,
 		     "guest: PCI function is %04x:%04x class %06x, not an Intel display controller",
 		     id & 0xffff, id >> 16, cls >> 8);
 		return -EIO;
@@ -763,7 +763,7 @@ static int pci_probe(struct guest_drv *d)
 	    (err = cfg_rd(d, 0x10, 4, &size)) || (err = cfg_wr(d, 0x10, 4, bar)))
 		return err;
 	if ((size & ~0xfu) == 0 || ((~(size & ~0xfu)) + 1) < MED_BAR0_SIZE) {
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: BAR0 sizes as 0x%08x, smaller than 16 MiB",
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: BAR0 sizes as 0x%08x, smaller than 16 MiB",
 		     size);
 		return -EIO;
 	}
@@ -800,7 +800,7 @@ static int read_pvinfo(struct guest_drv *d)
 	if (err)
 		return err;
 	if (magic != PV_MAGIC_VAL) {
-		guesti_gerr(d->errbuf, d->errbuf_len,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len,
 		     "guest: PVINFO magic is 0x%016llx: not a GVT-g vGPU (this driver needs one)",
 		     (unsigned long long)magic);
 		return -EIO;
@@ -815,13 +815,13 @@ static int read_pvinfo(struct guest_drv *d)
 	    (err = rd32(d, MED_PVINFO_BASE + PV_FENCE_NUM, &fences)))
 		return err;
 	if ((ver & 0xffff) != 1 || !(caps & (1u << 2))) {
-		guesti_gerr(d->errbuf, d->errbuf_len,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len,
 		     "guest: PVINFO version %u.%u caps 0x%x: needs version 1 with full PPGTT",
 		     ver & 0xffff, ver >> 16, caps);
 		return -EIO;
 	}
 	if (!as || !hs) {
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: PVINFO gives an empty GGTT window");
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: PVINFO gives an empty GGTT window");
 		return -EIO;
 	}
 	/* ballooning: the rest of the GGTT is not ours */
@@ -906,20 +906,22 @@ static int boot(struct guest_drv *d, bool first)
 
 int guest_drv_new(const struct guest_drv_opts *opts, struct guest_drv **out)
 {
-	if (!opts || !out || opts->sz < sizeof(size_t))
+	if (!opts || !out)
 		return -EINVAL;
 	struct guest_drv_opts o = { .sz = sizeof(o) };
-	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	int oerr = VGT_OPTS_LOAD(&o, opts);
+	if (oerr)
+		return oerr;
 	if (!o.vgpu) {
-		guesti_gerr(o.errbuf, o.errbuf_len, "guest: no vGPU to drive");
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "guest: no vGPU to drive");
 		return -EINVAL;
 	}
 	if (o.gen && o.gen != 8 && o.gen != 9) {
-		guesti_gerr(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
 		return -EINVAL;
 	}
 	if (o.ring_pages > 512) {
-		guesti_gerr(o.errbuf, o.errbuf_len, "guest: ring of %u pages: at most 512 (2 MiB)",
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "guest: ring of %u pages: at most 512 (2 MiB)",
 		     o.ring_pages);
 		return -EINVAL;
 	}
@@ -1042,7 +1044,7 @@ static int ring_emit(struct guest_drv *d, struct gctx *c, const uint32_t *dw, un
 {
 	uint32_t bytes = 4 * n;
 	if (bytes + 8 > c->ring_size) {
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: %u ring bytes do not fit a %u-byte ring", bytes,
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: %u ring bytes do not fit a %u-byte ring", bytes,
 		     c->ring_size);
 		return -E2BIG;
 	}
@@ -1072,7 +1074,7 @@ static int elsp_submit(struct guest_drv *d, unsigned e, uint64_t desc)
 	d->st.mmio_writes++;
 	d->st.submissions++;
 	if (err)
-		guesti_gerr(d->errbuf, d->errbuf_len, "guest: ELSP submission refused (%d)", err);
+		vgt_errbuf_set(d->errbuf, d->errbuf_len, "guest: ELSP submission refused (%d)", err);
 	return err;
 }
 

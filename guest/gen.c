@@ -12,16 +12,6 @@
 
 #include "guest/guest_int.h"
 
-void guesti_gerr(char *buf, size_t len, const char *fmt, ...)
-{
-	if (!buf || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---------------------------------------------------------------- arena */
 
 void *guesti_arena_alloc(struct arena *a, size_t n)
@@ -176,18 +166,20 @@ void guesti_gen_ring_start(struct guest_gen *g, uint64_t batch)
 
 int guest_gen_new(const struct guest_gen_opts *opts, struct guest_gen **out)
 {
-	if (!opts || !out || opts->sz < sizeof(size_t))
+	if (!opts || !out)
 		return -EINVAL;
 	struct guest_gen_opts o = { .sz = sizeof(o) };
-	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	int oerr = VGT_OPTS_LOAD(&o, opts);
+	if (oerr)
+		return oerr;
 	if (!o.gen)
 		o.gen = SCAN_GEN9;
 	if (o.gen != SCAN_GEN8 && o.gen != SCAN_GEN9) {
-		guesti_gerr(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "guest: generation %u unsupported (8 or 9)", o.gen);
 		return -EINVAL;
 	}
 	if ((unsigned)o.profile >= GUEST_PROFILE_COUNT) {
-		guesti_gerr(o.errbuf, o.errbuf_len, "guest: profile %d unknown", (int)o.profile);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "guest: profile %d unknown", (int)o.profile);
 		return -EINVAL;
 	}
 	struct guest_gen *g = calloc(1, sizeof(*g));
@@ -201,7 +193,7 @@ int guest_gen_new(const struct guest_gen_opts *opts, struct guest_gen **out)
 	g->tag = 0x7e570000u | (uint32_t)(guest_rng_u64(&g->rng) & 0xffff);
 	if (o.profile == GUEST_PROFILE_CAPTURE) {
 		if (!o.capture_dir || !*o.capture_dir) {
-			guesti_gerr(o.errbuf, o.errbuf_len, "guest: the capture profile needs a folder (capture:DIR)");
+			vgt_errbuf_set(o.errbuf, o.errbuf_len, "guest: the capture profile needs a folder (capture:DIR)");
 			free(g);
 			return -EINVAL;
 		}
@@ -221,7 +213,7 @@ int guest_gen_new(const struct guest_gen_opts *opts, struct guest_gen **out)
 		enum scan_gen rg = corpus_record_gen(rec);
 		corpus_record_free(rec);
 		if (rg != o.gen) {
-			guesti_gerr(o.errbuf, o.errbuf_len,
+			vgt_errbuf_set(o.errbuf, o.errbuf_len,
 			     "guest: capture folder %s holds Gen%u submissions; this simulation is Gen%u",
 			     o.capture_dir, (unsigned)rg, (unsigned)o.gen);
 			corpus_capture_close(g->cap);
@@ -282,7 +274,7 @@ int guest_gen_next(struct guest_gen *g, const struct guest_work **out)
 	for (unsigned i = 0; i < sizeof(g->cb) / sizeof(g->cb[0]); i++)
 		oom |= g->cb[i].oom;
 	if (oom) {
-		guesti_gerr(g->errbuf, g->errbuf_len, "guest: out of memory building workload %llu",
+		vgt_errbuf_set(g->errbuf, g->errbuf_len, "guest: out of memory building workload %llu",
 		     (unsigned long long)g->seq);
 		return -ENOMEM;
 	}

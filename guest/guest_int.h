@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 
+#include "common/common.h"
 #include "corpus/corpus.h"
 #include "guest/guest.h"
 
@@ -15,7 +16,9 @@ static inline uint64_t page_up(uint64_t n)
 	return (n + GPAGE - 1) & ~(uint64_t)(GPAGE - 1);
 }
 
-void guesti_gerr(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The old name, still used by sim.c and shm.c (they move to sim/ and convert
+ * there); new code calls vgt_errbuf_set. */
+#define guesti_gerr vgt_errbuf_set
 
 /* ------------------------------------------------------------- arena */
 

@@ -29,14 +29,14 @@ int guesti_prof_capture(struct guest_gen *g)
 			continue;
 		if ((o->gpu_address & (GPAGE - 1)) ||
 		    (o->gpu_address < GUEST_RESULT_GMA + GPAGE && o->gpu_address + o->size > GUEST_RESULT_GMA)) {
-			guesti_gerr(g->errbuf, g->errbuf_len,
+			vgt_errbuf_set(g->errbuf, g->errbuf_len,
 			     "%s: object %u at 0x%llx is not page aligned or overlaps the guest's result page",
 			     corpus_record_path(r), i, (unsigned long long)o->gpu_address);
 			return -EINVAL;
 		}
 		if (!guesti_gen_bo(g, o->gpu_address, o->size, o->is_batch ? GUEST_BO_BATCH : GUEST_BO_WRITE,
 			    o->data, o->size)) {
-			guesti_gerr(g->errbuf, g->errbuf_len, "%s: more buffer objects than the guest handles",
+			vgt_errbuf_set(g->errbuf, g->errbuf_len, "%s: more buffer objects than the guest handles",
 			     corpus_record_path(r));
 			return -E2BIG;
 		}

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdarg.h>
 
+#include "common/common.h"
 #include "gpu/gpu.h"
 #include "mediator/mediator.h"
 #include "scanner/scanner.h"
@@ -516,8 +517,5 @@ bool medi_wd_complete_locked(struct med *m, struct med_workload *w);
 /* Puts the workload's vGPU into failsafe and drops its queued work; drops
  * m->lock for it (lock order) and takes it again. */
 void medi_wd_failsafe(struct med *m, struct med_workload *w);
-
-/* Formats an error into an optional caller buffer (opts.errbuf). */
-void med_errbuf_set(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* VGT_MED_INT_H */

@@ -80,17 +80,6 @@ static void on_escape(void *ctx, const struct gpu_escape *e)
 
 /* ------------------------------------------------------------ creation */
 
-/* Formats a creation error into the caller's optional buffer. */
-void med_errbuf_set(char *buf, size_t len, const char *fmt, ...)
-{
-	if (!buf || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static void med_destroy_objects(struct med *m)
 {
 	if (m->own_sh && m->sh)
@@ -112,31 +101,29 @@ int med_new(const struct med_opts *opts, struct med **out)
 	if (!out)
 		return -EINVAL;
 	struct med_opts o = { .sz = sizeof(o) };
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	int oerr = VGT_OPTS_LOAD(&o, opts);
+	if (oerr)
+		return oerr;
 	if (!o.gen)
 		o.gen = 9;
 	if (o.gen != 8 && o.gen != 9) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: generation %u unsupported (8 or 9)", o.gen);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: generation %u unsupported (8 or 9)", o.gen);
 		return -EINVAL;
 	}
 	if ((unsigned)o.policy > SCAN_POLICY_AUDIT) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: policy %d unknown", (int)o.policy);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: policy %d unknown", (int)o.policy);
 		return -EINVAL;
 	}
 	if (o.dispatch != MED_DISPATCH_THREADS && o.dispatch != MED_DISPATCH_MANUAL) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: dispatch mode %d unknown", (int)o.dispatch);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: dispatch mode %d unknown", (int)o.dispatch);
 		return -EINVAL;
 	}
 	if (o.on_reject != MED_ON_REJECT_FAILSAFE && o.on_reject != MED_ON_REJECT_DROP) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: reject action %d unknown", (int)o.on_reject);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: reject action %d unknown", (int)o.on_reject);
 		return -EINVAL;
 	}
 	if (o.shadow && !o.gpu) {
-		med_errbuf_set(o.errbuf, o.errbuf_len,
+		vgt_errbuf_set(o.errbuf, o.errbuf_len,
 			   "mediator: a given shadow engine needs the GPU model backing it");
 		return -EINVAL;
 	}
@@ -182,7 +169,7 @@ int med_new(const struct med_opts *opts, struct med **out)
 		go.switches_vgpu_regs = true;
 		err = gpu_create(&go, &m->gpu);
 		if (err) {
-			med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: GPU model creation failed (%d)", err);
+			vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: GPU model creation failed (%d)", err);
 			goto fail;
 		}
 		m->own_gpu = true;
@@ -226,14 +213,14 @@ int med_new(const struct med_opts *opts, struct med **out)
 		err = med_subscribe(m, o.event_mask ? o.event_mask : MED_EV_ALL, o.event,
 				    o.event_ctx, NULL);
 		if (err) {
-			med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: event mask 0x%llx selects no event type",
+			vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: event mask 0x%llx selects no event type",
 				       (unsigned long long)o.event_mask);
 			goto fail;
 		}
 	}
 	err = medi_sched_start(m);
 	if (err) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "mediator: engine threads failed (%d)", err);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "mediator: engine threads failed (%d)", err);
 		goto fail;
 	}
 	*out = m;

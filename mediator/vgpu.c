@@ -260,24 +260,22 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 	if (!m || !out)
 		return -EINVAL;
 	struct med_vgpu_opts o = { .sz = sizeof(o) };
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	int oerr = VGT_OPTS_LOAD(&o, opts);
+	if (oerr)
+		return oerr;
 	if (!o.type)
 		o.type = MED_VGPU_TYPE_8;
 	if (o.type < MED_VGPU_TYPE_8 || o.type > MED_VGPU_TYPE_1) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu type %d: must be one of 8, 4, 2, 1",
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "vgpu type %d: must be one of 8, 4, 2, 1",
 			   (int)o.type);
 		return -EINVAL;
 	}
 	if (o.weight > 16) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu weight %u: must be 1..16", o.weight);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "vgpu weight %u: must be 1..16", o.weight);
 		return -EINVAL;
 	}
 	if (o.has_policy && (unsigned)o.policy > SCAN_POLICY_AUDIT) {
-		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu policy %d: unknown", (int)o.policy);
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "vgpu policy %d: unknown", (int)o.policy);
 		return -EINVAL;
 	}
 
@@ -310,7 +308,7 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 			v->fences[got++] = f;
 	if (got < MED_FENCES_PER_VGPU) {
 		pthread_mutex_unlock(&m->lock);
-		med_errbuf_set(o.errbuf, o.errbuf_len,
+		vgt_errbuf_set(o.errbuf, o.errbuf_len,
 			   "vgpu: no free fence registers (%u per vGPU, %u kept by the host)",
 			   MED_FENCES_PER_VGPU, MED_HOST_FENCES);
 		vgpu_free_mem(v);
@@ -331,7 +329,7 @@ int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_
 	if (v->id == 0 || v->id > MED_MAX_VGPUS || m->vgpus[v->id]) {
 		shadow_vgpu_free(v->sv);
 		pthread_mutex_unlock(&m->lock);
-		med_errbuf_set(o.errbuf, o.errbuf_len, "vgpu: shadow engine gave id %u, not usable",
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "vgpu: shadow engine gave id %u, not usable",
 			   v->id);
 		vgpu_free_mem(v);
 		return -EBUSY;

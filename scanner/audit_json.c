@@ -2,40 +2,21 @@
 /*
  * A scan result as one JSON object (the `vgt scan --json` output; schema in
  * docs/AUDIT.md).  Addresses and values are hex strings ("0x..."), so no
- * consumer loses bits to a double.
+ * consumer loses bits to a double.  Strings are written by common/
+ * (vgt_json_str: escaped, a missing name as null).
  */
 #include <errno.h>
 #include <stdio.h>
 
+#include "common/common.h"
 #include "scanner/audit_priv.h"
-
-static void jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void jhex(FILE *f, uint64_t v)
-{
-	fprintf(f, "\"0x%llx\"", (unsigned long long)v);
-}
 
 int scan_result_json(const struct scan_result *r, enum scan_policy pol, FILE *f)
 {
 	if (!r || !f)
 		return -EINVAL;
 	fprintf(f, "{\"verdict\":\"%s\",\"policy\":", r->pass ? "pass" : "violation");
-	jstr(f, scan_policy_name(pol));
+	vgt_json_str(f, scan_policy_name(pol));
 	fprintf(f, ",\"would_reject\":%s", r->nviolations ? "true" : "false");
 	fprintf(f, ",\"commands\":%llu,\"bytes\":%llu", (unsigned long long)r->commands,
 		(unsigned long long)r->bytes);
@@ -46,19 +27,19 @@ int scan_result_json(const struct scan_result *r, enum scan_policy pol, FILE *f)
 
 		fputs(i ? ",{" : "{", f);
 		fputs("\"reason\":", f);
-		jstr(f, scan_reason_name((enum scan_reason)v->reason));
+		vgt_json_str(f, scan_reason_name((enum scan_reason)v->reason));
 		fprintf(f, ",\"code\":%u,\"buffer\":", v->reason);
-		jstr(f, scan_buf_kind_name((enum scan_buf_kind)v->buffer));
+		vgt_json_str(f, scan_buf_kind_name((enum scan_buf_kind)v->buffer));
 		fputs(",\"as\":", f);
-		jstr(f, scan_as_name((enum scan_as)v->as));
+		vgt_json_str(f, scan_as_name((enum scan_as)v->as));
 		fprintf(f, ",\"offset\":%u,\"gma\":", v->offset);
-		jhex(f, v->gma);
+		vgt_json_hex(f, v->gma);
 		fputs(",\"command\":", f);
-		jstr(f, v->command);
+		vgt_json_str(f, v->command);
 		fputs(",\"value\":", f);
-		jhex(f, v->value);
+		vgt_json_hex(f, v->value);
 		fputs(",\"message\":", f);
-		jstr(f, v->message);
+		vgt_json_str(f, v->message);
 		fputc('}', f);
 	}
 	fprintf(f, "],\"violations_truncated\":%s", r->violations_truncated ? "true" : "false");
@@ -69,13 +50,13 @@ int scan_result_json(const struct scan_result *r, enum scan_policy pol, FILE *f)
 
 		fputs(i ? ",{" : "{", f);
 		fputs("\"kind\":", f);
-		jstr(f, scan_buf_kind_name((enum scan_buf_kind)s->kind));
+		vgt_json_str(f, scan_buf_kind_name((enum scan_buf_kind)s->kind));
 		fputs(",\"as\":", f);
-		jstr(f, scan_as_name((enum scan_as)s->as));
+		vgt_json_str(f, scan_as_name((enum scan_as)s->as));
 		fputs(",\"gma\":", f);
-		jhex(f, s->gma);
+		vgt_json_hex(f, s->gma);
 		fputs(",\"shadow_gma\":", f);
-		jhex(f, s->shadow_gma);
+		vgt_json_hex(f, s->shadow_gma);
 		fprintf(f, ",\"bytes\":%u,\"size\":%u,\"commands\":%u", s->bytes, s->size,
 			s->commands);
 		if (s->parent == 0xffff)
@@ -89,13 +70,13 @@ int scan_result_json(const struct scan_result *r, enum scan_policy pol, FILE *f)
 
 		fputs(i ? ",{" : "{", f);
 		fputs("\"kind\":", f);
-		jstr(f, scan_event_name((enum scan_event_kind)e->kind));
+		vgt_json_str(f, scan_event_name((enum scan_event_kind)e->kind));
 		fputs(",\"buffer\":", f);
-		jstr(f, scan_buf_kind_name((enum scan_buf_kind)e->buffer));
+		vgt_json_str(f, scan_buf_kind_name((enum scan_buf_kind)e->buffer));
 		fprintf(f, ",\"shadow\":%u,\"offset\":%u,\"gma\":", e->shadow, e->offset);
-		jhex(f, e->gma);
+		vgt_json_hex(f, e->gma);
 		fputs(",\"value\":", f);
-		jhex(f, e->value);
+		vgt_json_hex(f, e->value);
 		fputc('}', f);
 	}
 	fputs("],\"patches\":[", f);
@@ -104,12 +85,12 @@ int scan_result_json(const struct scan_result *r, enum scan_policy pol, FILE *f)
 
 		fputs(i ? ",{" : "{", f);
 		fputs("\"kind\":", f);
-		jstr(f, scan_patch_name((enum scan_patch_kind)p->kind));
+		vgt_json_str(f, scan_patch_name((enum scan_patch_kind)p->kind));
 		fprintf(f, ",\"shadow\":%u,\"offset\":%u,\"dwords\":%u,\"old\":", p->shadow,
 			p->offset, p->dwords);
-		jhex(f, p->old_value);
+		vgt_json_hex(f, p->old_value);
 		fputs(",\"new\":", f);
-		jhex(f, p->new_value);
+		vgt_json_hex(f, p->new_value);
 		fputc('}', f);
 	}
 	fputs("]}\n", f);

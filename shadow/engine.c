@@ -13,18 +13,7 @@
 #define MiB (1ull << 20)
 
 /* Reads field f of an opts struct of declared size `sz`, or 0 past it. */
-#define OPT(o, f) ((o) && (o)->sz >= offsetof(__typeof__(*(o)), f) + sizeof((o)->f) ? (o)->f : 0)
-
-void shadowi_sh_errf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
+#define OPT(o, f) VGT_OPT(o, f, 0)
 
 /* ---------------------------------------------------------- fault injection */
 
@@ -136,9 +125,10 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	int err;
 
 	*out = NULL;
-	if (opts && opts->sz < sizeof(size_t)) {
-		shadowi_sh_errf(eb, el, "shadow_opts: sz %zu too small", opts->sz);
-		return -EINVAL;
+	if ((err = VGT_OPTS_CHECK(opts))) {
+		vgt_errbuf_set(eb, el, "shadow_opts: sz %zu: %s", opts->sz,
+			       err == -E2BIG ? "fields this build does not know are set" : "too small");
+		return err;
 	}
 	sh = calloc(1, sizeof(*sh));
 	if (!sh)
@@ -151,7 +141,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	if (sh->aperture % MiB || sh->aperture >= SHADOW_GGTT_SIZE || sh->low_res % MiB ||
 	    sh->high_res % MiB || sh->low_res > sh->aperture ||
 	    sh->high_res > SHADOW_GGTT_SIZE - sh->aperture) {
-		shadowi_sh_errf(eb, el, "GGTT layout: aperture %llu MiB with host reserve %llu + %llu MiB "
+		vgt_errbuf_set(eb, el, "GGTT layout: aperture %llu MiB with host reserve %llu + %llu MiB "
 			"does not fit the 4096 MiB GGTT in 1 MiB units",
 			(unsigned long long)(sh->aperture / MiB), (unsigned long long)(sh->low_res / MiB),
 			(unsigned long long)(sh->high_res / MiB));
@@ -163,7 +153,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	if (ops) {
 		if (ops->sz < offsetof(struct shadow_host_ops, alloc_huge) ||
 		    !ops->alloc_page || !ops->free_page || !ops->ptr) {
-			shadowi_sh_errf(eb, el, "shadow_host_ops: alloc_page, free_page and ptr are required");
+			vgt_errbuf_set(eb, el, "shadow_host_ops: alloc_page, free_page and ptr are required");
 			err = -EINVAL;
 			goto fail;
 		}
@@ -192,7 +182,7 @@ int shadow_new(const struct shadow_opts *opts, struct shadow **out)
 	}
 	err = shadowi_sh_alloc_page(sh, 0, SHADOW_PAGE_SCRATCH, &sh->scratch_hpa);
 	if (err) {
-		shadowi_sh_errf(eb, el, "cannot allocate the GGTT scratch page");
+		vgt_errbuf_set(eb, el, "cannot allocate the GGTT scratch page");
 		sh->scratch_hpa = 0;
 		goto fail;
 	}
@@ -418,30 +408,31 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	int err;
 
 	*out = NULL;
-	if (opts && opts->sz < sizeof(size_t)) {
-		shadowi_sh_errf(eb, el, "shadow_vgpu_opts: sz %zu too small", opts->sz);
-		return -EINVAL;
+	if ((err = VGT_OPTS_CHECK(opts))) {
+		vgt_errbuf_set(eb, el, "shadow_vgpu_opts: sz %zu: %s", opts->sz,
+			       err == -E2BIG ? "fields this build does not know are set" : "too small");
+		return err;
 	}
 	if (t == SHADOW_VGPU_CUSTOM) {
 		ap = OPT(opts, aperture_size);
 		hid = OPT(opts, hidden_size);
 		if (!ap || !hid || ap % MiB || hid % MiB) {
-			shadowi_sh_errf(eb, el, "custom vGPU: aperture %llu and hidden %llu bytes must be "
+			vgt_errbuf_set(eb, el, "custom vGPU: aperture %llu and hidden %llu bytes must be "
 				"nonzero multiples of 1 MiB",
 				(unsigned long long)ap, (unsigned long long)hid);
 			return -EINVAL;
 		}
 	} else if (shadow_vgpu_type_sizes(t, &ap, &hid)) {
-		shadowi_sh_errf(eb, el, "vGPU type %d is not one of 8, 4, 2, 1 or custom", (int)t);
+		vgt_errbuf_set(eb, el, "vGPU type %d is not one of 8, 4, 2, 1 or custom", (int)t);
 		return -EINVAL;
 	}
 	if (!mem || mem % SHADOW_PAGE_SIZE || mem > (64ull << 30)) {
-		shadowi_sh_errf(eb, el, "guest memory size %llu: must be a nonzero multiple of 4 KiB, at most 64 GiB",
+		vgt_errbuf_set(eb, el, "guest memory size %llu: must be a nonzero multiple of 4 KiB, at most 64 GiB",
 			(unsigned long long)mem);
 		return -EINVAL;
 	}
 	if (OPT(opts, huge_backing) && !sh->huge_ops) {
-		shadowi_sh_errf(eb, el, "huge guest backing requested but the host ops have no alloc_huge");
+		vgt_errbuf_set(eb, el, "huge guest backing requested but the host ops have no alloc_huge");
 		return -EOPNOTSUPP;
 	}
 
@@ -450,7 +441,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 		;
 	if (id > SHADOW_MAX_VGPUS) {
 		pthread_mutex_unlock(&sh->lock);
-		shadowi_sh_errf(eb, el, "vGPU type %s: all %d vGPU ids are in use", vgpu_types[t].name,
+		vgt_errbuf_set(eb, el, "vGPU type %s: all %d vGPU ids are in use", vgpu_types[t].name,
 			SHADOW_MAX_VGPUS);
 		return -EBUSY;
 	}
@@ -458,7 +449,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	if (first_fit(used, n, sh->low_res, sh->aperture, ap, &ap_base)) {
 		uint64_t fr = region_free(used, n, sh->low_res, sh->aperture);
 		pthread_mutex_unlock(&sh->lock);
-		shadowi_sh_errf(eb, el, "vGPU type %s: aperture window of %llu MiB does not fit "
+		vgt_errbuf_set(eb, el, "vGPU type %s: aperture window of %llu MiB does not fit "
 			"(%llu MiB free of %llu MiB low GM after the host's %llu MiB)",
 			vgpu_types[t].name, (unsigned long long)(ap / MiB),
 			(unsigned long long)(fr / MiB), (unsigned long long)(sh->aperture / MiB),
@@ -469,7 +460,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	if (first_fit(used, n, sh->aperture + sh->high_res, SHADOW_GGTT_SIZE, hid, &hid_base)) {
 		uint64_t fr = region_free(used, n, sh->aperture + sh->high_res, SHADOW_GGTT_SIZE);
 		pthread_mutex_unlock(&sh->lock);
-		shadowi_sh_errf(eb, el, "vGPU type %s: hidden window of %llu MiB does not fit "
+		vgt_errbuf_set(eb, el, "vGPU type %s: hidden window of %llu MiB does not fit "
 			"(%llu MiB free of %llu MiB high GM after the host's %llu MiB)",
 			vgpu_types[t].name, (unsigned long long)(hid / MiB),
 			(unsigned long long)(fr / MiB),
@@ -481,7 +472,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	struct shadow_vgpu *v = shadowi_sh_malloc(sh, sizeof(*v));
 	if (!v) {
 		pthread_mutex_unlock(&sh->lock);
-		shadowi_sh_errf(eb, el, "vGPU: out of memory");
+		vgt_errbuf_set(eb, el, "vGPU: out of memory");
 		return -ENOMEM;
 	}
 	v->sh = sh;
@@ -512,7 +503,7 @@ int shadow_vgpu_new(struct shadow *sh, const struct shadow_vgpu_opts *opts,
 	if (err) {
 		pthread_mutex_unlock(&sh->lock);
 		vgpu_destroy(v);
-		shadowi_sh_errf(eb, el, "vGPU type %s: cannot allocate its tables (%s)", vgpu_types[t].name,
+		vgt_errbuf_set(eb, el, "vGPU type %s: cannot allocate its tables (%s)", vgpu_types[t].name,
 			strerror(-err));
 		return err;
 	}
@@ -608,12 +599,12 @@ int shadow_vgpu_check(struct shadow_vgpu *v, char *errbuf, size_t errbuf_len)
 	for (uint64_t g = 0; !err && g < v->nframes; g++) {
 		const struct gframe *f = &v->frames[g];
 		if (f->pins != expect[g]) {
-			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx has %u pins, %u PPGTT shadow entries hold it",
+			vgt_errbuf_set(errbuf, errbuf_len, "vGPU %u: frame 0x%llx has %u pins, %u PPGTT shadow entries hold it",
 				v->id, (unsigned long long)g, f->pins, expect[g]);
 			err = -EUCLEAN;
 		}
 		if ((f->pins || f->ext || f->nspt) && !frame_backed(v, g)) {
-			shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: frame 0x%llx is in use but not backed",
+			vgt_errbuf_set(errbuf, errbuf_len, "vGPU %u: frame 0x%llx is in use but not backed",
 				v->id, (unsigned long long)g);
 			err = -EUCLEAN;
 		}
@@ -621,14 +612,14 @@ int shadow_vgpu_check(struct shadow_vgpu *v, char *errbuf, size_t errbuf_len)
 		backed += frame_backed(v, g);
 	}
 	if (!err && (pinned != v->st.pinned_frames || backed != v->st.guest_frames)) {
-		shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: counters say %llu pinned / %llu backed frames, "
+		vgt_errbuf_set(errbuf, errbuf_len, "vGPU %u: counters say %llu pinned / %llu backed frames, "
 			"tables say %llu / %llu", v->id, (unsigned long long)v->st.pinned_frames,
 			(unsigned long long)v->st.guest_frames, (unsigned long long)pinned,
 			(unsigned long long)backed);
 		err = -EUCLEAN;
 	}
 	if (!err && v->st.bad_unpins) {
-		shadowi_sh_errf(errbuf, errbuf_len, "vGPU %u: %llu unpins of unpinned frames", v->id,
+		vgt_errbuf_set(errbuf, errbuf_len, "vGPU %u: %llu unpins of unpinned frames", v->id,
 			(unsigned long long)v->st.bad_unpins);
 		err = -EUCLEAN;
 	}

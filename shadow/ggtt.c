@@ -422,14 +422,14 @@ int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len)
 
 		if (!g) {
 			if (shadow_pte_addr(host) != v->scratch_page) {
-				shadowi_sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds no frame but maps 0x%llx, not scratch",
+				vgt_errbuf_set(err, len, "vGPU %u: GGTT 0x%llx holds no frame but maps 0x%llx, not scratch",
 					v->id, (unsigned long long)gma, (unsigned long long)host);
 				rc = -EUCLEAN;
 			}
 			continue;
 		}
 		if (g - 1 >= v->nframes) {
-			shadowi_sh_errf(err, len, "vGPU %u: GGTT 0x%llx holds frame 0x%x beyond guest memory",
+			vgt_errbuf_set(err, len, "vGPU %u: GGTT 0x%llx holds frame 0x%x beyond guest memory",
 				v->id, (unsigned long long)gma, g - 1);
 			rc = -EUCLEAN;
 			break;
@@ -440,7 +440,7 @@ int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len)
 			want = shadow_pte_make(want, ge & SHADOW_PTE_FLAGS_MASK);
 		if ((!half && (host != want || shadow_pte_gfn(ge) != g - 1)) ||
 		    shadow_pte_addr(host) != shadow_pte_addr(want)) {
-			shadowi_sh_errf(err, len, "vGPU %u: GGTT 0x%llx host entry 0x%llx, expected 0x%llx (guest 0x%llx)",
+			vgt_errbuf_set(err, len, "vGPU %u: GGTT 0x%llx host entry 0x%llx, expected 0x%llx (guest 0x%llx)",
 				v->id, (unsigned long long)gma, (unsigned long long)host,
 				(unsigned long long)want, (unsigned long long)ge);
 			rc = -EUCLEAN;
@@ -449,17 +449,17 @@ int shadowi_ggtt_check_locked(struct shadow_vgpu *v, char *err, size_t len)
 	for (uint64_t g = 0; g < v->nframes && !rc; g++) {
 		uint32_t have = RD(v->gpins[g]);
 		if (have != expect[g]) {
-			shadowi_sh_errf(err, len, "vGPU %u: frame 0x%llx has %u GGTT pins, %u GGTT entries hold it",
+			vgt_errbuf_set(err, len, "vGPU %u: frame 0x%llx has %u GGTT pins, %u GGTT entries hold it",
 				v->id, (unsigned long long)g, have, expect[g]);
 			rc = -EUCLEAN;
 		} else if (have && !frame_backed(v, g)) {
-			shadowi_sh_errf(err, len, "vGPU %u: frame 0x%llx is in the GGTT but not backed",
+			vgt_errbuf_set(err, len, "vGPU %u: frame 0x%llx is in the GGTT but not backed",
 				v->id, (unsigned long long)g);
 			rc = -EUCLEAN;
 		}
 	}
 	if (!rc && RD(v->gst.bad_unpins)) {
-		shadowi_sh_errf(err, len, "vGPU %u: %llu GGTT unpins of unpinned frames", v->id,
+		vgt_errbuf_set(err, len, "vGPU %u: %llu GGTT unpins of unpinned frames", v->id,
 			(unsigned long long)RD(v->gst.bad_unpins));
 		rc = -EUCLEAN;
 	}

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 
+#include "common/common.h"
 #include "shadow/shadow.h"
 
 /* ---------------------------------------------------------- intrusive list */
@@ -78,8 +79,6 @@ void *shadowi_sh_malloc(struct shadow *sh, size_t n);  /* zeroed; META_ALLOC sit
 
 static inline void store_pte(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint64_t load_pte(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-
-void shadowi_sh_errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* -------------------------------------------------------------- guest memory */
 

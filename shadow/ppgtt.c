@@ -665,6 +665,8 @@ int shadow_ppgtt_get(struct shadow_vgpu *v, const struct shadow_ppgtt_opts *opts
 	*out = NULL;
 	if (!opts || opts->sz < offsetof(struct shadow_ppgtt_opts, pdp) + sizeof(opts->pdp))
 		return -EINVAL;
+	if (VGT_OPTS_CHECK(opts))
+		return -E2BIG;
 	if (opts->levels != 3 && opts->levels != 4)
 		return -EINVAL;
 	unsigned np = opts->levels == 4 ? 1 : 4;
@@ -901,7 +903,7 @@ void shadowi_ppgtt_vgpu_fini(struct shadow_vgpu *v)
 
 #define FAIL(...)                                         \
 	do {                                              \
-		shadowi_sh_errf(err, len, __VA_ARGS__);           \
+		vgt_errbuf_set(err, len, __VA_ARGS__);           \
 		return -EUCLEAN;                          \
 	} while (0)
 

@@ -290,9 +290,9 @@ static void test_json_escapes_strings(void **state)
 	struct scan_violation v = { .reason = SCAN_R_BAD_FIELD, .command = "X" };
 	struct scan_result r = { .pass = false, .violations = &v, .nviolations = 1 };
 
-	strcpy(v.message, "quote \" backslash \\ newline \n end");
+	strcpy(v.message, "quote \" backslash \\ newline \n bell \a end");
 	char *j = json_of(&r, SCAN_POLICY_STRICT);
-	assert_non_null(strstr(j, "quote \\\" backslash \\\\ newline \\u000a end"));
+	assert_non_null(strstr(j, "quote \\\" backslash \\\\ newline \\n bell \\u0007 end"));
 	free(j);
 }
 
