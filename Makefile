@@ -4,7 +4,8 @@
 # `make deps` installs the Debian packages the project needs.
 #
 # Sources are discovered per folder so a new file needs no Makefile edit:
-#   <part>/*.c            -> build/libvgt.a   (parts: see PARTS)
+#   <part>/*.c            -> build/libvgt.a   (parts: see PARTS; exports only
+#                            what the parts' public headers declare)
 #   cli/*.c               -> build/vgt
 #   tests/test_*.c        -> one cmocka binary each (tests/support/*.c linked in)
 #   tests/e2e_*.sh        -> end-to-end tests of the vgt command
@@ -42,6 +43,14 @@ TESTLIBS := -lcmocka
 
 LIB_SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Each part's one public header <part>/<part>.h declares its API with default
+# visibility; everything else in the library is compiled hidden.
+PUB_HDRS  := $(foreach p,$(PARTS),$(wildcard $(p)/$(p).h))
+# What a test or bench includes that is not API (a part's private header or
+# one of its .c files): it links build/libvgt-internal.a, the plain objects.
+PRIV_DEPS := $(filter-out $(PUB_HDRS),$(foreach p,$(PARTS),$(wildcard $(p)/*.h))) $(LIB_SRCS)
+LD        ?= ld
+OBJCOPY   ?= objcopy
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 SUP_SRCS  := $(wildcard tests/support/*.c)
@@ -90,20 +99,43 @@ $(CLI_OBJS): CFLAGS += -I$(BUILD)
 .PHONY: FORCE
 FORCE:
 
+$(LIB_OBJS): CFLAGS += -fvisibility=hidden
+
+# libvgt.a: one relocatable object whose hidden symbols are made local, so
+# only the public headers' declarations are global (tests/e2e_exports.sh).
 $(BUILD)/libvgt.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(LD) -r -o $(BUILD)/libvgt.o $^
+	$(OBJCOPY) --localize-hidden $(BUILD)/libvgt.o
+	rm -f $@ && ar rcs $@ $(BUILD)/libvgt.o
+
+# The same objects as they are: for tests and benches that reach internals.
+$(BUILD)/libvgt-internal.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/vgt: $(CLI_OBJS) $(BUILD)/libvgt.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvgt.a $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(SUP_OBJS) $(BUILD)/libvgt.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(SUP_OBJS) $(BUILD)/libvgt.a $(LIBS) $(TESTLIBS) $(LDFLAGS)
+# A test or bench is compiled first; its dependency file then says which
+# library it links: libvgt.a, or libvgt-internal.a if it includes a part's
+# private header or source file (PRIV_DEPS).
+# $(call LINK,libs): links $@ from $@.o, printing the command it ran.
+space := $(subst ,, )
+LINK = lib=$(BUILD)/libvgt.a; \
+	if grep -qE '(^| )($(subst $(space),|,$(strip $(PRIV_DEPS))))( |:|$$)' $@.d; \
+	then lib=$(BUILD)/libvgt-internal.a; fi; \
+	cmd="$(CC) -o $@ $@.o $(SUP_OBJS) $$lib $(1) $(LDFLAGS)"; echo "$$cmd"; $$cmd
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libvgt.a $(SUP_OBJS)
+$(BUILD)/tests/%: tests/%.c $(SUP_OBJS) $(BUILD)/libvgt.a $(BUILD)/libvgt-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(SUP_OBJS) $(BUILD)/libvgt.a $(LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ -c -o $@.o $<
+	@$(call LINK,$(LIBS) $(TESTLIBS))
+
+$(BUILD)/bench/%: bench/%.c $(SUP_OBJS) $(BUILD)/libvgt.a $(BUILD)/libvgt-internal.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ -c -o $@.o $<
+	@$(call LINK,$(LIBS))
 
 # Every test binary and e2e script runs even when an earlier one fails;
 # the summary line counts them and the exit status is non-zero on any failure.

@@ -25,7 +25,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-#pragma GCC visibility push(default)
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 /* ========================================================== error buffer */
 

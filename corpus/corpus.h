@@ -29,6 +29,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 /* ================================================================= JSON */
 
@@ -190,6 +191,7 @@ const struct corpus_object *corpus_record_find(const struct corpus_record *rec, 
  */
 struct scan_mem corpus_record_mem(const struct corpus_record *rec);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

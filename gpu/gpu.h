@@ -38,6 +38,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 /* ---------------------------------------------------------------- basics */
 
@@ -459,6 +460,7 @@ struct gpu_reg_row {
 size_t gpu_reg_rows(void);
 int gpu_reg_row(size_t i, struct gpu_reg_row *out); /* -EINVAL past the end */
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

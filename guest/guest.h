@@ -42,6 +42,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 /* ------------------------------------------------------------------ PRNG */
 
@@ -262,6 +263,7 @@ struct guest_drv_stats {
 };
 void guest_drv_stats(struct guest_drv *d, struct guest_drv_stats *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 struct gpu;         /* gpu/gpu.h */
 struct shadow;      /* shadow/shadow.h */
@@ -658,6 +659,7 @@ struct med_event {
 #define MED_DIGEST_INIT 0x76677464ull /* "vgtd" */
 uint64_t med_digest(uint64_t digest, const void *data, size_t len);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

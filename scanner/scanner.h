@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 /* ---------------------------------------------------------------- basics */
 
@@ -526,6 +527,7 @@ int scan_case_check(const struct scan_case *c, const struct scan_result *r, char
  * shadows, events, patches) to f.  Returns 0 or -EIO. */
 int scan_result_json(const struct scan_result *r, enum scan_policy pol, FILE *f);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -60,6 +60,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 struct scan_mem; /* scanner/scanner.h */
 
@@ -506,6 +507,7 @@ struct shadow_scan_view {
 void shadow_scan_mem_init(struct shadow_scan_view *view, struct scan_mem *mem,
 			  struct shadow_vgpu *v, struct shadow_ppgtt *root);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
 
 /* Guest memory each VM gets (and its vGPU is created with). */
 #define SIM_MEM_SIZE_DEFAULT (512ull << 20)
@@ -151,6 +152,7 @@ bool sim_escape_hw_refused(const struct med_event *ev);
  * kept it busy). */
 int sim_shm_read(const char *name, struct sim_shm *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif
