@@ -5,20 +5,19 @@
 # of the IGT blitter captures (tools/genxml_conformance.py does the work).
 # Also checks that the committed tables scanner/cmds_gen{8,9}.c are what
 # tools/genxml2c.py generates from the same genxml.
-# Needs $VGT (the vgt binary) and $VGT_SHARED (default ../shared); skips
-# with a message when $VGT_SHARED/reference is absent.
+# Needs $VGT (the vgt binary), $VGT_SHARED (default ../shared) and python3;
+# skips (exit 77, tests/support/skip.sh) when either is missing.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-shared=${VGT_SHARED:-../shared}
+. "$top/tests/support/skip.sh"
+shared=$vgt_shared
 vgt=${VGT:-$top/build/vgt}
 
 if [ ! -d "$shared/reference" ]; then
-	echo "e2e_genxml_conformance: SKIPPED: $shared/reference is absent (set VGT_SHARED)"
-	exit 0
+	vgt_skip_all "no ../shared" "$shared/reference is absent (set VGT_SHARED)"
 fi
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "e2e_genxml_conformance: FAILED: python3 is not installed (make deps)"
-	exit 1
+if [ $have_python3 = 0 ]; then
+	vgt_skip_all "no python3" "the conformance tools are Python 3 (make deps)"
 fi
 
 status=0

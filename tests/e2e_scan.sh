@@ -6,6 +6,7 @@
 set -u
 VGT=${VGT:-build/vgt}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/support/skip.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -99,8 +100,10 @@ for k in verdict violations commands shadows events patches reason buffer offset
 	grep -q "\"$k\"" "$tmp/out" || fail "JSON lacks \"$k\""
 done
 grep -q '"verdict":"violation"' "$tmp/out" || fail "JSON verdict"
-if command -v python3 >/dev/null; then
+if [ $have_python3 = 1 ]; then
 	python3 -c 'import json,sys; json.load(sys.stdin)' <"$tmp/out" || fail "JSON does not parse"
+else
+	vgt_skip "no python3" "--json output not parsed"
 fi
 
 # --- usage and I/O errors

@@ -28,8 +28,9 @@ expect_rc() {
 	return 0
 }
 
-have_python=1
-command -v python3 >/dev/null || have_python=0
+. "$(dirname "$0")/support/skip.sh"
+have_python=$have_python3
+[ $have_python = 1 ] || vgt_skip "no python3" "--json output and same-seed counters not checked"
 
 # --- a short mixed run: the table, every self-check ok
 if expect_rc 0 "$VGT" sim --vgpus 4 --profile 3d,blit,media,hostile --submissions 40 --shm none; then

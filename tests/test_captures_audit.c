@@ -17,6 +17,7 @@
 #include "tests/test_scanner_audit_util.h"
 #include "corpus/corpus.h"
 #include "gpu/gpu.h"
+#include "tests/support/skip.h"
 
 #define MAX_FOLDERS 64
 #define MAX_REGS 256
@@ -32,11 +33,10 @@ static int cmp_str(const void *a, const void *b)
 
 static int setup(void **state)
 {
-	const char *shared = getenv("VGT_SHARED");
 	DIR *d;
 	struct dirent *e;
 
-	snprintf(root, sizeof(root), "%s/reference/captures", shared ? shared : "../shared");
+	snprintf(root, sizeof(root), "%s/reference/captures", vgt_test_shared());
 	d = opendir(root);
 	if (!d)
 		return 0; /* tests skip */
@@ -67,8 +67,7 @@ static int teardown(void **state)
 static void need_captures(void)
 {
 	if (!nfolders) {
-		print_message("captures not found under %s (set VGT_SHARED): skipping\n", root);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "captures not found under %s (set VGT_SHARED)", root);
 	}
 }
 
@@ -368,5 +367,5 @@ int main(void)
 		cmocka_unit_test(test_captured_register_writes_stay_within_the_vgpu_for_the_gpu_oracle),
 		cmocka_unit_test(test_gvt_policy_refuses_what_gvt_refuses),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return vgt_run_group_tests(tests, setup, teardown);
 }

@@ -49,6 +49,7 @@
 #include "corpus/corpus.h"
 #include "scanner/scanner.h"
 #include "tests/support/mesa_decode.h"
+#include "tests/support/skip.h"
 
 #define MASK48        CORPUS_ADDR_MASK
 #define REG_BITS      UINT32_C(0x7ffffc)
@@ -821,9 +822,7 @@ static void check_relocations(struct run *r, const struct walk *w)
 
 static const char *shared_dir(void)
 {
-	const char *s = getenv("VGT_SHARED");
-
-	return s && *s ? s : "../shared";
+	return vgt_test_shared();
 }
 
 static struct mesa_genxml *gx_cache[10];
@@ -1099,9 +1098,8 @@ static int name_cmp(const void *a, const void *b)
 static void test_captures_are_present(void **state)
 {
 	(void)state;
-	printf("  SKIP: %s/reference/captures not found (set VGT_SHARED to the shared folder); "
-	       "the real-traffic conformance test did not run\n", shared_dir());
-	skip();
+	vgt_skip(VGT_SKIP_NO_SHARED, "%s/reference/captures not found (set VGT_SHARED to the shared "
+		 "folder); the real-traffic conformance test did not run", shared_dir());
 }
 
 int main(void)

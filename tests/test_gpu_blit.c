@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gpu/gpu.h"
+#include "tests/support/skip.h"
 
 #define BATCH 0x10000ull
 #define SRC   0x100000ull /* 16 pages each */
@@ -356,15 +357,12 @@ static void ppgtt_io(struct gpu *g, const struct gpu_ppgtt *root, uint64_t gma, 
 static void test_captured_igt_blit_batch_copies_a_megabyte(void **state)
 {
 	(void)state;
-	const char *shared = getenv("VGT_SHARED");
 	char dir[512], path[700];
-	snprintf(dir, sizeof(dir), "%s/reference/captures/gen9-igt-gem_blt",
-		 shared ? shared : "../shared");
+	snprintf(dir, sizeof(dir), "%s/reference/captures/gen9-igt-gem_blt", vgt_test_shared());
 	snprintf(path, sizeof(path), "%s/exec-0000.json", dir);
 	char *json = slurp(path, NULL);
 	if (!json) {
-		print_message("skipping: %s not found (set VGT_SHARED)\n", path);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "%s not found (set VGT_SHARED)", path);
 	}
 	/* The only stored chunk of this submission is the batch's. */
 	char *bp = strstr(json, "\"blob\": \"");

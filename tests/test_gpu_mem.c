@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gpu/gpu.h"
+#include "tests/support/skip.h"
 
 #define GPU_HPA_TOP (1ull << 46) /* frames are bits 45:12 */
 
@@ -555,14 +556,12 @@ static unsigned check_genxml(const char *path, enum gpu_gen gen)
 static void test_cmd_length_agrees_with_genxml(void **state)
 {
 	(void)state;
-	const char *shared = getenv("VGT_SHARED");
 	char p8[512], p9[512];
-	snprintf(p8, sizeof(p8), "%s/reference/gen8.xml", shared ? shared : "../shared");
-	snprintf(p9, sizeof(p9), "%s/reference/gen9.xml", shared ? shared : "../shared");
+	snprintf(p8, sizeof(p8), "%s/reference/gen8.xml", vgt_test_shared());
+	snprintf(p9, sizeof(p9), "%s/reference/gen9.xml", vgt_test_shared());
 	FILE *f = fopen(p9, "r");
 	if (!f) {
-		print_message("skipping: %s not found (set VGT_SHARED)\n", p9);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "%s not found (set VGT_SHARED)", p9);
 	}
 	fclose(f);
 	unsigned n = check_genxml(p8, GPU_GEN8) + check_genxml(p9, GPU_GEN9);

@@ -22,6 +22,7 @@
 #include "guest/guest.h"
 #include "guest/guest_int.h"
 #include "scanner/scanner.h"
+#include "tests/support/skip.h"
 
 #define RING_GMA 0x08100000ull /* inside the default aperture window */
 
@@ -461,9 +462,7 @@ static char capdir[1024];
 
 static bool have_capture(const char *folder)
 {
-	const char *shared = getenv("VGT_SHARED");
-	snprintf(capdir, sizeof(capdir), "%s/reference/captures/%s", shared ? shared : "../shared",
-		 folder);
+	snprintf(capdir, sizeof(capdir), "%s/reference/captures/%s", vgt_test_shared(), folder);
 	struct stat st;
 	return !stat(capdir, &st) && S_ISDIR(st.st_mode);
 }
@@ -471,8 +470,7 @@ static bool have_capture(const char *folder)
 static void test_capture_replays_records_at_their_addresses(void **state)
 {
 	if (!have_capture("gen9-3d")) {
-		print_message("skipped: %s not found (set VGT_SHARED)\n", capdir);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "%s not found (set VGT_SHARED)", capdir);
 	}
 	char err[256] = "";
 	struct guest_gen_opts o = { .sz = sizeof(o), .gen = SCAN_GEN9, .profile = GUEST_PROFILE_CAPTURE,
@@ -499,8 +497,7 @@ static void test_capture_replays_records_at_their_addresses(void **state)
 static void test_capture_of_another_generation_is_refused(void **state)
 {
 	if (!have_capture("gen8-3d")) {
-		print_message("skipped: %s not found (set VGT_SHARED)\n", capdir);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "%s not found (set VGT_SHARED)", capdir);
 	}
 	char err[256] = "";
 	struct guest_gen_opts o = { .sz = sizeof(o), .gen = SCAN_GEN9, .profile = GUEST_PROFILE_CAPTURE,

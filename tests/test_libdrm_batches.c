@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "scanner/scanner.h"
+#include "tests/support/skip.h"
 
 #define MAX_BATCHES 64
 
@@ -29,11 +30,8 @@ static char batch_dir[4096];
 
 static int setup(void **state)
 {
-	const char *shared = getenv("VGT_SHARED");
-
 	(void)state;
-	snprintf(batch_dir, sizeof(batch_dir), "%s/reference/libdrm-batches",
-		 shared && *shared ? shared : "../shared");
+	snprintf(batch_dir, sizeof(batch_dir), "%s/reference/libdrm-batches", vgt_test_shared());
 	return 0;
 }
 
@@ -124,16 +122,15 @@ static void test_libdrm_batches_walk_without_crash(void **state)
 
 	(void)state;
 	if (!d) {
-		printf("skipping: %s not found (set VGT_SHARED to the shared folder)\n", batch_dir);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "%s not found (set VGT_SHARED to the shared folder)",
+			 batch_dir);
 	}
 	while ((de = readdir(d)) && n < MAX_BATCHES)
 		if (ends_with(de->d_name, ".batch"))
 			names[n++] = strdup(de->d_name);
 	closedir(d);
 	if (!n) {
-		printf("skipping: no *.batch in %s\n", batch_dir);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "no *.batch in %s", batch_dir);
 	}
 	qsort(names, n, sizeof(names[0]), cmp_names);
 	for (unsigned i = 0; i < n; i++) {
@@ -165,5 +162,5 @@ int main(void)
 		cmocka_unit_test(test_libdrm_batches_walk_without_crash),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return vgt_run_group_tests(tests, setup, NULL);
 }

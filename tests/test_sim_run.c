@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sim/sim.h"
+#include "tests/support/skip.h"
 
 static struct sim_result *sim(const char *profiles, unsigned vgpus, uint64_t subs,
 				    uint64_t seed)
@@ -78,14 +79,11 @@ static void test_every_profile_runs_clean_under_strict(void **state)
 
 static void test_capture_profile_runs_clean(void **state)
 {
-	const char *shared = getenv("VGT_SHARED");
 	char prof[1200], dir[1100];
-	snprintf(dir, sizeof(dir), "%s/reference/captures/gen9-i965-h264-decode",
-		 shared ? shared : "../shared");
+	snprintf(dir, sizeof(dir), "%s/reference/captures/gen9-i965-h264-decode", vgt_test_shared());
 	struct stat st;
 	if (stat(dir, &st)) {
-		print_message("skipped: %s not found (set VGT_SHARED)\n", dir);
-		skip();
+		vgt_skip(VGT_SKIP_NO_SHARED, "%s not found (set VGT_SHARED)", dir);
 	}
 	snprintf(prof, sizeof(prof), "capture:%s", dir);
 	struct sim_result *r = sim(prof, 1, 12, 1);
