@@ -46,7 +46,7 @@ LIB_SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # Each part's one public header <part>/<part>.h declares its API with default
 # visibility; everything else in the library is compiled hidden.
-PUB_HDRS  := $(foreach p,$(PARTS),$(wildcard $(p)/$(p).h))
+PUB_HDRS  := $(foreach p,$(PARTS),$(wildcard $(p)/$(p).h)) sim/sim_shm.h
 # What a test or bench includes that is not API (a part's private header or
 # one of its .c files): it links build/libvgt-internal.a, the plain objects.
 PRIV_DEPS := $(filter-out $(PUB_HDRS),$(foreach p,$(PARTS),$(wildcard $(p)/*.h))) $(LIB_SRCS)

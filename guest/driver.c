@@ -926,7 +926,7 @@ int guest_drv_new(const struct guest_drv_opts *opts, struct guest_drv **out)
 		return -EINVAL;
 	}
 	if (o.mem_size % GPAGE) {
-		guesti_gerr(o.errbuf, o.errbuf_len,
+		vgt_errbuf_set(o.errbuf, o.errbuf_len,
 			    "guest: memory of %llu bytes: not a whole number of 4 KiB pages",
 			    (unsigned long long)o.mem_size);
 		return -EINVAL;

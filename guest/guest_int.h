@@ -16,10 +16,6 @@ static inline uint64_t page_up(uint64_t n)
 	return (n + GPAGE - 1) & ~(uint64_t)(GPAGE - 1);
 }
 
-/* The old name, still used by sim.c and shm.c (they move to sim/ and convert
- * there); new code calls vgt_errbuf_set. */
-#define guesti_gerr vgt_errbuf_set
-
 /* ------------------------------------------------------------- arena */
 
 /* Bump allocator for one workload's data: reset by every guest_gen_next(),

@@ -28,16 +28,6 @@
 
 #include "sim/sim_int.h"
 
-void simi_err(char *buf, size_t len, const char *fmt, ...)
-{
-	if (!buf || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 uint64_t simi_now_ns(void)
 {
 	struct timespec ts;
@@ -340,17 +330,17 @@ static int check_opts(struct sim_opts *o)
 	if (!o->mem_size)
 		o->mem_size = SIM_MEM_SIZE_DEFAULT;
 	if (o->vgpus > MED_MAX_VGPUS) {
-		simi_err(eb, el, "sim: %u vGPUs: at most %u", o->vgpus, MED_MAX_VGPUS);
+		vgt_errbuf_set(eb, el, "sim: %u vGPUs: at most %u", o->vgpus, MED_MAX_VGPUS);
 	} else if (o->gen != 8 && o->gen != 9) {
-		simi_err(eb, el, "sim: generation %u unsupported (8 or 9)", o->gen);
+		vgt_errbuf_set(eb, el, "sim: generation %u unsupported (8 or 9)", o->gen);
 	} else if ((unsigned)o->policy > SCAN_POLICY_AUDIT) {
-		simi_err(eb, el, "sim: policy %d unknown", (int)o->policy);
+		vgt_errbuf_set(eb, el, "sim: policy %d unknown", (int)o->policy);
 	} else if (!med_vgpu_type_name(o->type)) {
-		simi_err(eb, el, "sim: vGPU type %d unknown (8, 4, 2 or 1)", (int)o->type);
+		vgt_errbuf_set(eb, el, "sim: vGPU type %d unknown (8, 4, 2 or 1)", (int)o->type);
 	} else if (!(o->duration >= 0) || o->duration > 1e7) {
-		simi_err(eb, el, "sim: duration %g s out of range", o->duration);
+		vgt_errbuf_set(eb, el, "sim: duration %g s out of range", o->duration);
 	} else if (o->mem_size % 4096) {
-		simi_err(eb, el, "sim: guest memory of %llu bytes: not a whole number of 4 KiB pages",
+		vgt_errbuf_set(eb, el, "sim: guest memory of %llu bytes: not a whole number of 4 KiB pages",
 			 (unsigned long long)o->mem_size);
 	} else {
 		return 0;
@@ -376,20 +366,20 @@ static int parse_profiles(struct sim *s, char *list)
 	unsigned n = 0;
 	for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (n == MED_MAX_VGPUS) {
-			simi_err(s->o.errbuf, s->o.errbuf_len, "sim: more than %u profiles", MED_MAX_VGPUS);
+			vgt_errbuf_set(s->o.errbuf, s->o.errbuf_len, "sim: more than %u profiles", MED_MAX_VGPUS);
 			return -EINVAL;
 		}
 		names[n++] = t;
 	}
 	if (!n) {
-		simi_err(s->o.errbuf, s->o.errbuf_len, "sim: no profile given");
+		vgt_errbuf_set(s->o.errbuf, s->o.errbuf_len, "sim: no profile given");
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < s->n; i++) {
 		struct vg *g = &s->vg[i];
 		const char *dir = NULL;
 		if (guest_profile_parse(names[i % n], &g->profile, &dir)) {
-			simi_err(s->o.errbuf, s->o.errbuf_len,
+			vgt_errbuf_set(s->o.errbuf, s->o.errbuf_len,
 				 "sim: profile '%s' unknown (3d, compute, blit, media, desktop, hostile, "
 				 "capture:DIR)",
 				 names[i % n]);
@@ -418,7 +408,7 @@ static int make_generators(struct sim *s)
 		go.errbuf_len = sizeof(g->err);
 		int err = guest_gen_new(&go, &g->gen);
 		if (err) {
-			simi_err(s->o.errbuf, s->o.errbuf_len, "sim: vGPU %u (%s): %s", i + 1, g->pname,
+			vgt_errbuf_set(s->o.errbuf, s->o.errbuf_len, "sim: vGPU %u (%s): %s", i + 1, g->pname,
 				 g->err);
 			return err == -ENOMEM ? err : -EINVAL;
 		}
@@ -449,7 +439,7 @@ static int make_mediator(struct sim *s)
 		return err;
 	err = med_subscribe(s->m, HYPERVISOR_EVENTS, on_event, s, &s->sub);
 	if (err)
-		simi_err(s->o.errbuf, s->o.errbuf_len, "sim: the hypervisor could not subscribe (%d)", err);
+		vgt_errbuf_set(s->o.errbuf, s->o.errbuf_len, "sim: the hypervisor could not subscribe (%d)", err);
 	return err;
 }
 
@@ -465,13 +455,13 @@ static int make_vm(struct sim *s, struct vg *g)
 	if (err == -ENOSPC || err == -EBUSY) {
 		/* every earlier VM has the same type: the host fits g->idx */
 		const char *t = med_vgpu_type_name(s->o.type);
-		simi_err(eb, el, "sim: %u vGPUs of type %s do not fit: the host fits %u of type %s "
+		vgt_errbuf_set(eb, el, "sim: %u vGPUs of type %s do not fit: the host fits %u of type %s "
 			 "(vGPU %u: %s)",
 			 s->n, t, g->idx, t, g->idx + 1, g->err);
 		return -ENOSPC;
 	}
 	if (err) {
-		simi_err(eb, el, "sim: vGPU %u (%s) could not be created: %s", g->idx + 1, g->pname,
+		vgt_errbuf_set(eb, el, "sim: vGPU %u (%s) could not be created: %s", g->idx + 1, g->pname,
 			 g->err);
 		return err;
 	}
@@ -487,7 +477,7 @@ static int make_vm(struct sim *s, struct vg *g)
 	struct guest_drv *d = NULL;
 	err = guest_drv_new(&dopt, &d);
 	if (err) {
-		simi_err(eb, el, "sim: guest %u (%s) did not boot: %s", g->idx + 1, g->pname, g->err);
+		vgt_errbuf_set(eb, el, "sim: guest %u (%s) did not boot: %s", g->idx + 1, g->pname, g->err);
 		return err;
 	}
 	atomic_store_explicit(&g->drv, d, memory_order_release);
@@ -511,7 +501,7 @@ static int start_host(struct sim *s)
 	}
 	s->host_running = !pthread_create(&s->host, NULL, host_main, s);
 	if (!s->host_running) {
-		simi_err(s->o.errbuf, s->o.errbuf_len, "sim: the host thread could not start");
+		vgt_errbuf_set(s->o.errbuf, s->o.errbuf_len, "sim: the host thread could not start");
 		return -EAGAIN;
 	}
 	return 0;
@@ -548,14 +538,14 @@ static void teardown(struct sim *s)
 /* Options checked, profiles parsed: a sim with nothing built yet. */
 static int sim_new(const struct sim_opts *opts, struct sim **out)
 {
-	if (!opts || opts->sz < sizeof(size_t))
+	if (!opts)
 		return -EINVAL;
 	struct sim *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
-	s->o.sz = sizeof(s->o);
-	int err = check_opts(&s->o);
+	int err = VGT_OPTS_LOAD(&s->o, opts); /* s->o: zeroed by calloc */
+	if (!err)
+		err = check_opts(&s->o);
 	if (!err) {
 		s->n = s->o.vgpus;
 		for (unsigned i = 0; i < s->n; i++)

@@ -47,7 +47,7 @@ static int reclaim_stale(const char *name, char *errbuf, size_t errlen)
 		if (errno == ENOENT)
 			return 0; /* gone meanwhile */
 		int err = -errno;
-		simi_err(errbuf, errlen, "shm segment %s exists and cannot be opened: %s", name,
+		vgt_errbuf_set(errbuf, errlen, "shm segment %s exists and cannot be opened: %s", name,
 			 strerror(errno));
 		return err;
 	}
@@ -57,7 +57,7 @@ static int reclaim_stale(const char *name, char *errbuf, size_t errlen)
 		p = mmap(NULL, offsetof(struct sim_shm, state), PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED) {
-		simi_err(errbuf, errlen,
+		vgt_errbuf_set(errbuf, errlen,
 			 "shm segment %s exists and is not a vgt sim segment (%lld bytes); choose "
 			 "another --shm name",
 			 name, (long long)st.st_size);
@@ -67,18 +67,18 @@ static int reclaim_stale(const char *name, char *errbuf, size_t errlen)
 	uint32_t pid = __atomic_load_n(&p->pid, __ATOMIC_RELAXED);
 	munmap((void *)p, offsetof(struct sim_shm, state));
 	if (magic != SIM_SHM_MAGIC || !pid) {
-		simi_err(errbuf, errlen,
+		vgt_errbuf_set(errbuf, errlen,
 			 "shm segment %s exists and is not a vgt sim segment; choose another --shm name",
 			 name);
 		return -EEXIST;
 	}
 	if ((pid_t)pid == getpid()) {
-		simi_err(errbuf, errlen, "shm segment %s is in use by this process (pid %u)", name,
+		vgt_errbuf_set(errbuf, errlen, "shm segment %s is in use by this process (pid %u)", name,
 			 pid);
 		return -EBUSY;
 	}
 	if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) {
-		simi_err(errbuf, errlen,
+		vgt_errbuf_set(errbuf, errlen,
 			 "shm segment %s is in use by the running process %u; choose another --shm "
 			 "name (or stop that process)",
 			 name, pid);
@@ -87,7 +87,7 @@ static int reclaim_stale(const char *name, char *errbuf, size_t errlen)
 	/* its writer is dead: the segment is stale */
 	if (shm_unlink(name) && errno != ENOENT) {
 		int err = -errno;
-		simi_err(errbuf, errlen, "shm segment %s of the dead process %u cannot be removed: %s",
+		vgt_errbuf_set(errbuf, errlen, "shm segment %s of the dead process %u cannot be removed: %s",
 			 name, pid, strerror(errno));
 		return err;
 	}
@@ -99,7 +99,7 @@ int simi_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, s
 	memset(w, 0, sizeof(*w));
 	if (!name || name[0] != '/' || strlen(name) >= sizeof(w->name) || strchr(name + 1, '/') ||
 	    !name[1]) {
-		simi_err(errbuf, errlen,
+		vgt_errbuf_set(errbuf, errlen,
 			 "shm name '%s': must be '/' and 1 to 62 more characters, no other '/'",
 			 name ? name : "");
 		return -EINVAL;
@@ -111,7 +111,7 @@ int simi_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, s
 			break;
 		if (errno != EEXIST || attempt) {
 			int err = -errno;
-			simi_err(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
+			vgt_errbuf_set(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
 			return err;
 		}
 		int err = reclaim_stale(name, errbuf, errlen);
@@ -120,7 +120,7 @@ int simi_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, s
 	}
 	if (ftruncate(fd, sizeof(struct sim_shm))) {
 		int err = -errno;
-		simi_err(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
+		vgt_errbuf_set(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
 		close(fd);
 		shm_unlink(name);
 		return err;
@@ -129,7 +129,7 @@ int simi_shm_writer_open(struct shm_writer *w, const char *name, char *errbuf, s
 	close(fd);
 	if (p == MAP_FAILED) {
 		int err = -errno;
-		simi_err(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
+		vgt_errbuf_set(errbuf, errlen, "shm segment %s: %s", name, strerror(errno));
 		shm_unlink(name);
 		return err;
 	}

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/common.h"
 #include "sim/sim.h"
 
 /* The segment's own constants must be the mediator's. */
@@ -25,7 +26,6 @@ _Static_assert(SIM_SHM_PROFILE_CAPTURE == (int)GUEST_PROFILE_CAPTURE, "segment p
 #define SIM_ESC_AS_GGTT        0u  /* GPU_AS_GGTT */
 #define SIM_ESC_AS_PPGTT       1u  /* GPU_AS_PPGTT */
 
-void simi_err(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t simi_now_ns(void);
 
 /* One VM: its vGPU and its guest. */

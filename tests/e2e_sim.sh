@@ -30,7 +30,7 @@ expect_rc() {
 
 . "$(dirname "$0")/support/skip.sh"
 have_python=$have_python3
-[ $have_python = 1 ] || vgt_skip "no python3" "--json output and same-seed counters not checked"
+[ $have_python = 1 ] || vgt_skip "no python3" "the checks that parse --json (watchdog, looping capture, same seed, --deterministic) did not run"
 
 # --- a short mixed run: the table, every self-check ok
 if expect_rc 0 "$VGT" sim --vgpus 4 --profile 3d,blit,media,hostile --submissions 40 --shm none; then

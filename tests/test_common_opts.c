@@ -19,6 +19,7 @@
 #include "guest/guest.h"
 #include "mediator/mediator.h"
 #include "shadow/shadow.h"
+#include "sim/sim.h"
 
 /* A caller built against a newer header: the struct this build knows, then
  * a field it does not. */
@@ -136,6 +137,20 @@ static void test_corpus_json_parse_checks_the_options_size(void **state)
 			 -EINVAL);
 }
 
+static void test_sim_run_checks_the_options_size(void **state)
+{
+	NEWER(struct sim_opts) o = { .known.sz = sizeof(o) };
+	struct sim_result *r = NULL;
+
+	o.unknown = 1;
+	assert_int_equal(sim_run((struct sim_opts *)&o, &r), -E2BIG);
+	assert_null(r);
+	o.unknown = 0;
+	o.known.sz = 5;
+	assert_int_equal(sim_run((struct sim_opts *)&o, &r), -EINVAL);
+	assert_null(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_med_new_and_vgpu_create_check_the_options_size),
 		cmocka_unit_test(test_guest_constructors_check_the_options_size),
 		cmocka_unit_test(test_corpus_json_parse_checks_the_options_size),
+		cmocka_unit_test(test_sim_run_checks_the_options_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
