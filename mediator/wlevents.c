@@ -171,7 +171,8 @@ void medi_wl_complete_event(struct med *m, struct med_workload *w)
 
 	/* The pages written, each once, by guest-physical address, read back
 	 * now that the engine stopped. */
-	qsort(w->wr, w->nwr, sizeof(*w->wr), cmp_wpage);
+	if (w->nwr) /* qsort(NULL, 0, ...) is undefined (UBSan aborts) */
+		qsort(w->wr, w->nwr, sizeof(*w->wr), cmp_wpage);
 	struct med_blob *blobs = w->nwr ? calloc(w->nwr, sizeof(*blobs)) : NULL;
 	uint8_t *data = w->nwr ? malloc((size_t)w->nwr * MED_PAGE) : NULL;
 	unsigned n = 0;
@@ -190,7 +191,8 @@ void medi_wl_complete_event(struct med *m, struct med_workload *w)
 						      .len = MED_PAGE, .addr = w->wr[i].gma, .gpa = gpa };
 			n++;
 		}
-		qsort(blobs, n, sizeof(*blobs), cmp_blob_gpa);
+		if (n)
+			qsort(blobs, n, sizeof(*blobs), cmp_blob_gpa);
 		unsigned k = 0;
 		uint64_t d = MED_DIGEST_INIT;
 		for (unsigned i = 0; i < n; i++) {
