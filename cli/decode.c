@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/common.h"
 #include "scanner/scanner.h"
 
 #define MAX_OPS 256 /* a 255-dword LRI has 127 pairs */
@@ -176,39 +177,6 @@ static int read_dwords(const struct decode_opts *o, uint32_t **out, size_t *ndw)
 
 /* ------------------------------------------------------------ printing */
 
-static void json_string(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				putc(*p, f);
-		}
-	}
-	putc('"', f);
-}
 
 static int64_t sign_extend(uint64_t v, unsigned width)
 {
@@ -345,7 +313,7 @@ static void print_operand_json(FILE *f, const struct scan_cmd *c, const struct s
 	else
 		fputs("null", f);
 	fprintf(f, ",\"dw\":%u,\"name\":", o->dw);
-	json_string(f, o->name);
+	vgt_json_str(f, o->name);
 	if (o->kind == SCAN_OP_BB_START)
 		fprintf(f, ",\"second_level\":%s", o->second_level ? "true" : "false");
 	if (op_has_imm(c, o) || (o->kind == SCAN_OP_POST_SYNC && o->value == 1))
@@ -383,13 +351,13 @@ static void print_json(FILE *f, const struct decode_opts *o, size_t off, const s
 
 	fprintf(f, "{\"offset\":%zu,\"gma\":\"0x%" PRIx64 "\",\"header\":\"0x%08x\",\"name\":",
 		off * 4, o->gma + off * 4, c->header);
-	json_string(f, c->desc ? scan_desc_name(c->desc) : NULL);
+	vgt_json_str(f, c->desc ? scan_desc_name(c->desc) : NULL);
 	fprintf(f, ",\"dwords\":%u,\"engine\":\"%s\",\"status\":\"%s\",\"fields\":{", c->dwords,
 		scan_engine_name(o->engine), status_name(c));
 	for (unsigned i = 0; i < nf; i++) {
 		if (i)
 			putc(',', f);
-		json_string(f, fl[i].name);
+		vgt_json_str(f, fl[i].name);
 		putc(':', f);
 		print_field_value(f, c, &fl[i], true);
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/common.h"
 
 int cli_parse_u64(const char *s, unsigned long long *out)
 {
@@ -46,81 +47,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_read_file(const char *cmd, const char *path, const char *what, size_t max,
 		  void **data, size_t *len)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t cap, got = 0;
-	int fd = open(path, O_RDONLY), err;
+	char err[512];
+	int rc = vgt_read_file(path, max, VGT_READ_ALLOW_EMPTY, data, len, err, sizeof(err));
 
-	*data = NULL;
-	*len = 0;
-	if (fd < 0 || fstat(fd, &st)) {
-		err = -errno;
-		fprintf(stderr, "vgt %s: %s: %s\n", cmd, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	if (S_ISDIR(st.st_mode)) {
+	if (rc == -EISDIR)
 		fprintf(stderr, "vgt %s: %s: is a directory, not %s\n", cmd, path, what);
-		close(fd);
-		return -EISDIR;
-	}
-	/* A regular file is read to the size stat promised (plus one byte to
-	 * notice growth); a pipe grows its buffer as it goes; max + 1 bytes
-	 * are never exceeded. */
-	cap = S_ISREG(st.st_mode) && (uint64_t)st.st_size < max ? (size_t)st.st_size + 1 : 65536;
-	if (cap > max + 1)
-		cap = max + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		fprintf(stderr, "vgt %s: %s: out of memory for %zu bytes\n", cmd, path, cap);
-		err = -ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (got == cap) {
-			size_t ncap = cap * 2 < max + 1 ? cap * 2 : max + 1;
-			char *q;
-
-			if (ncap == cap)
-				break;
-			q = realloc(buf, ncap);
-			if (!q) {
-				fprintf(stderr, "vgt %s: %s: out of memory for %zu bytes\n", cmd, path,
-					ncap);
-				err = -ENOMEM;
-				goto fail;
-			}
-			buf = q;
-			cap = ncap;
-		}
-		r = read(fd, buf + got, cap - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			fprintf(stderr, "vgt %s: %s: %s\n", cmd, path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got > max) {
-		fprintf(stderr, "vgt %s: %s: larger than %zu bytes\n", cmd, path, max);
-		err = -EFBIG;
-		goto fail;
-	}
-	close(fd);
-	*data = buf;
-	*len = got;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return err;
+	else if (rc)
+		fprintf(stderr, "vgt %s: %s\n", cmd, err);
+	return rc;
 }
 
 int cli_check_dwords(const char *cmd, const char *path, size_t len, const char *verb)

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "scanner/audit_priv.h"
 #include "scanner/cmd_table.h"
 
@@ -356,6 +357,9 @@ int scan_new(const struct scan_config *cfg, struct scan_ctx **out)
 	if (!cfg || !out || cfg->sz < offsetof(struct scan_config, shadow_alloc_ctx) +
 					     sizeof(void *))
 		return -EINVAL;
+	int oerr = VGT_OPTS_CHECK(cfg); /* a newer caller's unknown fields must be zero */
+	if (oerr)
+		return oerr;
 	/* Fields appended later (after shadow_alloc_ctx) read as zero when the
 	 * caller's struct is older: memcpy below copies only cfg->sz bytes. */
 	if (cfg->gen != SCAN_GEN8 && cfg->gen != SCAN_GEN9)

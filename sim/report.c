@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "sim/sim_int.h"
 
 static void rejects_line(const struct med_counters *c, char *buf, size_t len)
@@ -111,20 +112,6 @@ int sim_report(const struct sim_result *r, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 /* {"rcs":12.5,"bcs":0.0,...} */
 static void json_engines(FILE *f, const double *pct)
@@ -139,7 +126,7 @@ static void json_vgpu(const struct sim_vgpu *v, FILE *f)
 {
 	const struct med_counters *c = &v->med;
 	fprintf(f, "{\"id\":%u,\"profile\":", v->id);
-	json_str(f, v->profile_name);
+	vgt_json_str(f, v->profile_name);
 	fprintf(f, ",\"submissions\":%llu,\"workloads\":%llu,\"completed\":%llu,\"rejected\":%llu,"
 		   "\"watchdog\":%llu,\"rejects\":{",
 		(unsigned long long)c->submissions, (unsigned long long)c->workloads,
@@ -150,7 +137,7 @@ static void json_vgpu(const struct sim_vgpu *v, FILE *f)
 		if (!c->rejects[k])
 			continue;
 		fprintf(f, "%s", first ? "" : ",");
-		json_str(f, med_reject_name(k) ? med_reject_name(k) : "?");
+		vgt_json_str(f, med_reject_name(k) ? med_reject_name(k) : "?");
 		fprintf(f, ":%llu", (unsigned long long)c->rejects[k]);
 		first = false;
 	}
@@ -175,7 +162,7 @@ static void json_vgpu(const struct sim_vgpu *v, FILE *f)
 		(unsigned long long)v->escape_workloads, (unsigned long long)v->escapes_hw_refused,
 		(unsigned long long)(v->escapes - v->escapes_hw_refused),
 		v->consistent ? "true" : "false", v->ok ? "ok" : "fail");
-	json_str(f, v->first_failure);
+	vgt_json_str(f, v->first_failure);
 	fputc('}', f);
 }
 
@@ -194,7 +181,7 @@ int sim_report_json(const struct sim_result *r, FILE *f)
 		(unsigned long long)r->escapes_hw_refused,
 		(unsigned long long)(r->escapes - r->escapes_hw_refused),
 		r->interrupted ? "true" : "false", r->ok ? "true" : "false");
-	json_str(f, r->shm_name);
+	vgt_json_str(f, r->shm_name);
 	fprintf(f, ",\"per_vgpu\":[");
 	for (unsigned i = 0; i < r->nvgpus; i++) {
 		if (i)

@@ -142,7 +142,7 @@ printf 'abcde' >"$tmp/odd.bin"
 run "odd byte count" 2 decode "$tmp/odd.bin"
 expect_in "odd byte count message" "$tmp/odd.bin: 5 bytes is not a multiple of 4" "$err"
 run "missing file" 2 decode "$tmp/no-such-file.bin"
-expect_in "missing file message" "$tmp/no-such-file.bin: No such file or directory" "$err"
+expect_in "missing file message" "$tmp/no-such-file.bin: cannot open: No such file or directory" "$err"
 run "no file" 2 decode
 expect_in "no file message" "missing FILE" "$err"
 run "unknown option" 2 decode --bogus "$sample"
