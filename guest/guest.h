@@ -209,7 +209,7 @@ void guest_drv_free(struct guest_drv *d);
 /* The VM rebooted (its vGPU was reset by med_vgpu_reset()): boots again
  * through the traps, keeping its memory and page tables. */
 int guest_drv_reboot(struct guest_drv *d);
-/* Feed the mediator's events for this vGPU here (from the event hook):
+/* Feed the mediator's events for this vGPU here (from an event subscriber):
  * context-status events and interrupts wake a waiting driver; a rejection,
  * or a completion the engine did not finish (hang, fault), fires its
  * hangcheck at once instead of after hang_ms.  Safe from any thread; calls

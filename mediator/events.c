@@ -121,29 +121,31 @@ int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, stru
 		return -ENOSPC;
 	}
 	/* A late subscriber learns what it missed of the configuration before
-	 * it sees anything else (its slot is not live yet). */
+	 * it sees anything else.  The vGPU table cannot change while m->lock
+	 * is held (creation and destruction announce themselves under it), so
+	 * every vGPU is either in the catch-up or announced live afterwards. */
+	pthread_mutex_lock(&m->lock);
+	struct med_event ev;
 	if (mask & MED_EV_BIT(MED_EV_CONFIG)) {
-		struct med_event ev;
 		medi_ev_config(m, &ev);
 		stamp(m, &ev);
 		fn(ctx, &ev);
-		pthread_mutex_lock(&m->lock);
-		for (unsigned id = 1; id <= MED_MAX_VGPUS; id++) {
-			struct med_vgpu *v = m->vgpus[id];
-			if (!v || atomic_load(&v->dying))
-				continue;
-			medi_ev_init(&ev, MED_EV_VGPU_CREATE, v, -1);
-			medi_ev_vgpu_fill(v, &ev);
-			ev.u.vgpu.existing = 1;
-			stamp(m, &ev);
-			fn(ctx, &ev);
-		}
-		pthread_mutex_unlock(&m->lock);
+	}
+	for (unsigned id = 1; (mask & MED_EV_BIT(MED_EV_VGPU_CREATE)) && id <= MED_MAX_VGPUS; id++) {
+		struct med_vgpu *v = m->vgpus[id];
+		if (!v)
+			continue;
+		medi_ev_init(&ev, MED_EV_VGPU_CREATE, v, -1);
+		medi_ev_vgpu_fill(v, &ev);
+		ev.u.vgpu.existing = 1;
+		stamp(m, &ev);
+		fn(ctx, &ev);
 	}
 	s->fn = fn;
 	s->ctx = ctx;
 	atomic_store(&s->mask, mask);
 	recompute_mask(m);
+	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_unlock(&m->sub_lock);
 	if (out)
 		*out = s;
@@ -202,6 +204,7 @@ static const char *const event_names[MED_EV_TYPE_COUNT] = {
 	[MED_EV_SCHED_BALANCE] = "sched-balance",
 	[MED_EV_SCHED_IDLE] = "sched-idle",
 	[MED_EV_DIGEST] = "digest",
+	[MED_EV_GPU_WRITE] = "gpu-write",
 };
 
 const char *med_event_name(enum med_event_type t)

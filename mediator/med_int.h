@@ -204,6 +204,8 @@ struct med_workload {
 	 * the GPU is handed; the pages the GPU wrote, for the completion */
 	struct med_shadow_ref { unsigned buf; uint32_t len; } *dig;
 	unsigned ndig;
+	bool dig_lost;           /* a note could not be kept: no dispatch digest */
+	bool wr_tracked;         /* on_write was armed at dispatch */
 	struct med_wpage { uint8_t as; uint64_t gma; } *wr;
 	unsigned nwr, capwr;
 	uint32_t wr_dropped;
@@ -475,8 +477,9 @@ void medi_wl_complete_guest(struct med *m, struct med_workload *w);
 void medi_wl_dispatch_events(struct med *m, struct med_workload *w);
 void medi_wl_complete_event(struct med *m, struct med_workload *w);
 void medi_wl_digest_event(struct med *m, struct med_workload *w, enum med_digest_phase phase);
-/* build_exec: shadow i of the scan (in scan order) is bufs[buf], len bytes */
-int medi_wl_note_shadow(struct med_workload *w, unsigned i, unsigned buf, uint32_t len);
+/* build_exec: shadow i of the scan (in scan order) is bufs[buf], len bytes
+ * (a few bytes per shadow, always kept; a failure only loses the digest) */
+void medi_wl_note_shadow(struct med_workload *w, unsigned i, unsigned buf, uint32_t len);
 void medi_wl_events_free(struct med_workload *w);
 
 /* space.c */

@@ -423,7 +423,7 @@ enum med_event_type {
 	MED_EV_SCAN,          /* payload: scan; blobs: the shadows the scanner audited */
 	MED_EV_REJECT,        /* payload: reject; text: the explanation */
 	MED_EV_DISPATCH,      /* payload: exec; the workload goes to the GPU model */
-	MED_EV_COMPLETE,      /* payload: exec; blobs: the guest pages the workload wrote */
+	MED_EV_COMPLETE,      /* payload: exec */
 	MED_EV_CSB,           /* payload: csb */
 	MED_EV_IRQ,           /* payload: irq; a virtual interrupt delivered */
 	MED_EV_SCHED_SWITCH,  /* payload: sched */
@@ -438,9 +438,10 @@ enum med_event_type {
 	MED_EV_SCHED_BALANCE, /* payload: balance; the slices the balance pass gave */
 	MED_EV_SCHED_IDLE,    /* payload: idle; the clock jumped while nothing could run */
 	MED_EV_DIGEST,        /* payload: digest; a vGPU's memory and GGTT after a dispatch or completion */
+	MED_EV_GPU_WRITE,     /* payload: exec; blobs: the guest pages the workload wrote (before COMPLETE) */
 	MED_EV_TYPE_COUNT
 };
-_Static_assert(MED_EV_TYPE_COUNT <= 64, "event types fit a 64-bit mask");
+_Static_assert(MED_EV_TYPE_COUNT < 64, "event types and MED_EV_BIT(MED_EV_TYPE_COUNT) fit a 64-bit mask");
 const char *med_event_name(enum med_event_type t); /* "mmio-read", ... */
 /* Parses a name back (the inverse of med_event_name); -EINVAL. */
 int med_event_parse(const char *name, enum med_event_type *out);
@@ -493,6 +494,9 @@ enum med_digest_phase {
 
 /* med_event.flags */
 #define MED_EVF_BLOBS_DROPPED 0x1u /* some blobs were not attached: see blobs_dropped */
+#define MED_EVF_UNTRACKED     0x2u /* GPU_WRITE: nobody subscribed when the workload was
+				    * dispatched, so its writes were not tracked */
+#define MED_EVF_NO_DIGEST     0x4u /* DISPATCH: the digest could not be computed */
 
 struct med_event {
 	uint16_t type;        /* enum med_event_type */
@@ -515,6 +519,7 @@ struct med_event {
 			uint32_t index;    /* ... and this one's position in it */
 			uint32_t pad;
 			uint64_t host_pte; /* GGTT_WRITE: the host GGTT entry afterwards */
+			uint64_t host_pte_next; /* ... and the next one, for an 8-byte write at 4 mod 8 */
 		} mmio;
 		struct {      /* CFG_* */
 			uint32_t offset, bytes, value;
@@ -524,6 +529,8 @@ struct med_event {
 			uint32_t bytes;
 			uint32_t tables;   /* shadow tables built from that page */
 			uint64_t host_pte; /* the first one's entry afterwards (0: none) */
+			uint32_t stored;   /* 1: the value is in guest memory (also when a
+					    * shadow could not be built: err -ENOMEM/-ENOSPC) */
 		} pt;
 		struct {      /* SUBMIT */
 			uint64_t desc[2];  /* element 0, element 1 (0: invalid) */
@@ -543,7 +550,7 @@ struct med_event {
 			uint32_t pass, first_reason, nviolations, nshadows;
 			uint64_t viol_gma, viol_value; /* first violation */
 			uint32_t viol_offset, policy;
-			uint64_t shadow_digest; /* med_digest() over the blobs' bytes, in order */
+			uint64_t pad2;     /* (the blobs are the audited bytes: digest them) */
 			uint32_t npatches;
 			uint32_t wa;       /* 1: a workaround (indirect/per-context) batch, 0: the ring */
 		} scan;
@@ -559,10 +566,11 @@ struct med_event {
 			uint64_t cycles, commands;
 			uint32_t escapes, faults;
 			uint64_t ppgtt_root; /* hpa of the root the engine walked */
-			uint64_t digest;   /* DISPATCH: the scan's shadow_digest; COMPLETE:
-					    * med_digest() over the written pages' blobs */
-			uint32_t written_pages; /* COMPLETE: guest pages the GPU wrote */
-			uint32_t unmapped_writes; /* COMPLETE: written chunks outside guest memory */
+			uint64_t digest;   /* DISPATCH: med_digest() over the shadows the GPU
+					    * model is handed (equal to that over the ring
+					    * scan's blobs); GPU_WRITE: over the pages */
+			uint32_t written_pages; /* GPU_WRITE: guest pages the GPU wrote */
+			uint32_t unmapped_writes; /* GPU_WRITE: written pages outside guest memory */
 			uint32_t watchdog; /* COMPLETE: 1: the scheduler's watchdog stopped it
 					    * (status GPU_HANG; text says after how long) */
 		} exec;
@@ -623,7 +631,6 @@ struct med_event {
 			uint64_t gpa;
 			uint32_t len;
 			uint32_t source;   /* enum med_mem_source */
-			uint32_t trapped;  /* bytes of it that went to write-protected pages (PT_WRITE events) */
 		} mem;
 		struct {      /* TRIGGER */
 			uint32_t bank, bits;

@@ -288,8 +288,12 @@ static void emit_mmio_batch(struct med_vgpu *v, enum med_event_type t, uint64_t 
 	ev.u.mmio.value = val;
 	ev.u.mmio.batch = (uint32_t)batch;
 	ev.u.mmio.index = (uint32_t)index;
-	if (t == MED_EV_GGTT_WRITE && off >= MED_GGTT_OFFSET && off < MED_BAR0_SIZE)
-		ev.u.mmio.host_pte = shadow_ggtt_host_pte(v->m->sh, (uint32_t)((off - MED_GGTT_OFFSET) >> 3));
+	if (t == MED_EV_GGTT_WRITE && off >= MED_GGTT_OFFSET && off < MED_BAR0_SIZE) {
+		uint32_t idx = (uint32_t)((off - MED_GGTT_OFFSET) >> 3);
+		ev.u.mmio.host_pte = shadow_ggtt_host_pte(v->m->sh, idx);
+		if (bytes == 8 && (off & 4) && off + 8 <= MED_BAR0_SIZE) /* straddles two entries */
+			ev.u.mmio.host_pte_next = shadow_ggtt_host_pte(v->m->sh, idx + 1);
+	}
 	ev.text = err ? v->last_error : NULL;
 	medi_ev_emit(v->m, &ev);
 }
@@ -461,6 +465,7 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 	struct med *m = v->m;
 	pthread_mutex_lock(&v->lock);
 	if (atomic_load(&v->dying)) {
+		emit_mmio_batch(v, MED_EV_GGTT_WRITE, w[0].offset, w[0].bytes, w[0].value, -ENODEV, n, 0);
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
@@ -479,8 +484,11 @@ int med_ggtt_write_batch(struct med_vgpu *v, const struct med_ggtt_write *w, siz
 	 * then each touched host entry to the GPU model */
 	struct shadow_ggtt_write sw[256];
 	int err = 0;
-	for (size_t base = 0; base < n && !err; base += 256) {
-		size_t k = n - base < 256 ? n - base : 256, bad = 0;
+	/* each write's event carries the host entry it left: with a subscriber,
+	 * one write per chunk, so nothing after it has changed that entry yet */
+	size_t chunk = ev_want(m, MED_EV_GGTT_WRITE) ? 1 : 256;
+	for (size_t base = 0; base < n && !err; base += chunk) {
+		size_t k = n - base < chunk ? n - base : chunk, bad = 0;
 		for (size_t j = 0; j < k; j++) {
 			sw[j].offset = (uint32_t)(w[base + j].offset - MED_GGTT_OFFSET);
 			sw[j].bytes = w[base + j].bytes;
@@ -571,7 +579,7 @@ int med_cfg_write(struct med_vgpu *v, uint32_t offset, unsigned bytes, uint32_t 
 /* ---------------------------------------------------------- guest memory */
 
 static void emit_pt(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes, int err,
-		    const struct shadow_pt_outcome *o)
+		    const struct shadow_pt_outcome *o, const char *text)
 {
 	if (!ev_want(v->m, MED_EV_PT_WRITE))
 		return;
@@ -583,7 +591,8 @@ static void emit_pt(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned byt
 	ev.u.pt.bytes = bytes;
 	ev.u.pt.tables = o->tables;
 	ev.u.pt.host_pte = o->host_pte;
-	ev.text = err ? v->last_error : NULL;
+	ev.u.pt.stored = o->stored;
+	ev.text = text;
 	medi_ev_emit(v->m, &ev);
 }
 
@@ -592,19 +601,23 @@ int med_pt_write(struct med_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes)
 	if (!v)
 		return -EINVAL;
 	if (atomic_load(&v->dying)) {
-		emit_pt(v, gpa, val, bytes, -ENODEV, &(struct shadow_pt_outcome){ 0 });
+		emit_pt(v, gpa, val, bytes, -ENODEV, &(struct shadow_pt_outcome){ 0 }, NULL);
 		return -ENODEV;
 	}
 	struct shadow_pt_outcome o = { 0 };
 	int err = shadow_ppgtt_write_out(v->sv, gpa, val, bytes, &o);
 	VCTR(v->m, v->id, pt_writes, 1);
+	char why[160] = "";
 	if (err) {
+		/* page-table writes do not hold the vGPU lock: the event gets its
+		 * own copy of the reason, not last_error another trap may change */
+		snprintf(why, sizeof(why), "page-table write of %u bytes at gpa 0x%llx: refused by the "
+			 "shadow engine (%d)", bytes, (unsigned long long)gpa, err);
 		pthread_mutex_lock(&v->lock);
-		medi_vgpu_set_error(v, "page-table write of %u bytes at gpa 0x%llx: refused by the shadow engine (%d)",
-			       bytes, (unsigned long long)gpa, err);
+		medi_vgpu_set_error(v, "%s", why);
 		pthread_mutex_unlock(&v->lock);
 	}
-	emit_pt(v, gpa, val, bytes, err, &o);
+	emit_pt(v, gpa, val, bytes, err, &o, err ? why : NULL);
 	return err;
 }
 
@@ -618,6 +631,7 @@ static int trapped_chunk(struct med_vgpu *v, uint64_t gpa, const uint8_t *p, siz
 			       "page-table page and is not 4-byte aligned",
 			       len, (unsigned long long)gpa);
 		pthread_mutex_unlock(&v->lock);
+		medi_ev_mem_write(v, MED_MEM_GUEST, gpa, p, len, -EINVAL);
 		return -EINVAL;
 	}
 	while (len) {
@@ -702,14 +716,17 @@ int med_vgpu_trigger(struct med_vgpu *v, unsigned bank, uint32_t bits)
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	int err = atomic_load(&v->dying) ? -ENODEV : 0;
+	bool want = ev_want(v->m, MED_EV_TRIGGER);
 	uint64_t irqs = 0;
 	if (!err) {
-		irqs = atomic_load_explicit(&v->m->vctr[v->id].v[CTR_IDX(irqs)], memory_order_relaxed);
+		if (want)
+			irqs = atomic_load_explicit(&v->m->vctr[v->id].v[CTR_IDX(irqs)],
+						    memory_order_relaxed);
 		medi_irq_raise(v, bank, bits);
 	}
-	/* Every trigger is an input, masked or not: the IRQ event that follows
-	 * (if any) is its outcome. */
-	if (ev_want(v->m, MED_EV_TRIGGER)) {
+	/* Every trigger is an input, masked or not; the IRQ event it caused
+	 * (if any) comes before it, as a trap's outcomes come before the trap. */
+	if (want) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_TRIGGER, v, -1);
 		ev.err = err;

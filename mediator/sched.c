@@ -539,20 +539,21 @@ int med_clock_advance(struct med *m, uint64_t ns)
 		return -EINVAL;
 	pthread_mutex_lock(&m->lock);
 	uint64_t now = med_now(m);
-	if (ns > UINT64_MAX - now) {
-		pthread_mutex_unlock(&m->lock);
-		return -EOVERFLOW;
+	int err = ns > UINT64_MAX - now ? -EOVERFLOW : 0;
+	if (!err) {
+		medi_sched_clock_advance_locked(m, now + ns);
+		kick(m);
 	}
-	medi_sched_clock_advance_locked(m, now + ns);
+	/* after its outcomes (ticks, balance, switches), like every input */
 	if (ev_want(m, MED_EV_CLOCK)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_CLOCK, NULL, -1);
+		ev.err = err;
 		ev.u.clock.ns = ns;
 		medi_ev_emit(m, &ev);
 	}
-	kick(m);
 	pthread_mutex_unlock(&m->lock);
-	return 0;
+	return err;
 }
 
 int med_run(struct med *m, uint64_t max)
@@ -561,6 +562,14 @@ int med_run(struct med *m, uint64_t max)
 		return -EINVAL;
 	pthread_mutex_lock(&m->lock);
 	if (m->dispatch != MED_DISPATCH_MANUAL || m->s.in_run) {
+		if (ev_want(m, MED_EV_RUN)) {
+			struct med_event ev;
+			medi_ev_init(&ev, MED_EV_RUN, NULL, -1);
+			ev.err = -EINVAL;
+			ev.u.run.max = max;
+			ev.u.run.result = -EINVAL;
+			medi_ev_emit(m, &ev);
+		}
 		pthread_mutex_unlock(&m->lock);
 		return -EINVAL;
 	}

@@ -70,7 +70,7 @@ void medi_vgpu_enter_failsafe(struct med_vgpu *v, enum med_failsafe why, const c
 {
 	if (v->failsafe != MED_FAILSAFE_NONE)
 		return;
-	v->failsafe = why;
+	__atomic_store_n(&v->failsafe, why, __ATOMIC_RELAXED); /* read by the bus's catch-up */
 	VCTR(v->m, v->id, failsafe_entries, 1);
 	if (ev_want(v->m, MED_EV_FAILSAFE)) {
 		struct med_event ev;
@@ -242,17 +242,23 @@ void medi_ev_vgpu_fill(struct med_vgpu *v, struct med_event *ev)
 	ev->u.vgpu.mem_size = shadow_gmem_size(v->sv);
 	for (unsigned i = 0; i < MED_FENCES_PER_VGPU; i++)
 		ev->u.vgpu.fences[i] = (uint8_t)v->fences[i];
-	ev->u.vgpu.failsafe = v->failsafe;
+	ev->u.vgpu.failsafe = __atomic_load_n(&v->failsafe, __ATOMIC_RELAXED);
 }
 
-static void emit_vgpu(struct med_vgpu *v, enum med_event_type t)
+static void emit_vgpu_err(struct med_vgpu *v, enum med_event_type t, int err)
 {
 	if (!ev_want(v->m, t))
 		return;
 	struct med_event ev;
 	medi_ev_init(&ev, t, v, -1);
 	medi_ev_vgpu_fill(v, &ev);
+	ev.err = err;
 	medi_ev_emit(v->m, &ev);
+}
+
+static void emit_vgpu(struct med_vgpu *v, enum med_event_type t)
+{
+	emit_vgpu_err(v, t, 0);
 }
 
 int med_vgpu_create(struct med *m, const struct med_vgpu_opts *opts, struct med_vgpu **out)
@@ -386,6 +392,7 @@ int med_vgpu_reset(struct med_vgpu *v)
 	struct med *m = v->m;
 	pthread_mutex_lock(&v->lock);
 	if (atomic_load(&v->dying)) {
+		emit_vgpu_err(v, MED_EV_VGPU_RESET, -ENODEV);
 		pthread_mutex_unlock(&v->lock);
 		return -ENODEV;
 	}
@@ -399,7 +406,10 @@ int med_vgpu_reset(struct med_vgpu *v)
 	medi_vgpu_init_vregs(v);
 	medi_cfg_init(v);
 	medi_execlist_reset(v, (1u << MED_NUM_ENGINES) - 1);
-	v->failsafe = MED_FAILSAFE_NONE;
+	__atomic_store_n(&v->failsafe, MED_FAILSAFE_NONE, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&m->lock);
+	v->s.wd_strikes = 0; /* a rebooted VM starts with a clean record */
+	pthread_mutex_unlock(&m->lock);
 	v->pvinfo_read = false;
 	medi_vgpu_roots_release(v);
 	v->scan_stale = true;

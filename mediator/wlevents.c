@@ -24,33 +24,36 @@ void medi_wl_events_free(struct med_workload *w)
 	w->wr = NULL;
 }
 
-int medi_wl_note_shadow(struct med_workload *w, unsigned i, unsigned buf, uint32_t len)
+void medi_wl_note_shadow(struct med_workload *w, unsigned i, unsigned buf, uint32_t len)
 {
 	if (i >= w->ndig) {
 		struct med_shadow_ref *nd = realloc(w->dig, (i + 1) * sizeof(*nd));
-		if (!nd)
-			return -ENOMEM;
+		if (!nd) {
+			w->dig_lost = true;
+			return;
+		}
 		w->dig = nd;
 		w->ndig = i + 1;
 	}
 	w->dig[i].buf = buf;
 	w->dig[i].len = len;
-	return 0;
 }
 
 /* The bytes the GPU model will fetch for the scan's shadows, in scan order:
- * equal to the SCAN event's shadow_digest unless something between the
- * audit and the engine changed them. */
-static uint64_t exec_digest(struct med *m, const struct med_workload *w)
+ * equal to the digest of the ring scan's blobs unless something between the
+ * audit and the engine changed them.  false when it cannot be computed. */
+static bool exec_digest(struct med *m, const struct med_workload *w, uint64_t *out)
 {
 	uint64_t d = MED_DIGEST_INIT;
+	if (w->dig_lost)
+		return false;
 	for (unsigned i = 0; i < w->ndig; i++) {
 		const struct shbuf *b = &w->bufs[w->dig[i].buf];
 		uint32_t len = w->dig[i].len;
 		/* one shadow, one part of the chain: gathered from its pages */
 		uint8_t *all = calloc(1, len ? len : 1);
 		if (!all)
-			return 0; /* cannot be checked: never matches */
+			return false;
 		for (uint32_t p = 0, off = 0; off < len && p < b->pages; p++, off += MED_PAGE) {
 			uint32_t n = len - off < MED_PAGE ? len - off : MED_PAGE;
 			const void *page = b->hpa ? gpu_mem_ptr(m->gpu, b->hpa[p]) : NULL;
@@ -60,7 +63,8 @@ static uint64_t exec_digest(struct med *m, const struct med_workload *w)
 		d = med_digest(d, all, len);
 		free(all);
 	}
-	return d;
+	*out = d;
+	return true;
 }
 
 /* Engine thread, during gpu_exec: the workload is this engine's alone. */
@@ -101,15 +105,17 @@ void medi_wl_dispatch_events(struct med *m, struct med_workload *w)
 {
 	w->nwr = 0;
 	w->wr_dropped = 0;
-	if (ev_want(m, MED_EV_COMPLETE)) {
-		w->sub.on_write = on_write;
-		w->sub.on_write_ctx = w;
-	}
+	/* tracking every store costs the engine a call per write: only when
+	 * someone wants the pages */
+	w->wr_tracked = ev_want(m, MED_EV_GPU_WRITE);
+	w->sub.on_write = w->wr_tracked ? on_write : NULL;
+	w->sub.on_write_ctx = w;
 	if (ev_want(m, MED_EV_DISPATCH)) {
 		struct med_event ev;
 		medi_ev_init(&ev, MED_EV_DISPATCH, w->v, (int)w->engine);
 		fill_exec(&ev, w);
-		ev.u.exec.digest = exec_digest(m, w);
+		if (!exec_digest(m, w, &ev.u.exec.digest))
+			ev.flags |= MED_EVF_NO_DIGEST;
 		medi_ev_emit(m, &ev);
 	}
 	medi_wl_digest_event(m, w, MED_DIGEST_DISPATCH);
@@ -151,8 +157,67 @@ static uint64_t page_digest(uint64_t d, uint64_t gfn, const void *page)
 	return med_digest(d, page, MED_PAGE);
 }
 
+/* The pages the workload wrote, each once, by guest-physical address, read
+ * back now that the engine stopped (before COMPLETE). */
+static void gpu_write_event(struct med *m, struct med_workload *w)
+{
+	struct med_event ev;
+	medi_ev_init(&ev, MED_EV_GPU_WRITE, w->v, (int)w->engine);
+	fill_exec(&ev, w);
+	if (!w->wr_tracked)
+		ev.flags |= MED_EVF_UNTRACKED;
+	if (w->nwr)
+		qsort(w->wr, w->nwr, sizeof(*w->wr), cmp_wpage);
+	struct med_blob *blobs = w->nwr ? calloc(w->nwr, sizeof(*blobs)) : NULL;
+	uint8_t *data = w->nwr ? malloc((size_t)w->nwr * MED_PAGE) : NULL;
+	unsigned n = 0;
+	uint64_t d = MED_DIGEST_INIT;
+	if (w->nwr && (!blobs || !data)) {
+		ev.blobs_dropped = w->nwr;
+	} else {
+		for (unsigned i = 0; i < w->nwr; i++) {
+			uint64_t gpa;
+			if (i && !cmp_wpage(&w->wr[i - 1], &w->wr[i]))
+				continue;
+			if (written_gpa(w, &w->wr[i], &gpa)) {
+				ev.u.exec.unmapped_writes++;
+				continue;
+			}
+			blobs[n++] = (struct med_blob){ .kind = MED_BLOB_GUEST_MEM, .as = w->wr[i].as,
+							.len = MED_PAGE, .addr = w->wr[i].gma, .gpa = gpa };
+		}
+		if (n)
+			qsort(blobs, n, sizeof(*blobs), cmp_blob_gpa);
+		unsigned k = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (k && blobs[k - 1].gpa == blobs[i].gpa)
+				continue; /* two addresses, one page */
+			blobs[k] = blobs[i];
+			uint8_t *p = data + (size_t)k * MED_PAGE;
+			if (shadow_guest_read(w->v->sv, blobs[k].gpa, p, MED_PAGE)) {
+				ev.u.exec.unmapped_writes++;
+				continue;
+			}
+			blobs[k].data = p;
+			d = page_digest(d, blobs[k].gpa >> 12, p);
+			k++;
+		}
+		n = k;
+	}
+	ev.blobs_dropped += w->wr_dropped;
+	ev.u.exec.digest = d;
+	ev.u.exec.written_pages = n;
+	ev.blobs = blobs;
+	ev.nblobs = n;
+	medi_ev_emit(m, &ev);
+	free(blobs);
+	free(data);
+}
+
 void medi_wl_complete_event(struct med *m, struct med_workload *w)
 {
+	if (ev_want(m, MED_EV_GPU_WRITE))
+		gpu_write_event(m, w);
 	if (!ev_want(m, MED_EV_COMPLETE))
 		return;
 	const struct gpu_completion *c = &w->comp;
@@ -168,56 +233,7 @@ void medi_wl_complete_event(struct med *m, struct med_workload *w)
 	ev.u.exec.faults = c->faults;
 	ev.u.exec.watchdog = !w->exec_err && c->watchdog;
 	ev.text = c->status != GPU_DONE ? c->reason : NULL;
-
-	/* The pages written, each once, by guest-physical address, read back
-	 * now that the engine stopped. */
-	if (w->nwr) /* qsort(NULL, 0, ...) is undefined (UBSan aborts) */
-		qsort(w->wr, w->nwr, sizeof(*w->wr), cmp_wpage);
-	struct med_blob *blobs = w->nwr ? calloc(w->nwr, sizeof(*blobs)) : NULL;
-	uint8_t *data = w->nwr ? malloc((size_t)w->nwr * MED_PAGE) : NULL;
-	unsigned n = 0;
-	if (w->nwr && (!blobs || !data)) {
-		ev.blobs_dropped = w->nwr;
-	} else {
-		for (unsigned i = 0; i < w->nwr; i++) {
-			uint64_t gpa;
-			if (i && !cmp_wpage(&w->wr[i - 1], &w->wr[i]))
-				continue;
-			if (written_gpa(w, &w->wr[i], &gpa)) {
-				ev.u.exec.unmapped_writes++;
-				continue;
-			}
-			blobs[n] = (struct med_blob){ .kind = MED_BLOB_GUEST_MEM, .as = w->wr[i].as,
-						      .len = MED_PAGE, .addr = w->wr[i].gma, .gpa = gpa };
-			n++;
-		}
-		if (n)
-			qsort(blobs, n, sizeof(*blobs), cmp_blob_gpa);
-		unsigned k = 0;
-		uint64_t d = MED_DIGEST_INIT;
-		for (unsigned i = 0; i < n; i++) {
-			if (k && blobs[k - 1].gpa == blobs[i].gpa)
-				continue; /* two addresses, one page */
-			blobs[k] = blobs[i];
-			uint8_t *p = data + (size_t)k * MED_PAGE;
-			if (shadow_guest_read(w->v->sv, blobs[k].gpa, p, MED_PAGE)) {
-				ev.u.exec.unmapped_writes++;
-				continue;
-			}
-			blobs[k].data = p;
-			d = page_digest(d, blobs[k].gpa >> 12, p);
-			k++;
-		}
-		n = k;
-		ev.u.exec.digest = d;
-	}
-	ev.blobs_dropped += w->wr_dropped;
-	ev.u.exec.written_pages = n;
-	ev.blobs = blobs;
-	ev.nblobs = n;
 	medi_ev_emit(m, &ev);
-	free(blobs);
-	free(data);
 }
 
 struct mem_dig {

@@ -331,14 +331,6 @@ static uint32_t shadow_len(const struct scan_result *r, unsigned i)
 	return i == 0 ? r->shadows[0].bytes : r->shadows[i].size;
 }
 
-static uint64_t scan_digest(const struct scan_result *r)
-{
-	uint64_t d = MED_DIGEST_INIT;
-	for (unsigned i = 0; i < r->nshadows; i++)
-		d = med_digest(d, r->shadows[i].data, shadow_len(r, i));
-	return d;
-}
-
 
 /* ----------------------------------------------------------- the scanner */
 
@@ -402,7 +394,6 @@ static void emit_scan(struct med_vgpu *v, struct med_workload *w, const struct s
 	}
 	ev.u.scan.npatches = r->npatches;
 	ev.u.scan.wa = wa;
-	ev.u.scan.shadow_digest = scan_digest(r);
 	/* The audited shadows themselves, not the guest pages they were copied
 	 * from: another vCPU may have changed those since. */
 	struct med_blob local[16], *blobs = local;
@@ -652,9 +643,7 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 	err = materialise(m, w, &w->bufs[w->nbufs - 1], rs->data, bytes);
 	if (err)
 		return err;
-	bool note = ev_want(m, MED_EV_DISPATCH);
-	if (note && (err = medi_wl_note_shadow(w, 0, w->nbufs - 1, bytes)))
-		return err;
+	medi_wl_note_shadow(w, 0, w->nbufs - 1, bytes);
 	w->ring_gma = rgma;
 	w->exec_tail = bytes;
 
@@ -671,8 +660,7 @@ static int build_exec(struct med_vgpu *v, struct med_workload *w, const struct s
 		err = materialise(m, w, b, s->data, s->size);
 		if (err)
 			return err;
-		if (note && (err = medi_wl_note_shadow(w, i, (unsigned)(b - w->bufs), s->size)))
-			return err;
+		medi_wl_note_shadow(w, i, (unsigned)(b - w->bufs), s->size);
 	}
 	/* The scanner's own allocation for the ring copy is not used. */
 	for (unsigned k = 0; k < w->nbufs; k++) {

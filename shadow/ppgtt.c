@@ -544,6 +544,8 @@ int shadow_ppgtt_write_out(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, un
 	unsigned n = 0;
 	int err = 0;
 
+	if (out)
+		*out = (struct shadow_pt_outcome){ 0 };
 	if ((bytes != 4 && bytes != 8) || (gpa & (bytes - 1)))
 		return -EINVAL;
 	vlock(v);
@@ -565,6 +567,8 @@ int shadow_ppgtt_write_out(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, un
 	}
 	char *page = shadowi_gmem_peek(v, gfn);
 	memcpy(page + off, &val, bytes);
+	if (out)
+		out->stored = true;
 	for (struct spt *s = f->spts; s && n < MAX_ALIASES; s = s->wp_next) {
 		s->ref++;
 		list[n++] = s;

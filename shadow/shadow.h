@@ -478,6 +478,7 @@ int shadow_ppgtt_write(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsign
 struct shadow_pt_outcome {
 	uint32_t tables;
 	uint64_t host_pte;
+	bool stored;        /* the value reached guest memory */
 };
 int shadow_ppgtt_write_out(struct shadow_vgpu *v, uint64_t gpa, uint64_t val, unsigned bytes,
 			   struct shadow_pt_outcome *out);

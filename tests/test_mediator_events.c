@@ -257,9 +257,9 @@ static void check_complete(struct checker *c, struct cvgpu *v, const struct med_
 	if (ev->nblobs && d != ev->u.exec.digest)
 		problem(c, "seq %llu: completion digest differs from its pages",
 			(unsigned long long)ev->seq);
-	if (ev->blobs_dropped)
-		problem(c, "seq %llu: %u completion blobs dropped", (unsigned long long)ev->seq,
-			ev->blobs_dropped);
+	if (ev->blobs_dropped || (ev->flags & MED_EVF_UNTRACKED))
+		problem(c, "seq %llu: %u written pages dropped%s", (unsigned long long)ev->seq,
+			ev->blobs_dropped, ev->flags & MED_EVF_UNTRACKED ? ", writes not tracked" : "");
 	c->completions++;
 }
 
@@ -312,9 +312,11 @@ static void check_event(struct checker *c, const struct med_event *ev)
 		}
 		break;
 	case MED_EV_PT_WRITE:
-		/* stored unless refused outright (a failed shadow still stores) */
-		if (!ev->err || ev->err == -ENOMEM || ev->err == -ENOSPC)
+		if (ev->u.pt.stored)
 			mem_write(v, ev->u.pt.gpa, &ev->u.pt.value, ev->u.pt.bytes);
+		else if (!ev->err)
+			problem(c, "seq %llu: an accepted page-table write not stored",
+				(unsigned long long)ev->seq);
 		/* the outcome: a whole present entry in a shadowed table is
 		 * shadowed by a present host entry */
 		if (!ev->err && ev->u.pt.tables && ev->u.pt.bytes == 8 && (ev->u.pt.value & 1)) {
@@ -346,14 +348,13 @@ static void check_event(struct checker *c, const struct med_event *ev)
 		uint64_t d = MED_DIGEST_INIT;
 		for (uint32_t i = 0; i < ev->nblobs; i++)
 			d = med_digest(d, ev->blobs[i].data, ev->blobs[i].len);
-		if (d != ev->u.scan.shadow_digest || ev->blobs_dropped ||
-		    ev->nblobs != ev->u.scan.nshadows)
-			problem(c, "seq %llu: the audited shadows (%u blobs, %u dropped) do not "
-				   "match the scan's digest",
-				(unsigned long long)ev->seq, ev->nblobs, ev->blobs_dropped);
+		if (ev->blobs_dropped || ev->nblobs != ev->u.scan.nshadows)
+			problem(c, "seq %llu: %u of %u audited shadows attached (%u dropped)",
+				(unsigned long long)ev->seq, ev->nblobs, ev->u.scan.nshadows,
+				ev->blobs_dropped);
 		if (!ev->u.scan.wa) {
 			struct cwl *w = wl_of(c, ev->u.scan.id);
-			w->scan_digest = ev->u.scan.shadow_digest;
+			w->scan_digest = d; /* what the recorded audit saw */
 			w->scanned = true;
 		}
 		c->scans++;
@@ -361,14 +362,14 @@ static void check_event(struct checker *c, const struct med_event *ev)
 	}
 	case MED_EV_DISPATCH: {
 		struct cwl *w = wl_of(c, ev->u.exec.id);
-		if (!w->scanned || w->scan_digest != ev->u.exec.digest)
+		if (!w->scanned || (ev->flags & MED_EVF_NO_DIGEST) || w->scan_digest != ev->u.exec.digest)
 			problem(c, "seq %llu: workload %llu: what the GPU was handed is not what "
 				   "the scanner audited",
 				(unsigned long long)ev->seq, (unsigned long long)ev->u.exec.id);
 		c->dispatches++;
 		break;
 	}
-	case MED_EV_COMPLETE:
+	case MED_EV_GPU_WRITE:
 		check_complete(c, v, ev);
 		break;
 	case MED_EV_DIGEST: {
