@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer — the event log (.vgtl) and the ways events get into it.
+ *
+ * The one public header of tracer/.  Three pieces, each usable alone:
+ *
+ *  - the writer (tr_writer_*): takes events in seq order from any source
+ *    (the in-process recorder below, the eBPF and trace-event sources, an
+ *    importer) and writes the log: a file header, then self-delimiting
+ *    chunks (events, blobs, losses), each one zstd frame with a content
+ *    checksum, then an index and a footer on clean close.  Blobs (guest
+ *    pages, context pages, shadows) are stored once per log, keyed by
+ *    XXH3-128 of their bytes.  One thread at a time.
+ *  - the reader (tr_reader_*): iterates a log in order, seeks by seq or
+ *    time, fetches blobs by key.  Distrusts the file: a log cut at any byte
+ *    or corrupted anywhere reads back every complete, valid chunk, and
+ *    tr_reader_health() says what was recovered and what was lost.  It
+ *    never needs the index (it scans forward when there is none).
+ *  - the in-process recorder (tr_recorder_*): a mediator event-bus
+ *    subscriber (tr_recorder_event is a med_event_fn).  The emitting thread
+ *    copies the event into its own lock-free ring; one writer thread merges
+ *    the rings in seq order, encodes, compresses and writes.  Lossless by
+ *    default (a full ring makes its emitter wait); TR_RECORD_DROP drops
+ *    instead, and every dropped event becomes part of a loss record.
+ *
+ * The byte-level format is docs/LOG-FORMAT.md.  The tracer knows events
+ * (mediator.h's struct med_event), not the mediator's internals; the
+ * mediator knows nothing of the log.
+ *
+ * Conventions (all of vgt): 0 or a negative errno; options structs start
+ * with their own size (fields past `sz` read as zero, zero means
+ * "default"); errors that need words go to the caller's errbuf, naming the
+ * file and what is wrong with it.
+ */
+#ifndef VGT_TRACER_H
+#define VGT_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mediator/mediator.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the API; the rest of libvgt.a is hidden */
+
+#define TR_LOG_VERSION 1          /* the format version this code writes and reads */
+
+/* A blob's key: XXH3-128 of its bytes (lo = low64, hi = high64). */
+struct tr_key {
+	uint64_t lo, hi;
+};
+/* The key of len bytes. */
+struct tr_key tr_blob_key(const void *data, size_t len);
+
+/* ============================================================ the header */
+
+/* Where a log's events came from. */
+enum tr_source {
+	TR_SOURCE_UNKNOWN = 0,
+	TR_SOURCE_INPROC,            /* the in-process recorder (vgt sim --record) */
+	TR_SOURCE_BPF,               /* eBPF on the mediator's USDT probes */
+	TR_SOURCE_TRACEFS,           /* uprobe / trace events read through tracefs */
+	TR_SOURCE_IMPORT,            /* converted from another format (trace-cmd) */
+	TR_SOURCE_CAPTURE,           /* a real driver on the fake render node */
+};
+const char *tr_source_name(enum tr_source s); /* "in-process", "bpf", ... */
+
+/*
+ * What the log says about itself: the file header, as the writer was given
+ * it and as the first events filled it in (the mediator's configuration
+ * and the vGPUs that existed when recording began — the CONFIG and
+ * VGPU_CREATE events before the first other event; every later vGPU is in
+ * the event stream).  Strings are NUL-terminated and owned by the reader.
+ */
+struct tr_log_info {
+	uint32_t version;            /* format version of the file */
+	uint32_t event_version;      /* MED_EVENT_VERSION of the events */
+	enum tr_source source;
+	unsigned gen;                /* GPU generation (8, 9); 0: unknown */
+	uint64_t types;              /* event types the source can record (MED_EV_BIT) */
+	uint64_t created_ns;         /* wall clock (Unix ns) when the log was opened */
+	const char *tool_version;    /* "vgt 0.1.0-..." */
+	const char *cmdline;         /* the command that recorded it */
+	const char *clock;           /* "virtual" (mediator ns), "monotonic", ... */
+	const char *host;            /* host name, or "" */
+	bool has_config;
+	struct med_event config;     /* MED_EV_CONFIG (blobs, text: none) */
+	unsigned nvgpus;
+	struct med_event vgpus[MED_MAX_VGPUS]; /* MED_EV_VGPU_CREATE, in id order */
+};
+
+/* ============================================================ the writer */
+
+struct tr_writer;
+
+struct tr_writer_opts {
+	size_t sz;                   /* sizeof(struct tr_writer_opts) */
+	enum tr_source source;       /* 0: TR_SOURCE_UNKNOWN */
+	const char *tool_version;    /* NULL: "" */
+	const char *cmdline;         /* NULL: "" */
+	const char *clock;           /* NULL: "virtual" */
+	uint64_t types;              /* what the source can record; 0: every type */
+	int level;                   /* zstd level; 0: 1 */
+	uint32_t chunk_events;       /* events per chunk at most; 0: 65536 */
+	uint32_t chunk_bytes;        /* encoded bytes per chunk at most; 0: 1 MiB */
+	bool sync;                   /* fsync after every chunk and on close */
+	char *errbuf;                /* optional: why an operation failed */
+	size_t errbuf_len;
+};
+
+/* Creates (truncates) the log at path and writes the file header's fixed
+ * part.  -EINVAL bad options, open's errno, -ENOMEM. */
+int tr_writer_open(const char *path, const struct tr_writer_opts *opts, struct tr_writer **out);
+/* The same on an open file descriptor (a pipe is fine: the writer never
+ * seeks); the writer does not close it. */
+int tr_writer_fdopen(int fd, const struct tr_writer_opts *opts, struct tr_writer **out);
+
+/*
+ * Appends one event.  Events must come in increasing seq; an event whose
+ * seq is not above the last one is still written (the reader returns it
+ * where it was written) and counted in tr_write_stats.out_of_order.  The
+ * event's blobs are hashed; bytes seen before are stored as a reference
+ * only.  A blob with data == NULL is written as missing (its key is zero).
+ * The writer copies what it needs.  -EIO (errbuf: the system's reason;
+ * the log stays readable up to its last chunk), -EINVAL, -ENOMEM.
+ */
+int tr_writer_event(struct tr_writer *w, const struct med_event *ev);
+
+/* A loss record: `count` events were not recorded.  Placed in the stream
+ * where the loss happened (between the events around it). */
+struct tr_loss {
+	uint32_t thread;             /* which emitter (recorder ring), or source-defined */
+	uint32_t reason;             /* enum tr_loss_reason */
+	uint64_t count;              /* events lost */
+	uint64_t first_seq, last_seq;/* seqs of the first and last lost one; 0: unknown */
+	uint64_t bytes;              /* bytes lost, when known */
+};
+enum tr_loss_reason {
+	TR_LOSS_RING_FULL = 1,       /* TR_RECORD_DROP: the emitter's ring was full */
+	TR_LOSS_SOURCE,              /* the source said so (a BPF ring-buffer overrun, ...) */
+	TR_LOSS_SEQ_GAP,             /* seqs never arrived (an event nobody handed over) */
+};
+const char *tr_loss_reason_name(unsigned r); /* "ring-full", "source", "seq-gap" */
+int tr_writer_loss(struct tr_writer *w, const struct tr_loss *loss);
+
+/* Writes what is buffered as chunks now (blobs first, then events). */
+int tr_writer_flush(struct tr_writer *w);
+
+struct tr_write_stats {
+	size_t sz;
+	uint64_t events, losses, lost_events;
+	uint64_t out_of_order;       /* events written below an earlier seq */
+	uint64_t chunks;             /* of every kind */
+	uint64_t event_chunks, blob_chunks;
+	uint64_t raw_bytes;          /* events as encoded, before compression (blob contents excluded) */
+	uint64_t event_bytes;        /* event chunks as written (headers included) */
+	uint64_t blob_refs;          /* blobs attached to events */
+	uint64_t blob_ref_bytes;     /* ... and their bytes */
+	uint64_t blobs;              /* distinct blobs stored */
+	uint64_t blob_bytes;         /* ... their bytes before compression */
+	uint64_t file_bytes;         /* everything written, so far */
+};
+int tr_writer_stats(const struct tr_writer *w, struct tr_write_stats *out);
+
+/* Flushes, writes the index and the footer, (with opts.sync) fsyncs,
+ * closes the file and frees the writer (always, also on error).  `st`
+ * (optional) receives the final statistics.  0 or -EIO. */
+int tr_writer_close(struct tr_writer *w, struct tr_write_stats *st);
+
+/* ============================================================ the reader */
+
+struct tr_reader;
+
+struct tr_reader_opts {
+	size_t sz;                   /* sizeof(struct tr_reader_opts) */
+	bool no_blobs;               /* never load blob bytes (events still list their blobs) */
+	size_t blob_cache;           /* bytes of decompressed blob chunks kept; 0: 64 MiB */
+	char *errbuf;                /* why open failed */
+	size_t errbuf_len;
+};
+
+/* Opens a log: reads and checks the file header (a file that is not a
+ * .vgtl log is -EPROTO "not a vgt log"; another format version -EPROTONOSUPPORT),
+ * finds the footer and index if there is a valid one.  A log with a
+ * damaged header still opens (info says what is unknown).  open's errno,
+ * -EISDIR, -ENOMEM. */
+int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct tr_reader **out);
+void tr_reader_close(struct tr_reader *r);
+const struct tr_log_info *tr_reader_info(const struct tr_reader *r);
+
+enum tr_record_kind {
+	TR_REC_EVENT = 1,
+	TR_REC_LOSS,
+};
+
+/* One record of the stream.  Valid until the next call on the reader. */
+struct tr_record {
+	enum tr_record_kind kind;
+	/* TR_REC_EVENT: the event as it was given to the writer.  Its blobs'
+	 * data point at the bytes (NULL when they are not available: no_blobs,
+	 * a blob chunk lost, or recorded missing); text is NULL or the text. */
+	struct med_event ev;
+	const struct tr_key *keys;   /* ev.nblobs keys, parallel to ev.blobs */
+	struct tr_loss loss;         /* TR_REC_LOSS */
+	uint64_t offset;             /* file offset of the chunk it came from */
+};
+
+/* The next record in file order: 1 and *rec, 0 at the end, or a negative
+ * errno for an I/O error (corruption is not an error: the damaged chunk is
+ * skipped and reported in tr_reader_health()). */
+int tr_reader_next(struct tr_reader *r, const struct tr_record **rec);
+/* Positions the reader so that the next event returned is the first whose
+ * seq (time) is >= the argument.  Uses the index when there is one, else
+ * chunk headers.  0 (also when nothing is that late: next returns 0). */
+int tr_reader_seek_seq(struct tr_reader *r, uint64_t seq);
+int tr_reader_seek_time(struct tr_reader *r, uint64_t ns);
+int tr_reader_rewind(struct tr_reader *r);
+
+/* The bytes of the blob `key`: 0, *data (valid until the reader is closed
+ * or its cache evicts it: the next call on the reader) and *len; -ENOENT
+ * when the log has no such blob (or its chunk was lost). */
+int tr_reader_blob(struct tr_reader *r, const struct tr_key *key, const void **data, uint32_t *len);
+
+/* One damaged or missing stretch of the file. */
+struct tr_problem {
+	uint64_t offset;             /* file offset where it starts */
+	uint64_t bytes;              /* bytes skipped */
+	uint64_t events;             /* events known to be lost (from a chunk header), else 0 */
+	uint64_t first_seq, last_seq;/* their seqs when known, else 0 */
+	char what[120];              /* "chunk payload fails its checksum", "log ends inside a chunk", ... */
+};
+
+/* What reading the file has found so far (complete once next returned 0). */
+struct tr_health {
+	size_t sz;
+	uint64_t file_bytes;
+	uint64_t chunks_ok;          /* valid chunks read, every kind */
+	uint64_t event_chunks, blob_chunks;
+	uint64_t chunks_bad;         /* chunks skipped: corrupt header or payload */
+	uint64_t bytes_skipped;      /* bytes not part of a valid chunk */
+	uint64_t events;             /* events read */
+	uint64_t events_lost;        /* in skipped chunks, as their headers said */
+	uint64_t losses, lost_events;/* loss records read, and the events they count */
+	uint64_t blobs_missing;      /* blob references whose bytes are not in the log */
+	bool header_ok;              /* the file header was read and is valid */
+	bool closed;                 /* a valid footer and index: the writer closed it */
+	bool truncated;              /* the file ends inside a chunk */
+	unsigned nproblems;          /* problems found (the first TR_MAX_PROBLEMS are kept) */
+};
+#define TR_MAX_PROBLEMS 64
+int tr_reader_health(const struct tr_reader *r, struct tr_health *out);
+/* Problem i (< min(nproblems, TR_MAX_PROBLEMS)); NULL past the end. */
+const struct tr_problem *tr_reader_problem(const struct tr_reader *r, unsigned i);
+
+/* What the file holds, from chunk headers only (no decompression of event
+ * payloads): for stat and seeking.  0 or an I/O error. */
+struct tr_chunk_info {
+	uint64_t offset;
+	unsigned kind;               /* TR_CHUNK_* */
+	uint32_t count;              /* events / blobs / entries */
+	uint32_t stored_bytes;       /* compressed payload */
+	uint32_t raw_bytes;          /* decompressed payload */
+	uint64_t first_seq, last_seq, first_time, last_time;
+	uint64_t wall_ns;            /* when the writer wrote it (Unix ns) */
+};
+enum tr_chunk_kind {
+	TR_CHUNK_HEADER = 1,
+	TR_CHUNK_EVENTS,
+	TR_CHUNK_BLOBS,
+	TR_CHUNK_LOSS,
+	TR_CHUNK_INDEX,
+};
+/* Calls fn for every chunk whose header is valid, in file order (it does
+ * not move the reader's position).  fn returning non-zero stops the walk
+ * and is returned.  0, or an I/O error. */
+int tr_reader_chunks(struct tr_reader *r, int (*fn)(void *ctx, const struct tr_chunk_info *c),
+		     void *ctx);
+
+/* ========================================================== the recorder */
+
+struct tr_recorder;
+
+enum tr_record_mode {
+	TR_RECORD_LOSSLESS = 0,      /* a full ring makes its emitter wait */
+	TR_RECORD_DROP,              /* a full ring drops the event (counted, logged) */
+};
+/* "lossless", "drop"; -EINVAL. */
+int tr_record_mode_parse(const char *s, enum tr_record_mode *out);
+
+struct tr_recorder_opts {
+	size_t sz;                   /* sizeof(struct tr_recorder_opts) */
+	struct tr_writer_opts writer;/* its errbuf is unused: see below */
+	enum tr_record_mode mode;
+	size_t ring_bytes;           /* per emitting thread; 0: 4 MiB */
+	unsigned max_threads;        /* rings (one per emitting thread); 0: 64; more
+				      * threads share one ring under a lock */
+	uint32_t flush_ms;           /* a chunk at least this often; 0: 100 */
+	uint32_t gap_ms;             /* wait this long for a missing seq; 0: 200 */
+	uint64_t writer_delay_ns;    /* testing: the writer sleeps this long per event */
+	char *errbuf;
+	size_t errbuf_len;
+};
+
+/* Opens the log and starts the writer thread.  Errors as tr_writer_open. */
+int tr_recorder_open(const char *path, const struct tr_recorder_opts *opts, struct tr_recorder **out);
+/* The subscriber: pass it with the recorder as ctx (med_opts.event,
+ * sim_opts.event or med_subscribe, mask MED_EV_ALL). */
+void tr_recorder_event(void *ctx, const struct med_event *ev);
+
+struct tr_record_stats {
+	size_t sz;
+	struct tr_write_stats w;     /* what the writer wrote */
+	uint64_t received;           /* events handed to tr_recorder_event */
+	uint64_t dropped;            /* TR_RECORD_DROP: events dropped */
+	uint64_t waits;              /* TR_RECORD_LOSSLESS: times an emitter waited for room */
+	uint64_t gaps;               /* seqs declared missing after gap_ms */
+	unsigned threads;            /* emitting threads seen */
+	int error;                   /* the writer's first error (0: none) */
+};
+int tr_recorder_stats(struct tr_recorder *r, struct tr_record_stats *out);
+/* Stops accepting events (later ones are counted as dropped), drains the
+ * rings, closes the log, stops the thread, frees.  Unsubscribe first.
+ * 0 or the writer's first error (errbuf says it). */
+int tr_recorder_close(struct tr_recorder *r, struct tr_record_stats *st);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif /* VGT_TRACER_H */
