@@ -677,77 +677,78 @@ const struct tr_log_info *tr_reader_info(const struct tr_reader *r)
 
 /* ------------------------------------------------------------------ chunks */
 
-/* The data at r->pos is not a valid chunk header: reports the damage up to
- * the next valid header (or the end) and moves there. */
+/* The data at r->pos is not a valid chunk header: a cut header or footer
+ * (the file ends there), a footer after a damaged index, or damage, which
+ * is reported up to the next valid chunk header (or the end). */
 static int skip_damage(struct tr_reader *r)
 {
-	uint64_t p = r->pos, at, partial;
+	uint64_t p = r->pos, end = r->data_end, at, partial;
+	bool f = fresh(r, p);
+	uint8_t tail[TRI_CHUNK_HDR_LEN];
+	uint64_t io, fb;
+	if (p + TRI_CHUNK_HDR_LEN > end) {
+		size_t n = (size_t)(end - p);
+		int e = read_at(r, p, tail, n);
+		if (e < 0)
+			return e;
+		const char *what = NULL;
+		unsigned whole = 0;
+		if (e == 0 && n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+			what = ""; /* the footer of a log whose index is damaged */
+		} else if (e == 0 && !memcmp(tail, TRI_CHUNK_MAGIC, n < 4 ? n : 4)) {
+			what = "a chunk header";
+			whole = TRI_CHUNK_HDR_LEN;
+		} else if (e == 0 && n < TRI_FOOTER_LEN && !memcmp(tail, TRI_FOOTER_MAGIC, n < 4 ? n : 4)) {
+			what = "the footer";
+			whole = TRI_FOOTER_LEN;
+		}
+		if (what) {
+			if (f && *what) {
+				r->h.truncated = true;
+				r->h.bytes_skipped += n;
+				problem(r, p, n, 0, 0, 0,
+					"log ends inside %s at offset %llu (%zu of %u bytes)", what,
+					(unsigned long long)p, n, whole);
+			}
+			counted(r, end);
+			r->pos = end;
+			return 0;
+		}
+	}
 	int e = scan_from(r, p + 1, &at, &partial);
 	if (e < 0)
 		return e;
-	bool f = fresh(r, p);
-	if (e == 1) {
-		if (f) {
-			r->h.chunks_bad++;
-			r->h.bytes_skipped += at - p;
-			problem(r, p, at - p, 0, 0, 0,
-				"%llu bytes at offset %llu are not a valid chunk (damaged chunk header)",
-				(unsigned long long)(at - p), (unsigned long long)p);
+	uint64_t stop = e == 1 ? at : end;
+	bool footer = false;
+	if (e != 1) {
+		/* nothing valid up to the end: is there a footer, a cut chunk? */
+		if (end - p >= TRI_FOOTER_LEN && read_at(r, end - TRI_FOOTER_LEN, tail, TRI_FOOTER_LEN) == 0 &&
+		    !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+			stop = end - TRI_FOOTER_LEN;
+			footer = true;
+		} else if (partial < end) {
+			stop = partial;
 		}
-		counted(r, at);
-		r->pos = at;
-		return 0;
 	}
-	/* nothing valid up to the end: damage, a cut chunk header, a footer */
-	uint64_t end = r->data_end;
-	uint8_t tail[TRI_FOOTER_LEN];
-	uint64_t io, fb;
 	if (f) {
-		uint64_t cut = p;
-		if (partial != p) {
-			/* a cut footer or a whole footer after a damaged index */
-			uint64_t foot = end - p <= TRI_FOOTER_LEN ? p : end - TRI_FOOTER_LEN;
-			size_t n = (size_t)(end - foot);
-			bool is_footer = false, footer_cut = false;
-			if (n && read_at(r, foot, tail, n) == 0) {
-				is_footer = n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb) &&
-					    fb == r->size;
-				footer_cut = n < TRI_FOOTER_LEN &&
-					     !memcmp(tail, TRI_FOOTER_MAGIC, n < 4 ? n : 4);
-			}
-			uint64_t stop = (is_footer || footer_cut) ? foot : partial;
-			if (stop > p) {
-				r->h.chunks_bad++;
-				r->h.bytes_skipped += stop - p;
-				problem(r, p, stop - p, 0, 0, 0,
-					"%llu bytes at offset %llu are not a valid chunk",
-					(unsigned long long)(stop - p), (unsigned long long)p);
-			}
-			cut = stop;
-			if (footer_cut) {
-				r->h.truncated = true;
-				r->h.bytes_skipped += end - foot;
-				problem(r, foot, end - foot, 0, 0, 0,
-					"log ends inside the footer at offset %llu (%llu of %u bytes)",
-					(unsigned long long)foot, (unsigned long long)(end - foot),
-					TRI_FOOTER_LEN);
-				cut = end;
-			} else if (is_footer) {
-				cut = end;
-			}
+		if (stop > p) {
+			r->h.chunks_bad++;
+			r->h.bytes_skipped += stop - p;
+			problem(r, p, stop - p, 0, 0, 0,
+				"%llu bytes at offset %llu are not a valid chunk (a damaged chunk header)",
+				(unsigned long long)(stop - p), (unsigned long long)p);
 		}
-		if (cut < end) {
-			/* a chunk magic (or its start) whose header the file cuts */
+		if (e != 1 && !footer && stop < end) {
 			r->h.truncated = true;
-			r->h.bytes_skipped += end - cut;
-			problem(r, cut, end - cut, 0, 0, 0,
+			r->h.bytes_skipped += end - stop;
+			problem(r, stop, end - stop, 0, 0, 0,
 				"log ends inside a chunk header at offset %llu (%llu of %u bytes)",
-				(unsigned long long)cut, (unsigned long long)(end - cut),
+				(unsigned long long)stop, (unsigned long long)(end - stop),
 				TRI_CHUNK_HDR_LEN);
 		}
 	}
-	counted(r, end);
-	r->pos = end;
+	counted(r, e == 1 ? at : end);
+	r->pos = e == 1 ? at : end;
 	return 0;
 }
 
