@@ -244,13 +244,14 @@ static void check_event(const struct med_event *want, const struct tr_record *go
 			assert_true(key_zero(&got->keys[i]));
 			continue;
 		}
+		if (no_blobs && a->len > 64) { /* a stored blob not loaded: no bytes, no key */
+			assert_null(b->data);
+			assert_true(key_zero(&got->keys[i]));
+			continue;
+		}
 		struct tr_key k = tr_blob_key(a->data, a->len);
 		assert_int_equal(got->keys[i].lo, k.lo);
 		assert_int_equal(got->keys[i].hi, k.hi);
-		if (no_blobs && a->len > 64) {
-			assert_null(b->data);
-			continue;
-		}
 		assert_non_null(b->data);
 		assert_memory_equal(b->data, a->data, a->len);
 	}

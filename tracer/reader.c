@@ -89,6 +89,7 @@ struct tr_reader {
 	size_t text_cap;
 
 	struct tri_keymap map;       /* blob key -> chunk << 32 | entry offset */
+	struct tri_keymap ord_map;   /* {blob number, 2} -> the same */
 	struct tri_keymap chunk_map; /* {offset, 1} -> index into bchunks */
 	struct bchunk *bchunks;
 	size_t nbchunks, bchunks_cap, npending;
@@ -162,7 +163,7 @@ static bool hdr_sane(const struct tri_chunk_hdr *h)
 	case TR_CHUNK_LOSS:
 		return (uint64_t)h->count + h->aux <= h->raw_len / 2 + 1;
 	case TR_CHUNK_BLOBS:
-		return (uint64_t)h->count * 20 <= h->raw_len;
+		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len;
 	case TR_CHUNK_INDEX:
 		return (uint64_t)h->count * TRI_INDEX_ENTRY_LEN == h->raw_len;
 	}
@@ -358,32 +359,44 @@ static int bchunk_load(struct tr_reader *r, size_t id)
 	const char *why = NULL;
 	int e = load_payload(r, bc->off, &bc->h, data, &why);
 	if (e == 0 && bc->state == BC_PENDING) {
-		/* entries: key (16), u32 len, bytes */
+		/* u64 first blob number, then entries: key (16), u32 len, bytes */
 		uint32_t n = 0;
-		for (size_t i = 0; i < len;) {
-			if (len - i < 20 || tri_get32(data + i + 16) > len - i - 20) {
+		uint64_t first = len >= TRI_BLOB_PREFIX ? tri_get64(data) : 0;
+		if (len < TRI_BLOB_PREFIX || first > UINT64_MAX - bc->h.count) {
+			why = "blob chunk has no valid first blob number";
+			e = 1;
+		}
+		for (size_t i = TRI_BLOB_PREFIX; !e && i < len;) {
+			if (len - i < TRI_BLOB_ENTRY_HDR ||
+			    tri_get32(data + i + 16) > len - i - TRI_BLOB_ENTRY_HDR) {
 				why = "blob chunk entries do not fit the chunk";
 				e = 1;
 				break;
 			}
 			n++;
-			i += 20 + (size_t)tri_get32(data + i + 16);
+			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
 		}
 		if (!e && n != bc->h.count) {
 			why = "blob chunk holds another number of blobs than its header says";
 			e = 1;
 		}
-		for (size_t i = 0; !e && i < len;) {
+		n = 0;
+		for (size_t i = TRI_BLOB_PREFIX; !e && i < len; n++) {
 			struct tr_key k = { tri_get64(data + i), tri_get64(data + i + 8) };
+			struct tr_key ok = { first + n, 2 };
 			uint64_t *v;
 			int pe = tri_keymap_put(&r->map, &k, &v);
-			if (pe < 0 && pe != -EINVAL) {
+			if (pe == 1)
+				*v = (uint64_t)id << 32 | i;
+			if (pe >= 0 || pe == -EINVAL)
+				pe = tri_keymap_put(&r->ord_map, &ok, &v);
+			if (pe == 1)
+				*v = (uint64_t)id << 32 | i;
+			if (pe < 0) {
 				free(data);
 				return pe;
 			}
-			if (pe == 1)
-				*v = (uint64_t)id << 32 | i;
-			i += 20 + (size_t)tri_get32(data + i + 16);
+			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
 		}
 		if (!e) {
 			bc->state = BC_INDEXED;
@@ -437,16 +450,17 @@ static int index_pending(struct tr_reader *r)
 	return 0;
 }
 
-/* The bytes of key: 1 found, 0 not in the log, or a negative errno. */
-static int blob_find(struct tr_reader *r, const struct tr_key *k, const uint8_t **data,
-		     uint32_t *len)
+/* The blob `k` names in map m (the key map, or the number map): 1 found
+ * (*data, *len, *key), 0 not in the log, or a negative errno. */
+static int blob_find(struct tr_reader *r, struct tri_keymap *m, const struct tr_key *k,
+		     const uint8_t **data, uint32_t *len, struct tr_key *key)
 {
-	uint64_t *v = tri_keymap_get(&r->map, k);
+	uint64_t *v = tri_keymap_get(m, k);
 	if (!v && r->npending) {
 		int e = index_pending(r);
 		if (e < 0)
 			return e;
-		v = tri_keymap_get(&r->map, k);
+		v = tri_keymap_get(m, k);
 	}
 	if (!v)
 		return 0;
@@ -455,8 +469,10 @@ static int blob_find(struct tr_reader *r, const struct tr_key *k, const uint8_t 
 	if (e)
 		return e < 0 ? e : 0;
 	const uint8_t *d = r->cache[r->bchunks[id].slot].data + at;
+	key->lo = tri_get64(d);
+	key->hi = tri_get64(d + 8);
 	*len = tri_get32(d + 16);
-	*data = d + 20;
+	*data = d + TRI_BLOB_ENTRY_HDR;
 	return 1;
 }
 
@@ -574,6 +590,7 @@ void tr_reader_close(struct tr_reader *r)
 	free(r->dec);
 	free(r->text);
 	tri_keymap_free(&r->map);
+	tri_keymap_free(&r->ord_map);
 	tri_keymap_free(&r->chunk_map);
 	free(r->bchunks);
 	for (size_t i = 0; i < r->ncache; i++)
@@ -882,13 +899,17 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 			continue;
 		const uint8_t *data;
 		uint32_t len;
-		int e = blob_find(r, &d->key, &data, &len);
+		struct tr_key ok = { d->ord, 2 };
+		int e = blob_find(r, &r->ord_map, &ok, &data, &len, &r->keys[i]);
 		if (e < 0)
 			return e;
-		if (e == 1 && len == d->b.len)
+		if (e == 1 && len == d->b.len) {
 			r->blobs[i].data = data;
-		else if (r->cur_fresh)
-			r->h.blobs_missing++;
+		} else {
+			r->keys[i] = (struct tr_key){ 0, 0 };
+			if (r->cur_fresh)
+				r->h.blobs_missing++;
+		}
 	}
 	r->rec.ev.blobs = n ? r->blobs : NULL;
 	r->rec.keys = n ? r->keys : NULL;
@@ -1080,12 +1101,13 @@ int tr_reader_blob(struct tr_reader *r, const struct tr_key *key, const void **d
 		return -EINVAL;
 	r->stamp++;
 	const uint8_t *d;
-	int e = blob_find(r, key, &d, len);
+	struct tr_key k;
+	int e = blob_find(r, &r->map, key, &d, len, &k);
 	if (e == 0 && !r->discovered) {
 		r->discovered = true;
 		if ((e = walk(r, discover_fn, NULL)) < 0)
 			return e;
-		e = blob_find(r, key, &d, len);
+		e = blob_find(r, &r->map, key, &d, len, &k);
 	}
 	if (e < 0)
 		return e;
