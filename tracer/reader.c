@@ -42,6 +42,7 @@ struct bchunk {
 	uint64_t off;
 	struct tri_chunk_hdr h;
 	enum { BC_PENDING, BC_INDEXED, BC_BAD } state;
+	const char *why;             /* BC_BAD: what is wrong with it */
 	int32_t slot;                /* in the cache, -1: not cached */
 };
 
@@ -409,15 +410,8 @@ static int bchunk_load(struct tr_reader *r, size_t id)
 			return e;
 		if (bc->state == BC_PENDING)
 			r->npending--;
-		bc->state = BC_BAD;
-		if (fresh(r, bc->off)) {
-			uint64_t bytes = TRI_CHUNK_HDR_LEN + (uint64_t)bc->h.payload_len;
-			r->h.chunks_bad++;
-			r->h.bytes_skipped += bytes;
-			problem(r, bc->off, bytes, 0, 0, 0, "blob chunk at offset %llu: %s",
-				(unsigned long long)bc->off, why);
-			counted(r, bc->off + bytes);
-		}
+		bc->state = BC_BAD; /* reported when the reader passes it (step) */
+		bc->why = why;
 		return 1;
 	}
 	cache_evict(r, len);
@@ -827,20 +821,22 @@ static int step(struct tr_reader *r)
 		size_t id;
 		if ((e = register_bchunk(r, p, &h, &id)))
 			return e;
+		e = 0;
 		if (!r->o.no_blobs) {
 			r->stamp++;
-			e = bchunk_load(r, id); /* a bad one is reported there */
+			e = bchunk_load(r, id);
 			if (e < 0)
 				return e;
-			if (e == 1)
-				return 0;
+			why = r->bchunks[id].why;
 		}
-		if (f) {
-			r->h.chunks_ok++;
-			r->h.blob_chunks++;
+		if (e == 0) {
+			if (f) {
+				r->h.chunks_ok++;
+				r->h.blob_chunks++;
+			}
+			counted(r, p + bytes);
+			return 0;
 		}
-		counted(r, p + bytes);
-		return 0;
 	} else {
 		/* HEADER, INDEX: checked (the open already used them when valid) */
 		uint8_t *tmp = malloc(h.raw_len ? h.raw_len : 1);
@@ -865,7 +861,8 @@ static int step(struct tr_reader *r)
 		problem(r, p, bytes, evk ? h.count : 0, evk ? h.first_seq : 0, evk ? h.last_seq : 0,
 			"%s chunk at offset %llu: %s",
 			h.kind == TR_CHUNK_EVENTS ? "event" : h.kind == TR_CHUNK_LOSS ? "loss"
-			: h.kind == TR_CHUNK_HEADER ? "header" : "index",
+			: h.kind == TR_CHUNK_BLOBS ? "blob" : h.kind == TR_CHUNK_HEADER ? "header"
+			: "index",
 			(unsigned long long)p, why);
 	}
 	counted(r, p + bytes);
@@ -975,6 +972,11 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 			*rec = o;
 			return 1;
 		}
+		if (r->cur_active && r->cur_fresh && r->cur_events != r->cur_h.count) {
+			problem(r, r->cur_off, 0, 0, r->cur_h.first_seq, r->cur_h.last_seq,
+				"event chunk at offset %llu holds %u events, its header says %u",
+				(unsigned long long)r->cur_off, r->cur_events, r->cur_h.count);
+		}
 		r->cur_active = false;
 		if (r->pos >= r->data_end)
 			return 0;
@@ -1041,9 +1043,12 @@ static int seek(struct tr_reader *r, int mode, uint64_t v)
 	if (r->index) {
 		for (size_t i = 0; i < r->nindex; i++) {
 			const struct idx_entry *x = &r->index[i];
-			struct tri_chunk_hdr h = { .kind = x->kind, .count = x->count };
+			struct tri_chunk_hdr h;
 			if (x->kind == TR_CHUNK_BLOBS) {
-				/* its header is read when a key is looked for */
+				/* known to the reader (indexed when a blob is looked for) */
+				struct tr_key ck = { x->offset, 1 };
+				if (tri_keymap_get(&r->chunk_map, &ck))
+					continue;
 				if (read_hdr(r, x->offset, &h) == 1 && h.kind == TR_CHUNK_BLOBS) {
 					size_t id;
 					int e = register_bchunk(r, x->offset, &h, &id);
