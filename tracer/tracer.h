@@ -318,8 +318,11 @@ struct tr_record_stats {
 	struct tr_write_stats w;     /* what the writer wrote */
 	uint64_t received;           /* events handed to tr_recorder_event */
 	uint64_t dropped;            /* TR_RECORD_DROP: events dropped */
-	uint64_t waits;              /* TR_RECORD_LOSSLESS: times an emitter waited for room */
-	uint64_t gaps;               /* seqs declared missing after gap_ms */
+	uint64_t waits;              /* TR_RECORD_LOSSLESS: times an emitter waited for room
+				      * (TR_RECORD_DROP: for room for a drop's tombstone, when
+				      * even the ring's reserve was full) */
+	uint64_t gaps;               /* seqs declared missing after gap_ms (TR_LOSS_SEQ_GAP
+				      * records, thread UINT32_MAX) */
 	unsigned threads;            /* emitting threads seen */
 	int error;                   /* the writer's first error (0: none) */
 };
