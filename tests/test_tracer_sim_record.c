@@ -42,7 +42,10 @@ static void record_and_compare(const char *profiles, unsigned vgpus, uint64_t su
 	close(fd);
 
 	char rerr[256] = "";
-	struct tr_recorder_opts ro = { .sz = sizeof(ro), .errbuf = rerr, .errbuf_len = sizeof(rerr) };
+	/* gap_ms: a thread descheduled between its seq and the recorder (a
+	 * loaded machine, the sanitizers) is waited for, not declared lost */
+	struct tr_recorder_opts ro = { .sz = sizeof(ro), .gap_ms = 60000, .errbuf = rerr,
+				       .errbuf_len = sizeof(rerr) };
 	ro.writer.sz = sizeof(ro.writer);
 	ro.writer.source = TR_SOURCE_INPROC;
 	ro.writer.cmdline = "test_tracer_sim_record";
