@@ -162,15 +162,19 @@ size_t tri_encode_event(struct tri_codec *c, uint8_t *out, const struct med_even
 		memset(prev, 0, sizeof(c->prev[s]));
 		c->tgen[s] = c->gen;
 	}
-	unsigned wm = 0;
-	for (unsigned i = 0; i < 12; i++)
-		wm |= (unsigned)(ev->u.raw[i] != prev[i]) << i;
+	const uint64_t *w = ev->u.raw;
+	unsigned wm = (unsigned)(w[0] != prev[0]) | (unsigned)(w[1] != prev[1]) << 1 |
+		      (unsigned)(w[2] != prev[2]) << 2 | (unsigned)(w[3] != prev[3]) << 3 |
+		      (unsigned)(w[4] != prev[4]) << 4 | (unsigned)(w[5] != prev[5]) << 5 |
+		      (unsigned)(w[6] != prev[6]) << 6 | (unsigned)(w[7] != prev[7]) << 7 |
+		      (unsigned)(w[8] != prev[8]) << 8 | (unsigned)(w[9] != prev[9]) << 9 |
+		      (unsigned)(w[10] != prev[10]) << 10 | (unsigned)(w[11] != prev[11]) << 11;
 	p = put_uv(p, wm);
-	for (unsigned i = 0; wm; i++, wm >>= 1) {
-		if (wm & 1) {
-			p = put_sv(p, (int64_t)(ev->u.raw[i] - prev[i]));
-			prev[i] = ev->u.raw[i];
-		}
+	while (wm) {
+		unsigned i = (unsigned)__builtin_ctz(wm);
+		wm &= wm - 1;
+		p = put_sv(p, (int64_t)(w[i] - prev[i]));
+		prev[i] = w[i];
 	}
 
 	if (m & TRI_P_TEXT) {
