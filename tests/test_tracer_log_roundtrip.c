@@ -334,7 +334,7 @@ static void test_random_streams_read_back_identically(void **state)
 		struct tr_writer_opts wo = { .sz = sizeof(wo), .source = TR_SOURCE_IMPORT,
 					     .chunk_events = 37 + (uint32_t)seed * 11,
 					     .chunk_bytes = seed == 4 ? 2000 : 0,
-					     .level = seed == 3 ? 3 : 0, .errbuf = err,
+					     .level = seed == 3 ? 3 : 0, .sync = seed == 2, .errbuf = err,
 					     .errbuf_len = sizeof(err) };
 		struct tr_writer *w = NULL;
 		assert_int_equal(tr_writer_open(path, &wo, &w), 0);
