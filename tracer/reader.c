@@ -440,6 +440,10 @@ static int index_pending(struct tr_reader *r)
 		int e = bchunk_load(r, i);
 		if (e < 0)
 			return e;
+		/* indexed, not needed yet: the first to go (the cache stays bounded
+		 * however many chunks a seek jumped over) */
+		if (e == 0 && r->bchunks[i].slot >= 0)
+			r->cache[r->bchunks[i].slot].stamp = 0;
 	}
 	return 0;
 }
