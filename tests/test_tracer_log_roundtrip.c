@@ -334,7 +334,7 @@ static void test_random_streams_read_back_identically(void **state)
 		struct tr_writer_opts wo = { .sz = sizeof(wo), .source = TR_SOURCE_IMPORT,
 					     .chunk_events = 37 + (uint32_t)seed * 11,
 					     .chunk_bytes = seed == 4 ? 2000 : 0,
-					     .level = seed == 3 ? 3 : 0, .errbuf = err,
+					     .level = seed == 3 ? 3 : 0, .sync = seed == 2, .errbuf = err,
 					     .errbuf_len = sizeof(err) };
 		struct tr_writer *w = NULL;
 		assert_int_equal(tr_writer_open(path, &wo, &w), 0);
@@ -445,10 +445,11 @@ static ssize_t first_at(const struct stream *s, int mode, uint64_t v)
 	return -1;
 }
 
-static void check_seeks(const char *path, const struct stream *s, bool closed)
+static void check_seeks(const char *path, const struct stream *s, bool closed, size_t cache)
 {
 	struct tr_reader *r = NULL;
-	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	struct tr_reader_opts o = { .sz = sizeof(o), .blob_cache = cache };
+	assert_int_equal(tr_reader_open(path, &o, &r), 0);
 	struct tr_health h = { .sz = sizeof(h) };
 	assert_int_equal(tr_reader_health(r, &h), 0);
 	assert_int_equal(h.closed, closed);
@@ -501,9 +502,13 @@ static void test_seeks_by_seq_and_time_with_and_without_index(void **state)
 	close(fd);
 	check_log(open_copy, &s, NULL, false);
 	rng_state = 77;
-	check_seeks(path, &s, true);
+	check_seeks(path, &s, true, 0);
 	rng_state = 77;
-	check_seeks(open_copy, &s, false);
+	check_seeks(open_copy, &s, false, 0);
+	rng_state = 78; /* a cache smaller than one blob chunk */
+	check_seeks(path, &s, true, 3000);
+	rng_state = 78;
+	check_seeks(open_copy, &s, false, 3000);
 
 	/* blobs by key, from a fresh reader (with and without an index) */
 	for (int pass = 0; pass < 2; pass++) {
