@@ -4,9 +4,11 @@
  * deterministic simulation recorded with small chunks — cut at every byte
  * offset reads back exactly the events of the complete chunks before the
  * cut and says the log is truncated (or not) and unclosed; the same log
- * with one byte flipped, at every offset, never makes the reader fail or
- * return an event that was not written, the chunks after the damaged one
- * still read, and the damage is reported.
+ * with one byte flipped (at every byte of every header — preamble, chunk
+ * headers, zstd frame headers, footer — and every 4th payload byte) never
+ * makes the reader fail or return an event that was not written, the
+ * chunks after the damaged one still read, and the damage is reported;
+ * headers that pass their check but lie are bounded and skipped.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,7 +279,15 @@ static void test_a_flipped_byte_anywhere_loses_only_its_chunk(void **state)
 	assert_int_equal(ftruncate(memfd, 0), 0);
 	assert_int_equal(pwrite(memfd, O.bytes, O.size, 0), (ssize_t)O.size);
 	unsigned reported = 0, harmless = 0;
+	unsigned tried = 0;
 	for (size_t at = 0; at < O.size; at++) {
+		/* every byte of the preamble, the chunk headers, the zstd frame
+		 * headers and the footer; every 4th byte inside payloads (they all
+		 * meet the same checksum: the time goes where the cases differ) */
+		const struct chunk *in = chunk_at(at);
+		if (in && at >= in->off + 72 + 8 && at % 4 != 0)
+			continue;
+		tried++;
 		uint8_t b = O.bytes[at] ^ (uint8_t)(1u << (at % 8));
 		assert_int_equal(pwrite(memfd, &b, 1, (off_t)at), 1);
 		struct tr_reader *r = NULL;
@@ -337,8 +347,8 @@ static void test_a_flipped_byte_anywhere_loses_only_its_chunk(void **state)
 		tr_reader_close(r);
 		assert_int_equal(pwrite(memfd, &O.bytes[at], 1, (off_t)at), 1);
 	}
-	print_message("flips: %u reported, %u harmless\n", reported, harmless);
-	assert_true(harmless < O.size / 100);
+	print_message("flips: %u offsets, %u reported, %u harmless\n", tried, reported, harmless);
+	assert_true(harmless < tried / 50);
 }
 
 /* A chunk header with a valid check, whatever its fields say. */
