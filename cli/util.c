@@ -116,13 +116,13 @@ int cli_open_log(const char *cmd, const char *path, bool no_blobs, struct tr_rea
 	if (!rc)
 		return 0;
 	*out = NULL;
-	if (rc == -EPROTO)
-		fprintf(stderr, "vgt %s: %s: not a vgt log%s%s\n", cmd, path, err[0] ? ": " : "", err);
+	if (err[0]) /* the reader's own words name the file */
+		fprintf(stderr, "vgt %s: %s\n", cmd, err);
+	else if (rc == -EPROTO)
+		fprintf(stderr, "vgt %s: %s: not a vgt log\n", cmd, path);
 	else if (rc == -EPROTONOSUPPORT)
 		fprintf(stderr, "vgt %s: %s: a vgt log of a format version this vgt does not read "
-			"(it reads version %d)%s%s\n", cmd, path, TR_LOG_VERSION, err[0] ? ": " : "", err);
-	else if (err[0])
-		fprintf(stderr, "vgt %s: %s: %s\n", cmd, path, err);
+			"(it reads version %d)\n", cmd, path, TR_LOG_VERSION);
 	else
 		fprintf(stderr, "vgt %s: %s: cannot read: %s\n", cmd, path, strerror(-rc));
 	return rc;
