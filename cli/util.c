@@ -116,15 +116,18 @@ int cli_open_log(const char *cmd, const char *path, bool no_blobs, struct tr_rea
 	if (!rc)
 		return 0;
 	*out = NULL;
-	if (err[0]) /* the reader's own words name the file */
+	if (err[0] && strstr(err, path)) { /* the reader's own words, naming the file */
 		fprintf(stderr, "vgt %s: %s\n", cmd, err);
-	else if (rc == -EPROTO)
-		fprintf(stderr, "vgt %s: %s: not a vgt log\n", cmd, path);
+		return rc;
+	}
+	if (rc == -EPROTO)
+		fprintf(stderr, "vgt %s: %s: not a vgt log", cmd, path);
 	else if (rc == -EPROTONOSUPPORT)
 		fprintf(stderr, "vgt %s: %s: a vgt log of a format version this vgt does not read "
-			"(it reads version %d)\n", cmd, path, TR_LOG_VERSION);
+			"(it reads version %d)", cmd, path, TR_LOG_VERSION);
 	else
-		fprintf(stderr, "vgt %s: %s: cannot read: %s\n", cmd, path, strerror(-rc));
+		fprintf(stderr, "vgt %s: %s: cannot read: %s", cmd, path, strerror(-rc));
+	fprintf(stderr, "%s%s\n", err[0] ? ": " : "", err);
 	return rc;
 }
 
