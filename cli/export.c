@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -97,6 +98,15 @@ int cmd_export(int argc, char **argv)
 		f = stdout;
 		signal(SIGPIPE, SIG_IGN);
 	} else {
+		struct stat si, so;
+
+		if (!stat(file, &si) && !stat(out, &so) && si.st_dev == so.st_dev &&
+		    si.st_ino == so.st_ino) {
+			fprintf(stderr, "vgt export: -o %s: is the log being exported; choose another "
+				"output\n", out);
+			tr_reader_close(r);
+			return VGT_EXIT_USAGE;
+		}
 		f = fopen(out, "w");
 		if (!f) {
 			fprintf(stderr, "vgt export: -o %s: cannot create: %s\n", out, strerror(errno));

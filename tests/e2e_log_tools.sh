@@ -278,6 +278,8 @@ expect_rc 2 "$VGT" dump "$log" --decode --json && one_line_naming "dump --decode
 # export: the format, the output
 expect_rc 2 "$VGT" export "$log" --format bogus -o "$tmp/x.json" && one_line_naming "export --format" "'bogus'" "perfetto"
 expect_rc 2 "$VGT" export "$log" && one_line_naming "export no -o" "-o"
+expect_rc 2 "$VGT" export "$log" -o "$log" && one_line_naming "export -o the log" "$log" "is the log being exported"
+[ "$(stat -c %s "$log")" -eq "$size" ] || fail "export -o the log: the log was overwritten"
 expect_rc 2 "$VGT" export "$log" -o "$tmp/nodir/out.json" &&
 	one_line_naming "export -o nodir" "$tmp/nodir/out.json" "No such file or directory"
 
