@@ -509,16 +509,17 @@ static void put_flags(struct em *e, uint32_t flags)
 /* "SEQ TIME vN ENGINE TYPE" */
 static void put_head_text(struct em *e, const struct med_event *ev)
 {
-	char t[24];
-	size_t n;
+	char t[9];
+	uint32_t frac = (uint32_t)(ev->time % 1000000000u);
 	const char *name = med_event_name((enum med_event_type)ev->type);
 
 	put_dec(e, ev->seq);
 	putc_(e, ' ');
 	put_dec(e, ev->time / 1000000000u);
 	putc_(e, '.');
-	n = (size_t)snprintf(t, sizeof(t), "%09llu", (unsigned long long)(ev->time % 1000000000u));
-	put(e, t, n);
+	for (int i = 8; i >= 0; i--, frac /= 10)
+		t[i] = (char)('0' + frac % 10);
+	put(e, t, sizeof(t));
 	putc_(e, ' ');
 	if (ev->vgpu) {
 		putc_(e, 'v');
