@@ -184,11 +184,17 @@ static void print_text(struct view *v)
 		printf("health         ok: closed by its writer, every chunk valid, nothing lost\n");
 		return;
 	}
-	printf("health         %s%s%s%s\n", h->header_ok ? "" : "file header damaged; ",
-	       h->closed ? "" : "not closed by its writer (no valid index and footer: the "
-				"recording was cut short); ",
-	       h->truncated ? "truncated: the file ends inside a chunk; " : "",
-	       "recovered what follows");
+	printf("health         NOT WHOLE:%s%s%s", h->header_ok ? "" : " the file header is damaged;",
+	       h->truncated ? " truncated: the file ends inside a chunk;" : "",
+	       h->closed ? "" : " not closed by its writer (no valid index and footer: the recording "
+				"was cut short);");
+	if (h->chunks_bad)
+		printf(" %" PRIu64 " bad chunks skipped;", h->chunks_bad);
+	if (s->lost_events)
+		printf(" %" PRIu64 " events lost while recording;", s->lost_events);
+	if (h->blobs_missing)
+		printf(" %" PRIu64 " blob references without their bytes;", h->blobs_missing);
+	printf(" what could be read is counted above\n");
 	printf("  read         %" PRIu64 " valid chunks, %" PRIu64 " events\n", h->chunks_ok, h->events);
 	printf("  lost         %" PRIu64 " bad chunks, %" PRIu64 " bytes skipped, %" PRIu64
 	       " events in them (as their headers said)\n",

@@ -6,7 +6,9 @@
  * from DISPATCH to COMPLETE, a submission slice, the flow between them in
  * binding order), rejections as instants without slice or flow, a
  * workload left running closed at the end, counters per window of
- * virtual time, thousands of workloads streamed, a failing output said.
+ * virtual time, thousands of workloads streamed, a failing output said;
+ * then a small log written with the writer: its statistics (types, vGPUs,
+ * a refused GGTT write, a loss record, chunks) and its export.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tracer/tracer.h"
 
@@ -378,6 +381,108 @@ static void test_failing_output_is_eio_with_a_reason(void **state)
 	fclose(f);
 }
 
+/* ------------------------------------------------- through a real log */
+
+/* A small log written with the writer: two vGPUs, a workload that runs,
+ * one rejected, GGTT writes (one refused), a loss record between them,
+ * small chunks so that several are written. */
+static void write_small_log(const char *path)
+{
+	struct tr_writer_opts wo = { .sz = sizeof(wo), .source = TR_SOURCE_INPROC, .chunk_events = 4,
+				     .cmdline = "test" };
+	struct tr_writer *w;
+	struct tr_record r;
+	uint64_t seq = 0;
+	static uint32_t ring[1024] = { 0x18800101, 0x1000, 0, 0x05000000 }; /* a page */
+	struct med_blob b = { .kind = MED_BLOB_SHADOW, .len = sizeof(ring), .addr = 0x8004000,
+			      .gpa = UINT64_MAX, .data = ring };
+
+	assert_int_equal(tr_writer_open(path, &wo, &w), 0);
+	for (int i = 0; i < 3; i++) {
+		r = rec_of(MED_EV_GGTT_WRITE, ++seq, 100 + (uint64_t)i, 1, -1);
+		r.ev.err = i == 2 ? -EINVAL : 0;
+		assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	}
+	struct tr_loss loss = { .thread = 1, .reason = TR_LOSS_RING_FULL, .count = 5,
+				.first_seq = seq + 1, .last_seq = seq + 5 };
+	assert_int_equal(tr_writer_loss(w, &loss), 0);
+	seq += 5;
+	r = rec_of(MED_EV_SUBMIT, ++seq, 1000, 1, 0);
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	r = rec_of(MED_EV_WORKLOAD, ++seq, 1000, 1, 0);
+	r.ev.u.workload.id = 1;
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	r = rec_of(MED_EV_SCAN, ++seq, 1100, 1, 0);
+	r.ev.u.scan.id = 1;
+	r.ev.u.scan.pass = 1;
+	r.ev.u.scan.commands = 3;
+	r.ev.blobs = &b;
+	r.ev.nblobs = 1;
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	r = rec_of(MED_EV_DISPATCH, ++seq, 2000, 1, 0);
+	r.ev.u.exec.id = 1;
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	r = rec_of(MED_EV_COMPLETE, ++seq, 3000, 1, 0);
+	r.ev.u.exec.id = 1;
+	r.ev.u.exec.commands = 3;
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	r = rec_of(MED_EV_WORKLOAD, ++seq, 4000, 2, 1);
+	r.ev.u.workload.id = 2;
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	r = rec_of(MED_EV_REJECT, ++seq, 4100, 2, 1);
+	r.ev.u.reject.id = 2;
+	r.ev.u.reject.reason = MED_RJ_BAD_RING;
+	r.ev.text = "ring outside the windows";
+	assert_int_equal(tr_writer_event(w, &r.ev), 0);
+	assert_int_equal(tr_writer_close(w, NULL), 0);
+}
+
+static void test_log_stats_count_types_vgpus_losses_and_chunks(void **state)
+{
+	char path[64];
+	struct tr_reader *rd;
+	struct tr_log_stats s;
+
+	snprintf(path, sizeof(path), "/tmp/vgt-test-export-%d.vgtl", (int)getpid());
+	write_small_log(path);
+	assert_int_equal(tr_reader_open(path, NULL, &rd), 0);
+	assert_int_equal(tr_log_stats(rd, &s), 0);
+	assert_int_equal(s.events, 10);
+	assert_int_equal(s.losses, 1);
+	assert_int_equal(s.lost_events, 5);
+	assert_int_equal(s.by_type[MED_EV_GGTT_WRITE], 3);
+	assert_int_equal(s.by_vgpu_events[1], 8);
+	assert_int_equal(s.by_vgpu_events[2], 2);
+	assert_int_equal(s.vgpu[1].ggtt_writes, 2); /* the refused one is not a GGTT write */
+	assert_int_equal(s.vgpu[1].mmio_refused, 1);
+	assert_int_equal(s.vgpu[1].submissions, 1);
+	assert_int_equal(s.vgpu[1].completions, 1);
+	assert_int_equal(s.vgpu[2].rejections, 1);
+	assert_int_equal(s.first_time, 100);
+	assert_int_equal(s.last_time, 4100);
+	assert_int_equal(s.blob_refs, 1);
+	assert_int_equal(s.blob_ref_bytes, 4096);
+	assert_true(s.chunks[TR_CHUNK_EVENTS] >= 3);
+	assert_true(s.blobs_stored >= 1);
+	assert_true(s.health.closed);
+	assert_false(s.health.truncated);
+	/* the same reader exports: one slice, one rejection */
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct tr_export_stats st = { .sz = sizeof(st) };
+
+	assert_int_equal(tr_export_perfetto(rd, f, NULL, &st), 0);
+	fclose(f);
+	assert_int_equal(st.slices, 1);
+	assert_int_equal(st.flows, 1);
+	assert_int_equal(st.instants, 1);
+	assert_non_null(strstr(out, "\"cmdline\":\"test\""));
+	free(out);
+	tr_reader_close(rd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_counters_give_rates_per_window_then_zero),
 		cmocka_unit_test(test_thousands_of_workloads_stream_one_slice_each),
 		cmocka_unit_test(test_failing_output_is_eio_with_a_reason),
+		cmocka_unit_test(test_log_stats_count_types_vgpus_losses_and_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
