@@ -128,7 +128,7 @@ $(BUILD)/vgt_version.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define VGT_VERSION "$(VGT_VERSION)"' >$@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/obj/cli/main.o: $(BUILD)/vgt_version.h
+$(CLI_OBJS): $(BUILD)/vgt_version.h
 $(CLI_OBJS): CFLAGS += -I$(BUILD)
 .PHONY: FORCE
 FORCE:
