@@ -160,7 +160,7 @@ bad type --type 3
 bad warp --profile 3d,warp
 bad duration --duration soon
 bad exclude --duration 1 --submissions 5
-bad tracer --record "$tmp/trace.vgtl"
+bad record-mode --record "$tmp/trace.vgtl" --record-mode sometimes
 bad policy --policy lax
 bad gen --gen 7
 bad unknown --frobnicate 1

@@ -77,6 +77,8 @@ void tri_codec_reset(struct tri_codec *c)
 	c->engine = -1;
 	c->version = MED_EVENT_VERSION;
 	c->size = sizeof(struct med_event);
+	c->ord = 0;
+	c->baddr = 0;
 	if (++c->gen == 0) { /* wrapped: every slot's generation is stale anyway */
 		memset(c->tgen, 0, sizeof(c->tgen));
 		c->gen = 1;
@@ -198,7 +200,8 @@ size_t tri_encode_event(struct tri_codec *c, uint8_t *out, const struct med_even
 				*p++ = b->pad[1];
 			}
 			p = put_uv(p, b->len);
-			p = put_uv(p, b->addr);
+			p = put_sv(p, (int64_t)(b->addr - c->baddr));
+			c->baddr = b->addr + b->len;
 			if (!(f & TRI_B_GPA_ADDR))
 				p = put_uv(p, b->gpa + 1);
 			if (f & TRI_B_MISSING)
@@ -207,9 +210,8 @@ size_t tri_encode_event(struct tri_codec *c, uint8_t *out, const struct med_even
 				memcpy(p, b->data, b->len);
 				p += b->len;
 			} else {
-				tri_put64(p, e->key.lo);
-				tri_put64(p + 8, e->key.hi);
-				p += 16;
+				p = put_sv(p, (int64_t)(e->ord - c->ord));
+				c->ord = e->ord + 1;
 			}
 		}
 	}
@@ -391,8 +393,8 @@ int tri_decode_record(struct tri_codec *c, const uint8_t *buf, size_t end, size_
 	if (m & TRI_P_BLOBS) {
 		uint64_t n;
 		GET_UV(n);
-		/* every reference takes at least 6 bytes: bounded by the chunk */
-		if (n == 0 || n > (end - i) / 6 || n > UINT32_MAX)
+		/* every reference takes at least 5 bytes: bounded by the chunk */
+		if (n == 0 || n > (end - i) / 5 || n > UINT32_MAX)
 			return -1;
 		if (n > *blobs_cap) {
 			size_t cap = *blobs_cap ? *blobs_cap : 8;
@@ -423,7 +425,9 @@ int tri_decode_record(struct tri_codec *c, const uint8_t *buf, size_t end, size_
 			if (v > UINT32_MAX)
 				return -1;
 			d->b.len = (uint32_t)v;
-			GET_UV(d->b.addr);
+			GET_SV(sv);
+			d->b.addr = c->baddr + (uint64_t)sv;
+			c->baddr = d->b.addr + d->b.len;
 			if (f & TRI_B_GPA_ADDR) {
 				d->b.gpa = d->b.addr;
 			} else {
@@ -442,10 +446,9 @@ int tri_decode_record(struct tri_codec *c, const uint8_t *buf, size_t end, size_
 				i += d->b.len;
 				d->key = tr_blob_key(d->b.data, d->b.len);
 			} else {
-				NEED(16);
-				d->key.lo = tri_get64(buf + i);
-				d->key.hi = tri_get64(buf + i + 8);
-				i += 16;
+				GET_SV(sv);
+				d->ord = c->ord + (uint64_t)sv;
+				c->ord = d->ord + 1;
 			}
 		}
 		ev->nblobs = (uint32_t)n;

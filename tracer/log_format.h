@@ -62,6 +62,12 @@ struct tri_chunk_hdr {
 #define TRI_FOOTER_LEN     32 /* magic, u32 version, u64 index offset, u64 file bytes, u32 0, u32 check */
 #define TRI_FOOTER_SEED    0x56475445u
 
+/* Blob chunk payload: u64 number of its first blob (blobs are numbered 0,
+ * 1, ... in the order the log stores them), then per blob: key (16 bytes:
+ * lo, hi), u32 length, the bytes. */
+#define TRI_BLOB_PREFIX    8
+#define TRI_BLOB_ENTRY_HDR 20
+
 /* Index entry: u64 offset, u64 first_seq, last_seq, first_time, last_time,
  * u32 count, u8 kind, 3 bytes zero. */
 #define TRI_INDEX_ENTRY_LEN 48
@@ -111,7 +117,9 @@ enum tri_tag {
 
 /* Blob reference flags byte. */
 #define TRI_B_MISSING  0x01u /* data was NULL: nothing else stored */
-#define TRI_B_INLINE   0x02u /* bytes follow inline (len <= TRI_INLINE_MAX) */
+#define TRI_B_INLINE   0x02u /* bytes follow inline (len <= TRI_INLINE_MAX); else the
+			      * blob's number in the log follows (zigzag, against the
+			      * previous stored reference's + 1) */
 #define TRI_B_GPA_ADDR 0x04u /* gpa == addr (gpa not stored) */
 #define TRI_B_PAD      0x08u /* two pad bytes follow */
 #define TRI_INLINE_MAX 64
@@ -156,7 +164,9 @@ struct tri_codec {
 	uint16_t vgpu;
 	int8_t engine;
 	uint8_t version;
-	uint16_t size;
+ 	uint16_t size;
+	uint64_t ord;                 /* the next blob number expected */
+	uint64_t baddr;               /* the previous blob's addr + len */
 	uint32_t gen;                 /* chunk generation: prev[t] valid when tgen[t] == gen */
 	uint32_t tgen[256];
 	uint64_t prev[256][12];
@@ -168,6 +178,7 @@ void tri_codec_reset(struct tri_codec *c);
 struct tri_blob_enc {
 	bool missing, inline_;
 	struct tr_key key;
+	uint64_t ord;                 /* stored blobs: the blob's number in the log */
 };
 /* Upper bound of an event record's bytes. */
 size_t tri_event_bound(const struct med_event *ev, size_t text_len);
@@ -180,7 +191,8 @@ size_t tri_encode_loss(uint8_t *out, const struct tr_loss *l);
 /* A decoded blob reference: for inline blobs data points into the chunk. */
 struct tri_blob_dec {
 	struct med_blob b;            /* data: inline bytes, or NULL */
-	struct tr_key key;
+	struct tr_key key;            /* inline blobs: computed; stored ones: from their chunk */
+	uint64_t ord;                 /* stored blobs: the blob's number in the log */
 	bool missing, inline_;
 };
 /* Decodes one record at *pos (< end).  Returns 1 event (ev filled; its

@@ -42,6 +42,7 @@ struct bchunk {
 	uint64_t off;
 	struct tri_chunk_hdr h;
 	enum { BC_PENDING, BC_INDEXED, BC_BAD } state;
+	const char *why;             /* BC_BAD: what is wrong with it */
 	int32_t slot;                /* in the cache, -1: not cached */
 };
 
@@ -89,6 +90,7 @@ struct tr_reader {
 	size_t text_cap;
 
 	struct tri_keymap map;       /* blob key -> chunk << 32 | entry offset */
+	struct tri_keymap ord_map;   /* {blob number, 2} -> the same */
 	struct tri_keymap chunk_map; /* {offset, 1} -> index into bchunks */
 	struct bchunk *bchunks;
 	size_t nbchunks, bchunks_cap, npending;
@@ -162,7 +164,7 @@ static bool hdr_sane(const struct tri_chunk_hdr *h)
 	case TR_CHUNK_LOSS:
 		return (uint64_t)h->count + h->aux <= h->raw_len / 2 + 1;
 	case TR_CHUNK_BLOBS:
-		return (uint64_t)h->count * 20 <= h->raw_len;
+		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len;
 	case TR_CHUNK_INDEX:
 		return (uint64_t)h->count * TRI_INDEX_ENTRY_LEN == h->raw_len;
 	}
@@ -358,32 +360,44 @@ static int bchunk_load(struct tr_reader *r, size_t id)
 	const char *why = NULL;
 	int e = load_payload(r, bc->off, &bc->h, data, &why);
 	if (e == 0 && bc->state == BC_PENDING) {
-		/* entries: key (16), u32 len, bytes */
+		/* u64 first blob number, then entries: key (16), u32 len, bytes */
 		uint32_t n = 0;
-		for (size_t i = 0; i < len;) {
-			if (len - i < 20 || tri_get32(data + i + 16) > len - i - 20) {
+		uint64_t first = len >= TRI_BLOB_PREFIX ? tri_get64(data) : 0;
+		if (len < TRI_BLOB_PREFIX || first > UINT64_MAX - bc->h.count) {
+			why = "blob chunk has no valid first blob number";
+			e = 1;
+		}
+		for (size_t i = TRI_BLOB_PREFIX; !e && i < len;) {
+			if (len - i < TRI_BLOB_ENTRY_HDR ||
+			    tri_get32(data + i + 16) > len - i - TRI_BLOB_ENTRY_HDR) {
 				why = "blob chunk entries do not fit the chunk";
 				e = 1;
 				break;
 			}
 			n++;
-			i += 20 + (size_t)tri_get32(data + i + 16);
+			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
 		}
 		if (!e && n != bc->h.count) {
 			why = "blob chunk holds another number of blobs than its header says";
 			e = 1;
 		}
-		for (size_t i = 0; !e && i < len;) {
+		n = 0;
+		for (size_t i = TRI_BLOB_PREFIX; !e && i < len; n++) {
 			struct tr_key k = { tri_get64(data + i), tri_get64(data + i + 8) };
+			struct tr_key ok = { first + n, 2 };
 			uint64_t *v;
 			int pe = tri_keymap_put(&r->map, &k, &v);
-			if (pe < 0 && pe != -EINVAL) {
+			if (pe == 1)
+				*v = (uint64_t)id << 32 | i;
+			if (pe >= 0 || pe == -EINVAL)
+				pe = tri_keymap_put(&r->ord_map, &ok, &v);
+			if (pe == 1)
+				*v = (uint64_t)id << 32 | i;
+			if (pe < 0) {
 				free(data);
 				return pe;
 			}
-			if (pe == 1)
-				*v = (uint64_t)id << 32 | i;
-			i += 20 + (size_t)tri_get32(data + i + 16);
+			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
 		}
 		if (!e) {
 			bc->state = BC_INDEXED;
@@ -396,15 +410,8 @@ static int bchunk_load(struct tr_reader *r, size_t id)
 			return e;
 		if (bc->state == BC_PENDING)
 			r->npending--;
-		bc->state = BC_BAD;
-		if (fresh(r, bc->off)) {
-			uint64_t bytes = TRI_CHUNK_HDR_LEN + (uint64_t)bc->h.payload_len;
-			r->h.chunks_bad++;
-			r->h.bytes_skipped += bytes;
-			problem(r, bc->off, bytes, 0, 0, 0, "blob chunk at offset %llu: %s",
-				(unsigned long long)bc->off, why);
-			counted(r, bc->off + bytes);
-		}
+		bc->state = BC_BAD; /* reported when the reader passes it (step) */
+		bc->why = why;
 		return 1;
 	}
 	cache_evict(r, len);
@@ -437,16 +444,17 @@ static int index_pending(struct tr_reader *r)
 	return 0;
 }
 
-/* The bytes of key: 1 found, 0 not in the log, or a negative errno. */
-static int blob_find(struct tr_reader *r, const struct tr_key *k, const uint8_t **data,
-		     uint32_t *len)
+/* The blob `k` names in map m (the key map, or the number map): 1 found
+ * (*data, *len, *key), 0 not in the log, or a negative errno. */
+static int blob_find(struct tr_reader *r, struct tri_keymap *m, const struct tr_key *k,
+		     const uint8_t **data, uint32_t *len, struct tr_key *key)
 {
-	uint64_t *v = tri_keymap_get(&r->map, k);
+	uint64_t *v = tri_keymap_get(m, k);
 	if (!v && r->npending) {
 		int e = index_pending(r);
 		if (e < 0)
 			return e;
-		v = tri_keymap_get(&r->map, k);
+		v = tri_keymap_get(m, k);
 	}
 	if (!v)
 		return 0;
@@ -455,8 +463,10 @@ static int blob_find(struct tr_reader *r, const struct tr_key *k, const uint8_t 
 	if (e)
 		return e < 0 ? e : 0;
 	const uint8_t *d = r->cache[r->bchunks[id].slot].data + at;
+	key->lo = tri_get64(d);
+	key->hi = tri_get64(d + 8);
 	*len = tri_get32(d + 16);
-	*data = d + 20;
+	*data = d + TRI_BLOB_ENTRY_HDR;
 	return 1;
 }
 
@@ -574,6 +584,7 @@ void tr_reader_close(struct tr_reader *r)
 	free(r->dec);
 	free(r->text);
 	tri_keymap_free(&r->map);
+	tri_keymap_free(&r->ord_map);
 	tri_keymap_free(&r->chunk_map);
 	free(r->bchunks);
 	for (size_t i = 0; i < r->ncache; i++)
@@ -677,77 +688,78 @@ const struct tr_log_info *tr_reader_info(const struct tr_reader *r)
 
 /* ------------------------------------------------------------------ chunks */
 
-/* The data at r->pos is not a valid chunk header: reports the damage up to
- * the next valid header (or the end) and moves there. */
+/* The data at r->pos is not a valid chunk header: a cut header or footer
+ * (the file ends there), a footer after a damaged index, or damage, which
+ * is reported up to the next valid chunk header (or the end). */
 static int skip_damage(struct tr_reader *r)
 {
-	uint64_t p = r->pos, at, partial;
+	uint64_t p = r->pos, end = r->data_end, at, partial;
+	bool f = fresh(r, p);
+	uint8_t tail[TRI_CHUNK_HDR_LEN];
+	uint64_t io, fb;
+	if (p + TRI_CHUNK_HDR_LEN > end) {
+		size_t n = (size_t)(end - p);
+		int e = read_at(r, p, tail, n);
+		if (e < 0)
+			return e;
+		const char *what = NULL;
+		unsigned whole = 0;
+		if (e == 0 && n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+			what = ""; /* the footer of a log whose index is damaged */
+		} else if (e == 0 && !memcmp(tail, TRI_CHUNK_MAGIC, n < 4 ? n : 4)) {
+			what = "a chunk header";
+			whole = TRI_CHUNK_HDR_LEN;
+		} else if (e == 0 && n < TRI_FOOTER_LEN && !memcmp(tail, TRI_FOOTER_MAGIC, n < 4 ? n : 4)) {
+			what = "the footer";
+			whole = TRI_FOOTER_LEN;
+		}
+		if (what) {
+			if (f && *what) {
+				r->h.truncated = true;
+				r->h.bytes_skipped += n;
+				problem(r, p, n, 0, 0, 0,
+					"log ends inside %s at offset %llu (%zu of %u bytes)", what,
+					(unsigned long long)p, n, whole);
+			}
+			counted(r, end);
+			r->pos = end;
+			return 0;
+		}
+	}
 	int e = scan_from(r, p + 1, &at, &partial);
 	if (e < 0)
 		return e;
-	bool f = fresh(r, p);
-	if (e == 1) {
-		if (f) {
-			r->h.chunks_bad++;
-			r->h.bytes_skipped += at - p;
-			problem(r, p, at - p, 0, 0, 0,
-				"%llu bytes at offset %llu are not a valid chunk (damaged chunk header)",
-				(unsigned long long)(at - p), (unsigned long long)p);
+	uint64_t stop = e == 1 ? at : end;
+	bool footer = false;
+	if (e != 1) {
+		/* nothing valid up to the end: is there a footer, a cut chunk? */
+		if (end - p >= TRI_FOOTER_LEN && read_at(r, end - TRI_FOOTER_LEN, tail, TRI_FOOTER_LEN) == 0 &&
+		    !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+			stop = end - TRI_FOOTER_LEN;
+			footer = true;
+		} else if (partial < end) {
+			stop = partial;
 		}
-		counted(r, at);
-		r->pos = at;
-		return 0;
 	}
-	/* nothing valid up to the end: damage, a cut chunk header, a footer */
-	uint64_t end = r->data_end;
-	uint8_t tail[TRI_FOOTER_LEN];
-	uint64_t io, fb;
 	if (f) {
-		uint64_t cut = p;
-		if (partial != p) {
-			/* a cut footer or a whole footer after a damaged index */
-			uint64_t foot = end - p <= TRI_FOOTER_LEN ? p : end - TRI_FOOTER_LEN;
-			size_t n = (size_t)(end - foot);
-			bool is_footer = false, footer_cut = false;
-			if (n && read_at(r, foot, tail, n) == 0) {
-				is_footer = n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb) &&
-					    fb == r->size;
-				footer_cut = n < TRI_FOOTER_LEN &&
-					     !memcmp(tail, TRI_FOOTER_MAGIC, n < 4 ? n : 4);
-			}
-			uint64_t stop = (is_footer || footer_cut) ? foot : partial;
-			if (stop > p) {
-				r->h.chunks_bad++;
-				r->h.bytes_skipped += stop - p;
-				problem(r, p, stop - p, 0, 0, 0,
-					"%llu bytes at offset %llu are not a valid chunk",
-					(unsigned long long)(stop - p), (unsigned long long)p);
-			}
-			cut = stop;
-			if (footer_cut) {
-				r->h.truncated = true;
-				r->h.bytes_skipped += end - foot;
-				problem(r, foot, end - foot, 0, 0, 0,
-					"log ends inside the footer at offset %llu (%llu of %u bytes)",
-					(unsigned long long)foot, (unsigned long long)(end - foot),
-					TRI_FOOTER_LEN);
-				cut = end;
-			} else if (is_footer) {
-				cut = end;
-			}
+		if (stop > p) {
+			r->h.chunks_bad++;
+			r->h.bytes_skipped += stop - p;
+			problem(r, p, stop - p, 0, 0, 0,
+				"%llu bytes at offset %llu are not a valid chunk (a damaged chunk header)",
+				(unsigned long long)(stop - p), (unsigned long long)p);
 		}
-		if (cut < end) {
-			/* a chunk magic (or its start) whose header the file cuts */
+		if (e != 1 && !footer && stop < end) {
 			r->h.truncated = true;
-			r->h.bytes_skipped += end - cut;
-			problem(r, cut, end - cut, 0, 0, 0,
+			r->h.bytes_skipped += end - stop;
+			problem(r, stop, end - stop, 0, 0, 0,
 				"log ends inside a chunk header at offset %llu (%llu of %u bytes)",
-				(unsigned long long)cut, (unsigned long long)(end - cut),
+				(unsigned long long)stop, (unsigned long long)(end - stop),
 				TRI_CHUNK_HDR_LEN);
 		}
 	}
-	counted(r, end);
-	r->pos = end;
+	counted(r, e == 1 ? at : end);
+	r->pos = e == 1 ? at : end;
 	return 0;
 }
 
@@ -809,20 +821,22 @@ static int step(struct tr_reader *r)
 		size_t id;
 		if ((e = register_bchunk(r, p, &h, &id)))
 			return e;
+		e = 0;
 		if (!r->o.no_blobs) {
 			r->stamp++;
-			e = bchunk_load(r, id); /* a bad one is reported there */
+			e = bchunk_load(r, id);
 			if (e < 0)
 				return e;
-			if (e == 1)
-				return 0;
+			why = r->bchunks[id].why;
 		}
-		if (f) {
-			r->h.chunks_ok++;
-			r->h.blob_chunks++;
+		if (e == 0) {
+			if (f) {
+				r->h.chunks_ok++;
+				r->h.blob_chunks++;
+			}
+			counted(r, p + bytes);
+			return 0;
 		}
-		counted(r, p + bytes);
-		return 0;
 	} else {
 		/* HEADER, INDEX: checked (the open already used them when valid) */
 		uint8_t *tmp = malloc(h.raw_len ? h.raw_len : 1);
@@ -847,7 +861,8 @@ static int step(struct tr_reader *r)
 		problem(r, p, bytes, evk ? h.count : 0, evk ? h.first_seq : 0, evk ? h.last_seq : 0,
 			"%s chunk at offset %llu: %s",
 			h.kind == TR_CHUNK_EVENTS ? "event" : h.kind == TR_CHUNK_LOSS ? "loss"
-			: h.kind == TR_CHUNK_HEADER ? "header" : "index",
+			: h.kind == TR_CHUNK_BLOBS ? "blob" : h.kind == TR_CHUNK_HEADER ? "header"
+			: "index",
 			(unsigned long long)p, why);
 	}
 	counted(r, p + bytes);
@@ -881,13 +896,17 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 			continue;
 		const uint8_t *data;
 		uint32_t len;
-		int e = blob_find(r, &d->key, &data, &len);
+		struct tr_key ok = { d->ord, 2 };
+		int e = blob_find(r, &r->ord_map, &ok, &data, &len, &r->keys[i]);
 		if (e < 0)
 			return e;
-		if (e == 1 && len == d->b.len)
+		if (e == 1 && len == d->b.len) {
 			r->blobs[i].data = data;
-		else if (r->cur_fresh)
-			r->h.blobs_missing++;
+		} else {
+			r->keys[i] = (struct tr_key){ 0, 0 };
+			if (r->cur_fresh)
+				r->h.blobs_missing++;
+		}
 	}
 	r->rec.ev.blobs = n ? r->blobs : NULL;
 	r->rec.keys = n ? r->keys : NULL;
@@ -952,6 +971,11 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 				return e;
 			*rec = o;
 			return 1;
+		}
+		if (r->cur_active && r->cur_fresh && r->cur_events != r->cur_h.count) {
+			problem(r, r->cur_off, 0, 0, r->cur_h.first_seq, r->cur_h.last_seq,
+				"event chunk at offset %llu holds %u events, its header says %u",
+				(unsigned long long)r->cur_off, r->cur_events, r->cur_h.count);
 		}
 		r->cur_active = false;
 		if (r->pos >= r->data_end)
@@ -1019,9 +1043,12 @@ static int seek(struct tr_reader *r, int mode, uint64_t v)
 	if (r->index) {
 		for (size_t i = 0; i < r->nindex; i++) {
 			const struct idx_entry *x = &r->index[i];
-			struct tri_chunk_hdr h = { .kind = x->kind, .count = x->count };
+			struct tri_chunk_hdr h;
 			if (x->kind == TR_CHUNK_BLOBS) {
-				/* its header is read when a key is looked for */
+				/* known to the reader (indexed when a blob is looked for) */
+				struct tr_key ck = { x->offset, 1 };
+				if (tri_keymap_get(&r->chunk_map, &ck))
+					continue;
 				if (read_hdr(r, x->offset, &h) == 1 && h.kind == TR_CHUNK_BLOBS) {
 					size_t id;
 					int e = register_bchunk(r, x->offset, &h, &id);
@@ -1079,12 +1106,13 @@ int tr_reader_blob(struct tr_reader *r, const struct tr_key *key, const void **d
 		return -EINVAL;
 	r->stamp++;
 	const uint8_t *d;
-	int e = blob_find(r, key, &d, len);
+	struct tr_key k;
+	int e = blob_find(r, &r->map, key, &d, len, &k);
 	if (e == 0 && !r->discovered) {
 		r->discovered = true;
 		if ((e = walk(r, discover_fn, NULL)) < 0)
 			return e;
-		e = blob_find(r, key, &d, len);
+		e = blob_find(r, &r->map, key, &d, len, &k);
 	}
 	if (e < 0)
 		return e;

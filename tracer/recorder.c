@@ -398,6 +398,7 @@ struct wstate {
 	uint64_t stall_since;       /* when the merge began waiting for `next` */
 	uint64_t last_flush;
 	uint64_t unflushed;         /* events since the last flush */
+	uint64_t taken;             /* records taken */
 	bool dead;                  /* the writer failed: take and discard */
 	/* the shared ring's records, a min-heap by seq */
 	struct held *heap;
@@ -713,20 +714,18 @@ static void *writer_main(void *arg)
 		spins = 0;
 		/* take from `best` while it holds the next seq (the common case:
 		 * one busy thread, or a thread's run between other threads') */
-		unsigned k = 0;
 		struct tr_rec_hdr *h = src_peek(s, best);
 		do {
 			process(s, best, h);
 			src_pop(s, best, h);
-			if ((++k & 1023) == 0 && s->unflushed &&
+			/* the clock every 256 records: a flush at least every flush_ms */
+			if ((++s->taken & 255) == 0 && s->unflushed &&
 			    now_ns() - s->last_flush >= r->flush_ns)
 				flush(s);
 			if (best == r->max_threads)
 				break; /* refill the heap first */
 			h = src_peek(s, best);
 		} while (h && h->seq == s->next);
-		if (s->unflushed && now_ns() - s->last_flush >= r->flush_ns)
-			flush(s);
 	}
 	flush_losses(s);
 	struct tr_write_stats st = { .sz = sizeof(st) };

@@ -177,7 +177,8 @@ struct tr_reader;
 
 struct tr_reader_opts {
 	size_t sz;                   /* sizeof(struct tr_reader_opts) */
-	bool no_blobs;               /* never load blob bytes (events still list their blobs) */
+	bool no_blobs;               /* never load blob bytes (events still list their blobs;
+				      * the keys of those not inline are then zero) */
 	size_t blob_cache;           /* bytes of decompressed blob chunks kept; 0: 64 MiB */
 	char *errbuf;                /* why open failed */
 	size_t errbuf_len;
@@ -204,7 +205,9 @@ struct tr_record {
 	 * data point at the bytes (NULL when they are not available: no_blobs,
 	 * a blob chunk lost, or recorded missing); text is NULL or the text. */
 	struct med_event ev;
-	const struct tr_key *keys;   /* ev.nblobs keys, parallel to ev.blobs */
+	const struct tr_key *keys;   /* ev.nblobs keys, parallel to ev.blobs; zero where
+				      * data is NULL (the key of a stored blob is read
+				      * from its blob chunk) */
 	struct tr_loss loss;         /* TR_REC_LOSS */
 	uint64_t offset;             /* file offset of the chunk it came from */
 };
@@ -316,8 +319,11 @@ struct tr_record_stats {
 	struct tr_write_stats w;     /* what the writer wrote */
 	uint64_t received;           /* events handed to tr_recorder_event */
 	uint64_t dropped;            /* TR_RECORD_DROP: events dropped */
-	uint64_t waits;              /* TR_RECORD_LOSSLESS: times an emitter waited for room */
-	uint64_t gaps;               /* seqs declared missing after gap_ms */
+	uint64_t waits;              /* TR_RECORD_LOSSLESS: times an emitter waited for room
+				      * (TR_RECORD_DROP: for room for a drop's tombstone, when
+				      * even the ring's reserve was full) */
+	uint64_t gaps;               /* seqs declared missing after gap_ms (TR_LOSS_SEQ_GAP
+				      * records, thread UINT32_MAX) */
 	unsigned threads;            /* emitting threads seen */
 	int error;                   /* the writer's first error (0: none) */
 };

@@ -409,24 +409,34 @@ static int add_blobs(struct tr_writer *w, const struct med_event *ev)
 		if (e->inline_)
 			continue;
 		e->key = tr_blob_key(b->data, b->len);
+		/* room first, so a key in the set always has its bytes stored */
+		size_t need = TRI_BLOB_ENTRY_HDR + (size_t)b->len + TRI_BLOB_PREFIX;
+		int r = tri_buf_reserve(&w->blob, need);
+		if (r)
+			return r;
 		uint64_t *v;
-		int r = tri_keymap_put(&w->seen, &e->key, &v);
+		r = tri_keymap_put(&w->seen, &e->key, &v);
 		if (r == -EINVAL) { /* the all-zero key (2^-128) */
 			e->missing = true;
 			continue;
 		}
 		if (r < 0)
 			return r;
-		if (r == 0)
-			continue; /* stored before */
-		if ((r = tri_buf_reserve(&w->blob, 20 + (size_t)b->len)))
-			return r;
+		if (r == 0) {
+			e->ord = *v; /* stored before */
+			continue;
+		}
+		e->ord = *v = w->st.blobs;
+		if (!w->blob.len) {
+			tri_put64(w->blob.p, e->ord);
+			w->blob.len = TRI_BLOB_PREFIX;
+		}
 		uint8_t *p = w->blob.p + w->blob.len;
 		tri_put64(p, e->key.lo);
 		tri_put64(p + 8, e->key.hi);
 		tri_put32(p + 16, b->len);
-		memcpy(p + 20, b->data, b->len);
-		w->blob.len += 20 + (size_t)b->len;
+		memcpy(p + TRI_BLOB_ENTRY_HDR, b->data, b->len);
+		w->blob.len += TRI_BLOB_ENTRY_HDR + (size_t)b->len;
 		w->bls.count++;
 		span_add(&w->bls, ev->seq, ev->time);
 		w->st.blobs++;
