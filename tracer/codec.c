@@ -75,8 +75,8 @@ void tri_codec_reset(struct tri_codec *c)
 	c->time = 0;
 	c->vgpu = 0;
 	c->engine = -1;
-	c->version = MED_EVENT_VERSION;
-	c->size = sizeof(struct med_event);
+	c->version = TRI_STATE_VERSION;
+	c->size = TRI_STATE_SIZE;
 	c->ord = 0;
 	c->baddr = 0;
 	if (++c->gen == 0) { /* wrapped: every slot's generation is stale anyway */

@@ -124,6 +124,12 @@ enum tri_tag {
 #define TRI_B_PAD      0x08u /* two pad bytes follow */
 #define TRI_INLINE_MAX 64
 
+/* The state's starting event version and size: format constants (the
+ * values of MED_EVENT_VERSION and sizeof(struct med_event) on x86-64 when
+ * format 1 was defined), so another build decodes the same. */
+#define TRI_STATE_VERSION 2
+#define TRI_STATE_SIZE    152
+
 #define TRI_MAX_TEXT   (1u << 20)  /* longest text the writer accepts */
 #define TRI_MAX_BLOBS  4096        /* blobs per event the writer accepts */
 #define TRI_MAX_BLOB   (16u << 20) /* longest blob the writer accepts */

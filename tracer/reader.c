@@ -157,8 +157,8 @@ static int read_at(struct tr_reader *r, uint64_t off, void *buf, size_t n)
 static bool hdr_sane(const struct tri_chunk_hdr *h)
 {
 	if (h->payload_len > TRI_MAX_PAYLOAD || h->raw_len > TRI_MAX_PAYLOAD || !h->payload_len ||
-	    h->kind < TR_CHUNK_HEADER || h->kind > TR_CHUNK_INDEX)
-		return false;
+	    !h->kind)
+		return false; /* (a kind this version does not know is skipped whole) */
 	switch (h->kind) {
 	case TR_CHUNK_EVENTS:
 	case TR_CHUNK_LOSS:
@@ -838,7 +838,7 @@ static int step(struct tr_reader *r)
 			return 0;
 		}
 	} else {
-		/* HEADER, INDEX: checked (the open already used them when valid) */
+		/* HEADER, INDEX, a later version's kind: checked, skipped */
 		uint8_t *tmp = malloc(h.raw_len ? h.raw_len : 1);
 		if (!tmp)
 			return -ENOMEM;
@@ -862,7 +862,7 @@ static int step(struct tr_reader *r)
 			"%s chunk at offset %llu: %s",
 			h.kind == TR_CHUNK_EVENTS ? "event" : h.kind == TR_CHUNK_LOSS ? "loss"
 			: h.kind == TR_CHUNK_BLOBS ? "blob" : h.kind == TR_CHUNK_HEADER ? "header"
-			: "index",
+			: h.kind == TR_CHUNK_INDEX ? "index" : "unknown",
 			(unsigned long long)p, why);
 	}
 	counted(r, p + bytes);
