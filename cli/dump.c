@@ -194,7 +194,8 @@ int cmd_dump(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? VGT_EXIT_OK : rc;
-	if (cli_open_log("dump", o.file, !o.decode, &r))
+	/* text names no blob: their bytes (and keys) are loaded only for --json and --decode */
+	if (cli_open_log("dump", o.file, !o.decode && !o.json, &r))
 		return VGT_EXIT_USAGE;
 	line = malloc(cap);
 	if (!line) {

@@ -643,7 +643,7 @@ size_t tr_record_json(char *buf, size_t len, const struct tr_record *rec)
 		}
 		fu(&e, "len", b->len);
 		key(&e, "key");
-		if (rec->keys)
+		if (rec->keys && (rec->keys[i].lo || rec->keys[i].hi))
 			put_key_hex(&e, &rec->keys[i]);
 		else
 			puts_(&e, "null");

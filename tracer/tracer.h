@@ -369,7 +369,7 @@ int tr_decode_blob(FILE *f, unsigned gen, int engine, const struct med_blob *b,
 struct tr_vgpu_stats {
 	uint64_t events;
 	uint64_t mmio_reads, mmio_writes, cfg_reads, cfg_writes;
-	uint64_t mmio_refused;        /* MMIO/CFG/GGTT events with err != 0 */
+	uint64_t mmio_refused;        /* MMIO_* and GGTT_WRITE events with err != 0 */
 	uint64_t ggtt_writes;         /* GGTT_WRITE events with err == 0 (the counter's meaning) */
 	uint64_t pt_writes;           /* PT_WRITE events but those of a dying vGPU (-ENODEV) */
 	uint64_t submissions, workloads, scans, rejections, dispatches, completions;
