@@ -699,9 +699,13 @@ int tr_decode_blob(FILE *f, unsigned gen, int engine, const struct med_blob *b, 
 			/* a command longer than the window: say its length, skip it */
 			st = SCAN_CMD_OK;
 		}
-		if (st == SCAN_CMD_OK && c.header == 0 && c.dwords == 1)
-			while (off + repeat < ndw && repeat < have && tmp[repeat] == 0)
+		if (st == SCAN_CMD_OK && c.header == 0 && c.dwords == 1) {
+			static const uint8_t zero[4];
+
+			/* the whole run of MI_NOOP, past the decode window */
+			while (off + repeat < ndw && !memcmp(bytes + (off + repeat) * 4, zero, 4))
 				repeat++;
+		}
 		fprintf(f, "%s0x%08llx:  %08x  %-32s %3u dw", indent,
 			(unsigned long long)(b->addr + off * 4), c.header,
 			c.desc ? scan_desc_name(c.desc) : "<unknown>", c.dwords);
