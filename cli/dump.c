@@ -50,8 +50,8 @@ static void usage(FILE *f)
 	      "                   type, err, flags, the type's fields, blobs, text) or loss;\n"
 	      "                   addresses and values are \"0x...\" strings\n"
 	      "\n"
-	      "exit status: 0 the log read back whole, 1 it is damaged, truncated or lost events\n"
-	      "(everything readable is printed), 2 usage or I/O error\n",
+	      "exit status: 0 the log read back whole, 1 it is damaged, truncated, not closed by\n"
+	      "its writer or lost events (everything readable is printed), 2 usage or I/O error\n",
 	      f);
 }
 
@@ -268,12 +268,14 @@ int cmd_dump(int argc, char **argv)
 	tr_reader_close(r);
 	/* a dump that stopped early (--to) has not seen the whole file: it
 	 * reports only what it met */
-	if (!h.header_ok || h.truncated || h.chunks_bad || h.events_lost || h.lost_events) {
+	if (!h.header_ok || !h.closed || h.truncated || h.chunks_bad || h.events_lost ||
+	    h.lost_events) {
 		fprintf(stderr,
-			"vgt dump: %s: the log is damaged: %s%s%llu bad chunks, %llu bytes skipped, "
+			"vgt dump: %s: the log is not whole: %s%s%s%llu bad chunks, %llu bytes skipped, "
 			"%llu events lost in them, %llu lost while recording (what could be read is "
 			"printed; 'vgt stat %s' says more)\n",
 			o.file, h.truncated ? "truncated (it ends inside a chunk), " : "",
+			h.closed ? "" : "not closed by its writer, ",
 			h.header_ok ? "" : "damaged file header, ", (unsigned long long)h.chunks_bad,
 			(unsigned long long)h.bytes_skipped, (unsigned long long)h.events_lost,
 			(unsigned long long)h.lost_events, o.file);

@@ -38,8 +38,8 @@ static void usage(FILE *f)
 	      "  -o OUT           the output file ('-': standard output)\n"
 	      "  --window-us N    the counters' window in virtual µs (default 1000)\n"
 	      "\n"
-	      "exit status: 0 done, 1 the log is damaged (everything readable is exported), 2 usage or\n"
-	      "I/O error\n",
+	      "exit status: 0 done, 1 the log is damaged, truncated, not closed by its writer or lost\n"
+	      "events (everything readable is exported), 2 usage or I/O error\n",
 	      f);
 }
 
@@ -136,10 +136,12 @@ int cmd_export(int argc, char **argv)
 			" submissions, %" PRIu64 " flows, %" PRIu64 " instants, %" PRIu64
 			" counter samples\n", out, st.slices, st.submissions, st.flows, st.instants,
 			st.counters);
-	if (!h.header_ok || h.truncated || h.chunks_bad || h.events_lost || h.lost_events) {
-		fprintf(stderr, "vgt export: %s: the log is damaged (%s%" PRIu64 " bad chunks, %" PRIu64
+	if (!h.header_ok || !h.closed || h.truncated || h.chunks_bad || h.events_lost ||
+	    h.lost_events) {
+		fprintf(stderr, "vgt export: %s: the log is not whole (%s%s%" PRIu64 " bad chunks, %" PRIu64
 			" events lost); what could be read was exported ('vgt stat %s' says more)\n",
-			file, h.truncated ? "truncated, " : "", h.chunks_bad,
+			file, h.truncated ? "truncated, " : "", h.closed ? "" : "not closed by its writer, ",
+			h.chunks_bad,
 			h.events_lost + h.lost_events, file);
 		return VGT_EXIT_BAD;
 	}

@@ -274,7 +274,7 @@ if expect_rc 1 "$VGT" dump "$tmp/half.vgtl" --json; then
 fi
 if expect_rc 1 "$VGT" export "$tmp/cut.vgtl" -o "$tmp/cut.json"; then
 	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$tmp/cut.json" || fail "export cut: not JSON"
-	grep -q 'damaged' "$tmp/err" || fail "export cut: does not say the log is damaged"
+	grep -q 'not whole (truncated' "$tmp/err" || fail "export cut: does not say the log is truncated"
 fi
 
 # dump: unknown --type lists the valid names; bad numbers
