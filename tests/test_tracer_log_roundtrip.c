@@ -334,7 +334,7 @@ static void test_random_streams_read_back_identically(void **state)
 		struct tr_writer_opts wo = { .sz = sizeof(wo), .source = TR_SOURCE_IMPORT,
 					     .chunk_events = 37 + (uint32_t)seed * 11,
 					     .chunk_bytes = seed == 4 ? 2000 : 0,
-					     .level = seed == 3 ? 3 : 0, .errbuf = err,
+					     .level = seed == 3 ? 3 : 0, .sync = seed == 2, .errbuf = err,
 					     .errbuf_len = sizeof(err) };
 		struct tr_writer *w = NULL;
 		assert_int_equal(tr_writer_open(path, &wo, &w), 0);
@@ -445,10 +445,11 @@ static ssize_t first_at(const struct stream *s, int mode, uint64_t v)
 	return -1;
 }
 
-static void check_seeks(const char *path, const struct stream *s, bool closed)
+static void check_seeks(const char *path, const struct stream *s, bool closed, size_t cache)
 {
 	struct tr_reader *r = NULL;
-	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	struct tr_reader_opts o = { .sz = sizeof(o), .blob_cache = cache };
+	assert_int_equal(tr_reader_open(path, &o, &r), 0);
 	struct tr_health h = { .sz = sizeof(h) };
 	assert_int_equal(tr_reader_health(r, &h), 0);
 	assert_int_equal(h.closed, closed);
@@ -501,9 +502,13 @@ static void test_seeks_by_seq_and_time_with_and_without_index(void **state)
 	close(fd);
 	check_log(open_copy, &s, NULL, false);
 	rng_state = 77;
-	check_seeks(path, &s, true);
+	check_seeks(path, &s, true, 0);
 	rng_state = 77;
-	check_seeks(open_copy, &s, false);
+	check_seeks(open_copy, &s, false, 0);
+	rng_state = 78; /* a cache smaller than one blob chunk */
+	check_seeks(path, &s, true, 3000);
+	rng_state = 78;
+	check_seeks(open_copy, &s, false, 3000);
 
 	/* blobs by key, from a fresh reader (with and without an index) */
 	for (int pass = 0; pass < 2; pass++) {
@@ -611,6 +616,47 @@ static void test_out_of_order_events_stay_where_written(void **state)
 	unlink(path);
 }
 
+/* Blobs of an event that together pass a blob chunk's size go out in
+ * several blob chunks, each within the reader's bounds. */
+static void test_one_event_with_more_blob_bytes_than_a_blob_chunk(void **state)
+{
+	char *path = tmp_path("bigblobs");
+	enum { NB = 5, LEN = 3 << 20 };
+	struct med_blob b[NB];
+	uint8_t *data[NB];
+	for (unsigned i = 0; i < NB; i++) {
+		data[i] = malloc(LEN);
+		assert_non_null(data[i]);
+		for (size_t k = 0; k < LEN; k += 8)
+			memcpy(data[i] + k, &(uint64_t){ k * 2654435761u + i }, 8);
+		b[i] = (struct med_blob){ .kind = MED_BLOB_GUEST_MEM, .as = MED_AS_GPA, .len = LEN,
+					  .addr = (uint64_t)i << 30, .gpa = (uint64_t)i << 30,
+					  .data = data[i] };
+	}
+	struct med_event e = { .type = MED_EV_GPU_WRITE, .seq = 1, .engine = 0, .blobs = b,
+			       .nblobs = NB, .version = MED_EVENT_VERSION, .size = sizeof(e) };
+	struct tr_writer *w = NULL;
+	assert_int_equal(tr_writer_open(path, NULL, &w), 0);
+	assert_int_equal(tr_writer_event(w, &e), 0);
+	struct tr_write_stats st = { .sz = sizeof(st) };
+	assert_int_equal(tr_writer_close(w, &st), 0);
+	assert_true(st.blob_chunks >= 3);
+	assert_int_equal(st.blobs, NB);
+	struct tr_reader *r = NULL;
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	const struct tr_record *rec;
+	assert_int_equal(tr_reader_next(r, &rec), 1);
+	check_event(&e, rec, false);
+	assert_int_equal(tr_reader_next(r, &rec), 0);
+	struct tr_health h = { .sz = sizeof(h) };
+	tr_reader_health(r, &h);
+	assert_int_equal(h.nproblems, 0);
+	tr_reader_close(r);
+	for (unsigned i = 0; i < NB; i++)
+		free(data[i]);
+	unlink(path);
+}
+
 static void test_an_empty_log_has_its_header_and_nothing_else(void **state)
 {
 	char *path = tmp_path("empty");
@@ -690,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_seeks_by_seq_and_time_with_and_without_index),
 		cmocka_unit_test(test_chunks_lists_every_chunk),
 		cmocka_unit_test(test_out_of_order_events_stay_where_written),
+		cmocka_unit_test(test_one_event_with_more_blob_bytes_than_a_blob_chunk),
 		cmocka_unit_test(test_an_empty_log_has_its_header_and_nothing_else),
 		cmocka_unit_test(test_bad_options_and_files_that_are_not_logs),
 	};

@@ -10,9 +10,10 @@
  * is bounded: one event chunk at a time, a cache of decompressed blob
  * chunks (opts.blob_cache), the blob key map.
  *
- * Blob chunks are indexed (key -> chunk, entry) as they are passed, or —
- * for those a seek jumped over and for tr_reader_blob — lazily, the first
- * time a key is not found.
+ * Blob chunks are indexed (key and number -> chunk, entry) as they are
+ * passed, or — for those a seek jumped over and for tr_reader_blob —
+ * lazily, the first time a blob is not found (reader_blobs.c); bounded
+ * reads of the file are reader_file.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,81 +28,7 @@
 #include <zstd_errors.h>
 
 #include "common/common.h"
-#include "tracer/log_format.h"
-
-#define SCAN_WINDOW (64u << 10)
-
-struct idx_entry {
-	uint64_t offset, first_seq, last_seq, first_time, last_time;
-	uint32_t count;
-	unsigned kind;
-};
-
-/* A blob chunk the reader knows of. */
-struct bchunk {
-	uint64_t off;
-	struct tri_chunk_hdr h;
-	enum { BC_PENDING, BC_INDEXED, BC_BAD } state;
-	const char *why;             /* BC_BAD: what is wrong with it */
-	int32_t slot;                /* in the cache, -1: not cached */
-};
-
-struct cache_ent {
-	uint8_t *data;
-	uint32_t len;
-	uint32_t chunk;              /* index into bchunks */
-	uint64_t stamp;              /* last use */
-};
-
-struct tr_reader {
-	int fd;
-	char *path;
-	uint64_t size;
-	struct tr_reader_opts o;
-	ZSTD_DCtx *dctx;
-	struct tr_log_info info;
-	char *info_store;
-	uint64_t data_start, data_end;
-
-	struct idx_entry *index;     /* closed logs: the index chunk's entries */
-	size_t nindex;
-	uint64_t index_off;
-
-	uint64_t pos;                /* the next chunk to look at */
-	uint64_t counted_to;         /* health counts what starts at or after this */
-	struct tri_buf z;            /* a compressed payload */
-	struct tri_buf raw;          /* the current event chunk, decompressed */
-	bool cur_active, cur_fresh;
-	uint64_t cur_off;
-	struct tri_chunk_hdr cur_h;
-	size_t rpos;
-	uint32_t cur_events;
-	struct tri_codec codec;
-	int filter;                  /* after a seek: 1 seq, 2 time */
-	uint64_t filter_v;
-
-	struct tr_record rec;
-	struct med_blob *blobs;
-	struct tr_key *keys;
-	size_t blobs_cap;
-	struct tri_blob_dec *dec;
-	size_t dec_cap;
-	char *text;
-	size_t text_cap;
-
-	struct tri_keymap map;       /* blob key -> chunk << 32 | entry offset */
-	struct tri_keymap ord_map;   /* {blob number, 2} -> the same */
-	struct tri_keymap chunk_map; /* {offset, 1} -> index into bchunks */
-	struct bchunk *bchunks;
-	size_t nbchunks, bchunks_cap, npending;
-	bool discovered;             /* every blob chunk of the file is known */
-	struct cache_ent *cache;
-	size_t ncache, cache_cap;
-	uint64_t cache_bytes, stamp;
-
-	struct tr_health h;
-	struct tr_problem problems[TR_MAX_PROBLEMS];
-};
+#include "tracer/reader_int.h"
 
 /* ----------------------------------------------------------------- health */
 
@@ -132,344 +59,6 @@ static void problem(struct tr_reader *r, uint64_t off, uint64_t bytes, uint64_t 
 	r->h.nproblems++;
 }
 
-/* -------------------------------------------------------------- file access */
-
-/* Reads exactly n bytes at off: 0, 1 when the file ends first, or -EIO. */
-static int read_at(struct tr_reader *r, uint64_t off, void *buf, size_t n)
-{
-	uint8_t *b = buf;
-	while (n) {
-		ssize_t k = pread(r->fd, b, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -EIO;
-		}
-		if (k == 0)
-			return 1;
-		b += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
-static bool hdr_sane(const struct tri_chunk_hdr *h)
-{
-	if (h->payload_len > TRI_MAX_PAYLOAD || h->raw_len > TRI_MAX_PAYLOAD || !h->payload_len ||
-	    !h->kind)
-		return false; /* (a kind this version does not know is skipped whole) */
-	switch (h->kind) {
-	case TR_CHUNK_EVENTS:
-	case TR_CHUNK_LOSS:
-		return (uint64_t)h->count + h->aux <= h->raw_len / 2 + 1;
-	case TR_CHUNK_BLOBS:
-		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len;
-	case TR_CHUNK_INDEX:
-		return (uint64_t)h->count * TRI_INDEX_ENTRY_LEN == h->raw_len;
-	}
-	return true;
-}
-
-/* The header at off: 1 valid (and sane), 0 not a valid header, 2 the data
- * ends inside it, or -EIO. */
-static int read_hdr(struct tr_reader *r, uint64_t off, struct tri_chunk_hdr *h)
-{
-	uint8_t b[TRI_CHUNK_HDR_LEN];
-	if (off + TRI_CHUNK_HDR_LEN > r->data_end)
-		return 2;
-	int e = read_at(r, off, b, sizeof(b));
-	if (e)
-		return e < 0 ? e : 2;
-	return !tri_chunk_hdr_get(b, h) && hdr_sane(h);
-}
-
-/* Looks for the next valid chunk header at or after from (and before
- * data_end).  1 and *at, 0 none (*partial: where a chunk magic starts whose
- * header the data cuts, else data_end), or -EIO. */
-static int scan_from(struct tr_reader *r, uint64_t from, uint64_t *at, uint64_t *partial)
-{
-	uint8_t *buf = malloc(SCAN_WINDOW + TRI_CHUNK_HDR_LEN);
-	if (!buf)
-		return -ENOMEM;
-	*partial = r->data_end;
-	int rc = 0;
-	for (uint64_t off = from; off < r->data_end;) {
-		size_t n = SCAN_WINDOW + TRI_CHUNK_HDR_LEN;
-		if (n > r->data_end - off)
-			n = (size_t)(r->data_end - off);
-		int e = read_at(r, off, buf, n);
-		if (e < 0) {
-			rc = e;
-			break;
-		}
-		if (e > 0) { /* the file shrank */
-			break;
-		}
-		size_t step = n > TRI_CHUNK_HDR_LEN ? n - TRI_CHUNK_HDR_LEN + 1 : n;
-		for (size_t i = 0; i < step; i++) {
-			if (buf[i] != 'V')
-				continue;
-			size_t have = n - i;
-			if (have >= 4 && memcmp(buf + i, TRI_CHUNK_MAGIC, 4))
-				continue;
-			if (have < 4 && memcmp(buf + i, TRI_CHUNK_MAGIC, have))
-				continue;
-			if (off + i + TRI_CHUNK_HDR_LEN > r->data_end) {
-				if (*partial == r->data_end)
-					*partial = off + i;
-				continue;
-			}
-			struct tri_chunk_hdr h;
-			if (have >= TRI_CHUNK_HDR_LEN) {
-				if (tri_chunk_hdr_get(buf + i, &h) || !hdr_sane(&h))
-					continue;
-			} else if (read_hdr(r, off + i, &h) != 1) {
-				continue;
-			}
-			*at = off + i;
-			rc = 1;
-			goto out;
-		}
-		off += step;
-	}
-out:
-	free(buf);
-	return rc;
-}
-
-/* Reads and decompresses a chunk's payload into dst (raw_len bytes).  0,
- * -EIO, or 1 with *why set when the payload is bad. */
-static int load_payload(struct tr_reader *r, uint64_t off, const struct tri_chunk_hdr *h,
-			uint8_t *dst, const char **why)
-{
-	r->z.len = 0;
-	int e = tri_buf_reserve(&r->z, h->payload_len);
-	if (e)
-		return e;
-	e = read_at(r, off + TRI_CHUNK_HDR_LEN, r->z.p, h->payload_len);
-	if (e) {
-		*why = "the file ends inside the chunk";
-		return e < 0 ? e : 1;
-	}
-	const uint8_t *p = r->z.p;
-	/* a zstd frame: magic, then the descriptor whose bit 2 is the checksum flag */
-	if (h->payload_len < 6 || tri_get32(p) != ZSTD_MAGICNUMBER) {
-		*why = "chunk payload is not a zstd frame";
-		return 1;
-	}
-	if (!(p[4] & 0x04)) {
-		*why = "chunk payload has no content checksum";
-		return 1;
-	}
-	if (ZSTD_getFrameContentSize(p, h->payload_len) != h->raw_len) {
-		*why = "chunk payload's content size is not the header's";
-		return 1;
-	}
-	size_t fl = ZSTD_findFrameCompressedSize(p, h->payload_len);
-	if (ZSTD_isError(fl) || fl != h->payload_len) {
-		*why = "chunk payload is not exactly one zstd frame";
-		return 1;
-	}
-	size_t n = ZSTD_decompressDCtx(r->dctx, dst, h->raw_len, p, h->payload_len);
-	if (ZSTD_isError(n)) {
-		*why = ZSTD_getErrorCode(n) == ZSTD_error_checksum_wrong
-			       ? "chunk payload fails its checksum"
-			       : "chunk payload does not decompress";
-		return 1;
-	}
-	if (n != h->raw_len) {
-		*why = "chunk payload decompresses to another size";
-		return 1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------- blobs */
-
-static int register_bchunk(struct tr_reader *r, uint64_t off, const struct tri_chunk_hdr *h,
-			   size_t *id)
-{
-	struct tr_key k = { .lo = off, .hi = 1 };
-	uint64_t *v;
-	int e = tri_keymap_put(&r->chunk_map, &k, &v);
-	if (e < 0)
-		return e;
-	if (e == 0) {
-		*id = (size_t)*v;
-		return 0;
-	}
-	if (r->nbchunks == r->bchunks_cap) {
-		size_t cap = r->bchunks_cap ? r->bchunks_cap * 2 : 64;
-		struct bchunk *nb = realloc(r->bchunks, cap * sizeof(*nb));
-		if (!nb)
-			return -ENOMEM; /* (the map keeps a dangling id: never looked up again below) */
-		r->bchunks = nb;
-		r->bchunks_cap = cap;
-	}
-	*v = r->nbchunks;
-	r->bchunks[r->nbchunks] = (struct bchunk){ .off = off, .h = *h, .state = BC_PENDING,
-						    .slot = -1 };
-	*id = r->nbchunks++;
-	r->npending++;
-	return 0;
-}
-
-static void cache_drop(struct tr_reader *r, size_t slot)
-{
-	struct cache_ent *c = &r->cache[slot];
-	r->bchunks[c->chunk].slot = -1;
-	r->cache_bytes -= c->len;
-	free(c->data);
-	r->cache[slot] = r->cache[--r->ncache];
-	if (slot < r->ncache)
-		r->bchunks[r->cache[slot].chunk].slot = (int32_t)slot;
-}
-
-/* Makes room for `need` more bytes: drops the least recently used chunks
- * not used by the current call. */
-static void cache_evict(struct tr_reader *r, uint64_t need)
-{
-	while (r->ncache && r->cache_bytes + need > r->o.blob_cache) {
-		size_t lru = SIZE_MAX;
-		for (size_t i = 0; i < r->ncache; i++)
-			if (r->cache[i].stamp != r->stamp &&
-			    (lru == SIZE_MAX || r->cache[i].stamp < r->cache[lru].stamp))
-				lru = i;
-		if (lru == SIZE_MAX)
-			return;
-		cache_drop(r, lru);
-	}
-}
-
-/* Loads blob chunk id into the cache (and indexes its keys the first time).
- * 0 (cached), 1 (bad chunk), or a negative errno. */
-static int bchunk_load(struct tr_reader *r, size_t id)
-{
-	struct bchunk *bc = &r->bchunks[id];
-	if (bc->slot >= 0) {
-		r->cache[bc->slot].stamp = r->stamp;
-		return 0;
-	}
-	if (bc->state == BC_BAD)
-		return 1;
-	uint32_t len = bc->h.raw_len;
-	uint8_t *data = malloc(len ? len : 1);
-	if (!data)
-		return -ENOMEM;
-	const char *why = NULL;
-	int e = load_payload(r, bc->off, &bc->h, data, &why);
-	if (e == 0 && bc->state == BC_PENDING) {
-		/* u64 first blob number, then entries: key (16), u32 len, bytes */
-		uint32_t n = 0;
-		uint64_t first = len >= TRI_BLOB_PREFIX ? tri_get64(data) : 0;
-		if (len < TRI_BLOB_PREFIX || first > UINT64_MAX - bc->h.count) {
-			why = "blob chunk has no valid first blob number";
-			e = 1;
-		}
-		for (size_t i = TRI_BLOB_PREFIX; !e && i < len;) {
-			if (len - i < TRI_BLOB_ENTRY_HDR ||
-			    tri_get32(data + i + 16) > len - i - TRI_BLOB_ENTRY_HDR) {
-				why = "blob chunk entries do not fit the chunk";
-				e = 1;
-				break;
-			}
-			n++;
-			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
-		}
-		if (!e && n != bc->h.count) {
-			why = "blob chunk holds another number of blobs than its header says";
-			e = 1;
-		}
-		n = 0;
-		for (size_t i = TRI_BLOB_PREFIX; !e && i < len; n++) {
-			struct tr_key k = { tri_get64(data + i), tri_get64(data + i + 8) };
-			struct tr_key ok = { first + n, 2 };
-			uint64_t *v;
-			int pe = tri_keymap_put(&r->map, &k, &v);
-			if (pe == 1)
-				*v = (uint64_t)id << 32 | i;
-			if (pe >= 0 || pe == -EINVAL)
-				pe = tri_keymap_put(&r->ord_map, &ok, &v);
-			if (pe == 1)
-				*v = (uint64_t)id << 32 | i;
-			if (pe < 0) {
-				free(data);
-				return pe;
-			}
-			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
-		}
-		if (!e) {
-			bc->state = BC_INDEXED;
-			r->npending--;
-		}
-	}
-	if (e) {
-		free(data);
-		if (e < 0)
-			return e;
-		if (bc->state == BC_PENDING)
-			r->npending--;
-		bc->state = BC_BAD; /* reported when the reader passes it (step) */
-		bc->why = why;
-		return 1;
-	}
-	cache_evict(r, len);
-	if (r->ncache == r->cache_cap) {
-		size_t cap = r->cache_cap ? r->cache_cap * 2 : 16;
-		struct cache_ent *nc = realloc(r->cache, cap * sizeof(*nc));
-		if (!nc) {
-			free(data);
-			return -ENOMEM;
-		}
-		r->cache = nc;
-		r->cache_cap = cap;
-	}
-	r->cache[r->ncache] = (struct cache_ent){ .data = data, .len = len, .chunk = (uint32_t)id,
-						   .stamp = r->stamp };
-	bc->slot = (int32_t)r->ncache++;
-	r->cache_bytes += len;
-	return 0;
-}
-
-static int index_pending(struct tr_reader *r)
-{
-	for (size_t i = 0; r->npending && i < r->nbchunks; i++) {
-		if (r->bchunks[i].state != BC_PENDING)
-			continue;
-		int e = bchunk_load(r, i);
-		if (e < 0)
-			return e;
-	}
-	return 0;
-}
-
-/* The blob `k` names in map m (the key map, or the number map): 1 found
- * (*data, *len, *key), 0 not in the log, or a negative errno. */
-static int blob_find(struct tr_reader *r, struct tri_keymap *m, const struct tr_key *k,
-		     const uint8_t **data, uint32_t *len, struct tr_key *key)
-{
-	uint64_t *v = tri_keymap_get(m, k);
-	if (!v && r->npending) {
-		int e = index_pending(r);
-		if (e < 0)
-			return e;
-		v = tri_keymap_get(m, k);
-	}
-	if (!v)
-		return 0;
-	size_t id = (size_t)(*v >> 32), at = (size_t)(*v & 0xffffffffu);
-	int e = bchunk_load(r, id);
-	if (e)
-		return e < 0 ? e : 0;
-	const uint8_t *d = r->cache[r->bchunks[id].slot].data + at;
-	key->lo = tri_get64(d);
-	key->hi = tri_get64(d + 8);
-	*len = tri_get32(d + 16);
-	*data = d + TRI_BLOB_ENTRY_HDR;
-	return 1;
-}
-
 /* ------------------------------------------------------------------- open */
 
 static int load_index(struct tr_reader *r)
@@ -478,7 +67,7 @@ static int load_index(struct tr_reader *r)
 	uint64_t ioff, fbytes;
 	if (r->size < TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN + TRI_FOOTER_LEN)
 		return 0;
-	int e = read_at(r, r->size - TRI_FOOTER_LEN, f, sizeof(f));
+	int e = tri_read_at(r, r->size - TRI_FOOTER_LEN, f, sizeof(f));
 	if (e)
 		return e < 0 ? e : 0;
 	if (tri_footer_get(f, &ioff, &fbytes) || fbytes != r->size || ioff < TRI_PREAMBLE_LEN ||
@@ -487,7 +76,7 @@ static int load_index(struct tr_reader *r)
 	struct tri_chunk_hdr h;
 	uint64_t save_end = r->data_end;
 	r->data_end = r->size - TRI_FOOTER_LEN;
-	e = read_hdr(r, ioff, &h);
+	e = tri_read_hdr(r, ioff, &h);
 	r->data_end = save_end;
 	if (e < 0)
 		return e;
@@ -498,7 +87,7 @@ static int load_index(struct tr_reader *r)
 	if (!raw)
 		return -ENOMEM;
 	const char *why;
-	e = load_payload(r, ioff, &h, raw, &why);
+	e = tri_load_payload(r, ioff, &h, raw, &why);
 	if (e) {
 		free(raw);
 		return e < 0 ? e : 0;
@@ -539,14 +128,14 @@ static int load_index(struct tr_reader *r)
 static int load_header_chunk(struct tr_reader *r)
 {
 	struct tri_chunk_hdr h;
-	int e = read_hdr(r, r->data_start, &h);
+	int e = tri_read_hdr(r, r->data_start, &h);
 	if (e != 1 || h.kind != TR_CHUNK_HEADER)
 		return e < 0 ? e : 0;
 	uint8_t *raw = malloc(h.raw_len ? h.raw_len : 1);
 	if (!raw)
 		return -ENOMEM;
 	const char *why;
-	e = load_payload(r, r->data_start, &h, raw, &why);
+	e = tri_load_payload(r, r->data_start, &h, raw, &why);
 	if (e == 0) {
 		struct tr_log_info info = { 0 };
 		char *store = NULL;
@@ -636,7 +225,7 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 	r->size = (uint64_t)st.st_size;
 	uint8_t pre[TRI_PREAMBLE_LEN] = { 0 };
 	size_t have = r->size < sizeof(pre) ? (size_t)r->size : sizeof(pre);
-	e = read_at(r, 0, pre, have);
+	e = tri_read_at(r, 0, pre, have);
 	if (e) {
 		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: cannot read: %s", path,
 			       e < 0 ? strerror(errno) : "it shrank");
@@ -699,7 +288,7 @@ static int skip_damage(struct tr_reader *r)
 	uint64_t io, fb;
 	if (p + TRI_CHUNK_HDR_LEN > end) {
 		size_t n = (size_t)(end - p);
-		int e = read_at(r, p, tail, n);
+		int e = tri_read_at(r, p, tail, n);
 		if (e < 0)
 			return e;
 		const char *what = NULL;
@@ -726,14 +315,14 @@ static int skip_damage(struct tr_reader *r)
 			return 0;
 		}
 	}
-	int e = scan_from(r, p + 1, &at, &partial);
+	int e = tri_scan_from(r, p + 1, &at, &partial);
 	if (e < 0)
 		return e;
 	uint64_t stop = e == 1 ? at : end;
 	bool footer = false;
 	if (e != 1) {
 		/* nothing valid up to the end: is there a footer, a cut chunk? */
-		if (end - p >= TRI_FOOTER_LEN && read_at(r, end - TRI_FOOTER_LEN, tail, TRI_FOOTER_LEN) == 0 &&
+		if (end - p >= TRI_FOOTER_LEN && tri_read_at(r, end - TRI_FOOTER_LEN, tail, TRI_FOOTER_LEN) == 0 &&
 		    !tri_footer_get(tail, &io, &fb) && fb == r->size) {
 			stop = end - TRI_FOOTER_LEN;
 			footer = true;
@@ -769,7 +358,7 @@ static int step(struct tr_reader *r)
 {
 	struct tri_chunk_hdr h;
 	uint64_t p = r->pos;
-	int e = read_hdr(r, p, &h);
+	int e = tri_read_hdr(r, p, &h);
 	if (e < 0)
 		return e;
 	if (e != 1)
@@ -799,7 +388,7 @@ static int step(struct tr_reader *r)
 		r->raw.len = 0;
 		if ((e = tri_buf_reserve(&r->raw, h.raw_len + 1)))
 			return e;
-		e = load_payload(r, p, &h, r->raw.p, &why);
+		e = tri_load_payload(r, p, &h, r->raw.p, &why);
 		if (e < 0)
 			return e;
 		if (e == 0) {
@@ -819,12 +408,12 @@ static int step(struct tr_reader *r)
 		}
 	} else if (h.kind == TR_CHUNK_BLOBS) {
 		size_t id;
-		if ((e = register_bchunk(r, p, &h, &id)))
+		if ((e = tri_register_bchunk(r, p, &h, &id)))
 			return e;
 		e = 0;
 		if (!r->o.no_blobs) {
 			r->stamp++;
-			e = bchunk_load(r, id);
+			e = tri_bchunk_load(r, id);
 			if (e < 0)
 				return e;
 			why = r->bchunks[id].why;
@@ -842,7 +431,7 @@ static int step(struct tr_reader *r)
 		uint8_t *tmp = malloc(h.raw_len ? h.raw_len : 1);
 		if (!tmp)
 			return -ENOMEM;
-		e = load_payload(r, p, &h, tmp, &why);
+		e = tri_load_payload(r, p, &h, tmp, &why);
 		free(tmp);
 		if (e < 0)
 			return e;
@@ -897,7 +486,7 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 		const uint8_t *data;
 		uint32_t len;
 		struct tr_key ok = { d->ord, 2 };
-		int e = blob_find(r, &r->ord_map, &ok, &data, &len, &r->keys[i]);
+		int e = tri_blob_find(r, &r->ord_map, &ok, &data, &len, &r->keys[i]);
 		if (e < 0)
 			return e;
 		if (e == 1 && len == d->b.len) {
@@ -988,32 +577,6 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 
 /* ------------------------------------------------------------------- seeks */
 
-/* Walks valid chunk headers from data_start: fn(ctx, off, h) returning
- * non-zero stops the walk (and is returned). */
-static int walk(struct tr_reader *r,
-		int (*fn)(struct tr_reader *r, void *ctx, uint64_t off, const struct tri_chunk_hdr *h),
-		void *ctx)
-{
-	for (uint64_t off = r->data_start; off < r->data_end;) {
-		struct tri_chunk_hdr h;
-		int e = read_hdr(r, off, &h);
-		if (e < 0)
-			return e;
-		if (e != 1) {
-			uint64_t at, partial;
-			e = scan_from(r, off + 1, &at, &partial);
-			if (e <= 0)
-				return e;
-			off = at;
-			continue;
-		}
-		if ((e = fn(r, ctx, off, &h)))
-			return e;
-		off += TRI_CHUNK_HDR_LEN + (uint64_t)h.payload_len;
-	}
-	return 0;
-}
-
 struct seek_ctx {
 	int mode;
 	uint64_t v, target;
@@ -1025,7 +588,7 @@ static int seek_fn(struct tr_reader *r, void *ctx, uint64_t off, const struct tr
 	struct seek_ctx *s = ctx;
 	if (h->kind == TR_CHUNK_BLOBS) {
 		size_t id;
-		return register_bchunk(r, off, h, &id);
+		return tri_register_bchunk(r, off, h, &id);
 	}
 	if (h->kind == TR_CHUNK_EVENTS && (s->mode == 1 ? h->last_seq : h->last_time) >= s->v) {
 		s->target = off;
@@ -1049,9 +612,9 @@ static int seek(struct tr_reader *r, int mode, uint64_t v)
 				struct tr_key ck = { x->offset, 1 };
 				if (tri_keymap_get(&r->chunk_map, &ck))
 					continue;
-				if (read_hdr(r, x->offset, &h) == 1 && h.kind == TR_CHUNK_BLOBS) {
+				if (tri_read_hdr(r, x->offset, &h) == 1 && h.kind == TR_CHUNK_BLOBS) {
 					size_t id;
-					int e = register_bchunk(r, x->offset, &h, &id);
+					int e = tri_register_bchunk(r, x->offset, &h, &id);
 					if (e)
 						return e;
 				}
@@ -1063,7 +626,7 @@ static int seek(struct tr_reader *r, int mode, uint64_t v)
 			}
 		}
 	} else {
-		int e = walk(r, seek_fn, &s);
+		int e = tri_walk(r, seek_fn, &s);
 		if (e < 0)
 			return e;
 	}
@@ -1091,34 +654,6 @@ int tr_reader_rewind(struct tr_reader *r)
 	r->cur_active = false;
 	r->pos = r->data_start;
 	r->filter = 0;
-	return 0;
-}
-
-static int discover_fn(struct tr_reader *r, void *ctx, uint64_t off, const struct tri_chunk_hdr *h)
-{
-	size_t id;
-	return h->kind == TR_CHUNK_BLOBS ? register_bchunk(r, off, h, &id) : 0;
-}
-
-int tr_reader_blob(struct tr_reader *r, const struct tr_key *key, const void **data, uint32_t *len)
-{
-	if (!r || !key || !data || !len)
-		return -EINVAL;
-	r->stamp++;
-	const uint8_t *d;
-	struct tr_key k;
-	int e = blob_find(r, &r->map, key, &d, len, &k);
-	if (e == 0 && !r->discovered) {
-		r->discovered = true;
-		if ((e = walk(r, discover_fn, NULL)) < 0)
-			return e;
-		e = blob_find(r, &r->map, key, &d, len, &k);
-	}
-	if (e < 0)
-		return e;
-	if (e == 0)
-		return -ENOENT;
-	*data = d;
 	return 0;
 }
 
@@ -1166,5 +701,5 @@ int tr_reader_chunks(struct tr_reader *r, int (*fn)(void *ctx, const struct tr_c
 	if (!r || !fn)
 		return -EINVAL;
 	struct chunks_ctx c = { fn, ctx };
-	return walk(r, chunks_fn, &c);
+	return tri_walk(r, chunks_fn, &c);
 }

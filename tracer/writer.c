@@ -409,23 +409,25 @@ static int add_blobs(struct tr_writer *w, const struct med_event *ev)
 		if (e->inline_)
 			continue;
 		e->key = tr_blob_key(b->data, b->len);
-		/* room first, so a key in the set always has its bytes stored */
-		size_t need = TRI_BLOB_ENTRY_HDR + (size_t)b->len + TRI_BLOB_PREFIX;
-		int r = tri_buf_reserve(&w->blob, need);
-		if (r)
-			return r;
-		uint64_t *v;
-		r = tri_keymap_put(&w->seen, &e->key, &v);
-		if (r == -EINVAL) { /* the all-zero key (2^-128) */
-			e->missing = true;
-			continue;
-		}
-		if (r < 0)
-			return r;
-		if (r == 0) {
+		uint64_t *v = tri_keymap_get(&w->seen, &e->key);
+		if (v) {
 			e->ord = *v; /* stored before */
 			continue;
 		}
+		if (!e->key.lo && !e->key.hi) { /* the all-zero key (2^-128): no set member */
+			e->missing = true;
+			continue;
+		}
+		/* a blob chunk stays within its bound: the pending ones go first */
+		int r;
+		if (w->blob.len && w->blob.len + TRI_BLOB_ENTRY_HDR + b->len > BLOB_CHUNK_BYTES &&
+		    (r = flush_blobs(w)))
+			return r;
+		/* room first, so a key in the set always has its bytes stored */
+		if ((r = tri_buf_reserve(&w->blob, TRI_BLOB_ENTRY_HDR + (size_t)b->len + TRI_BLOB_PREFIX)))
+			return r;
+		if ((r = tri_keymap_put(&w->seen, &e->key, &v)) < 0)
+			return r;
 		e->ord = *v = w->st.blobs;
 		if (!w->blob.len) {
 			tri_put64(w->blob.p, e->ord);
