@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,6 +488,46 @@ static void test_threads_beyond_max_threads_share_a_ring_still_in_order(void **s
 	free(rb.seen);
 }
 
+/* Reads the first bytes of the FIFO, then closes it: the writer's next
+ * writes fail (EPIPE). */
+static void *fifo_reader(void *arg)
+{
+	int fd = open((const char *)arg, O_RDONLY);
+	if (fd >= 0) {
+		char buf[512];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		(void)n;
+		close(fd);
+	}
+	return NULL;
+}
+
+static void test_a_dead_writer_keeps_its_first_error_and_never_hangs_emitters(void **state)
+{
+	char fifo[320];
+	snprintf(fifo, sizeof(fifo), "%s", path_of("pipe"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_t rt;
+	assert_int_equal(pthread_create(&rt, NULL, fifo_reader, fifo), 0);
+	char err[256] = "";
+	struct tr_recorder_opts o = opts_of(TR_RECORD_LOSSLESS, 4096, err, sizeof(err));
+	o.flush_ms = 1;
+	struct bus b = { .lock = PTHREAD_MUTEX_INITIALIZER, .per_thread = 3000 };
+	assert_int_equal(tr_recorder_open(fifo, &o, &b.rec), 0);
+	pthread_join(rt, NULL); /* the pipe has no reader from now on */
+	/* a tiny lossless ring: the emitters wait for the writer, which fails
+	 * and then takes and discards: they finish */
+	run_threads(&b, 2);
+	struct tr_record_stats st = { .sz = sizeof(st) };
+	int rc = tr_recorder_close(b.rec, &st);
+	assert_true(rc < 0);
+	assert_int_equal(st.error, rc);
+	assert_int_equal(st.received, 6000);
+	assert_true(st.w.events < 6000);
+	assert_true(err[0] != 0); /* the writer's reason */
+}
+
 static void test_open_errors_name_the_path(void **state)
 {
 	char err[256] = "";
@@ -539,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_missing_seq_is_declared_after_gap_ms_and_late_one_still_written),
 		cmocka_unit_test(test_close_with_events_still_in_rings_loses_nothing),
 		cmocka_unit_test(test_threads_beyond_max_threads_share_a_ring_still_in_order),
+		cmocka_unit_test(test_a_dead_writer_keeps_its_first_error_and_never_hangs_emitters),
 		cmocka_unit_test(test_open_errors_name_the_path),
 		cmocka_unit_test(test_an_empty_recording_is_a_closed_log),
 	};

@@ -662,7 +662,9 @@ static void *writer_main(void *arg)
 	for (;;) {
 		bool closing = __atomic_load_n(&r->closing, __ATOMIC_ACQUIRE);
 		unsigned n = __atomic_load_n(&r->nrings, __ATOMIC_ACQUIRE);
-		pull_shared(s, s->stall_since != 0);
+		/* at close, or waiting for a seq, the whole shared ring: the
+		 * seq may be behind what the heap holds */
+		pull_shared(s, closing || s->stall_since != 0);
 		unsigned best = SRC_NONE;
 		uint64_t m = UINT64_MAX;
 		for (unsigned i = 0; i < n; i++) {

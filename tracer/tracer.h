@@ -298,9 +298,10 @@ struct tr_recorder_opts {
 	size_t sz;                   /* sizeof(struct tr_recorder_opts) */
 	struct tr_writer_opts writer;/* its errbuf is unused: see below */
 	enum tr_record_mode mode;
-	size_t ring_bytes;           /* per emitting thread; 0: 4 MiB */
-	unsigned max_threads;        /* rings (one per emitting thread); 0: 64; more
-				      * threads share one ring under a lock */
+	size_t ring_bytes;           /* per emitting thread; 0: 4 MiB; 4 KiB..1 GiB, rounded
+				      * down to a power of two */
+	unsigned max_threads;        /* rings (one per emitting thread); 0: 64, at most 1024;
+				      * more threads share one ring under a lock */
 	uint32_t flush_ms;           /* a chunk at least this often; 0: 100 */
 	uint32_t gap_ms;             /* wait this long for a missing seq; 0: 200 */
 	uint64_t writer_delay_ns;    /* testing: the writer sleeps this long per event */
