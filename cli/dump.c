@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vgt dump FILE [--vgpu N] [--type T[,T...]] [--from SEQ] [--to SEQ]
- *               [--decode] [--json]
+ *               [--decode] [--json [--keys]]
  *
  * One line per event of a log (tr_event_format), or one JSON object per
  * line (tr_record_json); loss records inline.  --from seeks
@@ -23,7 +23,7 @@
 
 struct dump_opts {
 	const char *file;
-	bool has_vgpu, decode, json;
+	bool has_vgpu, decode, json, keys;
 	unsigned vgpu;
 	uint64_t types; /* 0: all */
 	uint64_t from, to;
@@ -32,7 +32,7 @@ struct dump_opts {
 static void usage(FILE *f)
 {
 	fputs("usage: vgt dump FILE [--vgpu N] [--type T[,T...]] [--from SEQ] [--to SEQ]\n"
-	      "                     [--decode] [--json]\n"
+	      "                     [--decode] [--json [--keys]]\n"
 	      "\n"
 	      "Prints the events of a vgt log (.vgtl), one line each: seq, virtual time in seconds,\n"
 	      "vGPU (v1.. or -), engine, type, then the fields that matter for the type as key=value,\n"
@@ -48,7 +48,10 @@ static void usage(FILE *f)
 	      "                   audited (the shadows stored in the log), through the decoder\n"
 	      "  --json           JSON Lines: one object per event (seq, time in ns, vgpu, engine,\n"
 	      "                   type, err, flags, the type's fields, blobs, text) or loss;\n"
-	      "                   addresses and values are \"0x...\" strings\n"
+	      "                   addresses and values are \"0x...\" strings; a blob's key is\n"
+	      "                   null unless its bytes were read (inline blobs, --keys)\n"
+	      "  --keys           read the blob chunks so that every blob's key is printed\n"
+	      "                   (slower: the blobs are decompressed)\n"
 	      "\n"
 	      "exit status: 0 the log read back whole, 1 it is damaged, truncated, not closed by\n"
 	      "its writer or lost events (everything readable is printed), 2 usage or I/O error\n",
@@ -105,6 +108,10 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
 		}
 		if (!strcmp(a, "--decode")) {
 			o->decode = true;
+			continue;
+		}
+		if (!strcmp(a, "--keys")) {
+			o->keys = true;
 			continue;
 		}
 		if (!strcmp(a, "--vgpu") || !strcmp(a, "--type") || !strcmp(a, "--from") ||
@@ -194,8 +201,8 @@ int cmd_dump(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? VGT_EXIT_OK : rc;
-	/* text names no blob: their bytes (and keys) are loaded only for --json and --decode */
-	if (cli_open_log("dump", o.file, !o.decode && !o.json, &r))
+	/* blob bytes (and the keys of stored blobs) are read only for --decode and --keys */
+	if (cli_open_log("dump", o.file, !o.decode && !o.keys, &r))
 		return VGT_EXIT_USAGE;
 	line = malloc(cap);
 	if (!line) {

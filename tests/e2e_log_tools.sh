@@ -140,6 +140,16 @@ dump_subset "--from/--to" "$from <= e['seq'] <= $to" --from "$from" --to "$to"
 dump_subset "all of them" "$from <= e['seq'] <= $to and e['vgpu'] == 3 and e['type'] in ('ggtt-write', 'submit')" \
 	--from "$from" --to "$to" --vgpu 3 --type ggtt-write,submit
 
+# --keys: every blob's key (without it, only inline blobs have theirs)
+if expect_rc 0 "$VGT" dump "$log" --json --keys --type scan,workload,mem-write; then
+	python3 - "$tmp/out" <<'EOF' || fail "dump --keys"
+import json, re, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+blobs = [b for e in ev for b in e["blobs"]]
+assert blobs and all(re.fullmatch("[0-9a-f]{32}", b["key"]) for b in blobs), blobs[:3]
+EOF
+fi
+
 # --decode: the commands of the scanned buffers
 if expect_rc 0 "$VGT" dump "$log" --type scan --decode --vgpu 1; then
 	grep -qE '^    buffer 0: [0-9]+ bytes at (ggtt|ppgtt):0x[0-9a-f]+$' "$tmp/out" || fail "--decode: no buffer line"
