@@ -153,6 +153,8 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
 	if (o->from > o->to)
 		return usage_error("--from %llu is after --to %llu", (unsigned long long)o->from,
 				   (unsigned long long)o->to);
+	if (o->keys && !o->json)
+		return usage_error("%s", "--keys adds the blobs' keys to --json: use both");
 	if (o->decode && o->json)
 		return usage_error("%s", "--decode prints text: it does not combine with --json");
 	return 0;

@@ -294,6 +294,7 @@ fi
 expect_rc 2 "$VGT" dump "$log" --vgpu 9 && one_line_naming "dump --vgpu 9" "--vgpu '9'"
 expect_rc 2 "$VGT" dump "$log" --from 10 --to 5 && one_line_naming "dump --from > --to" "--from 10"
 expect_rc 2 "$VGT" dump "$log" --decode --json && one_line_naming "dump --decode --json" "--decode"
+expect_rc 2 "$VGT" dump "$log" --keys && one_line_naming "dump --keys" "--keys"
 # export: the format, the output
 expect_rc 2 "$VGT" export "$log" --format bogus -o "$tmp/x.json" && one_line_naming "export --format" "'bogus'" "perfetto"
 expect_rc 2 "$VGT" export "$log" && one_line_naming "export no -o" "-o"
