@@ -2,7 +2,8 @@
 # `make check` builds and runs every test (REQUIRE_ALL=1: a skipped test fails);
 # `make check SAN=1` under ASan+UBSan;
 # `make check SAN=thread` under TSan; `make bench` runs the benchmarks;
-# `make deps` installs the Debian packages the project needs.
+# `make deps` installs the Debian packages the project needs (as root); without
+# them, `make` stops before compiling and lists what is missing.
 #
 # Sources are discovered per folder so a new file needs no Makefile edit:
 #   <part>/*.c            -> build/libvgt.a   (parts: see PARTS; exports only
@@ -67,14 +68,20 @@ DEPFILES  := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SUP_OBJS:.o=.d) \
 DEB_PACKAGES := build-essential libbpf-dev bpftool clang libelf-dev zlib1g-dev \
                 libtraceevent-dev libtracefs-dev libzstd-dev libncurses-dev libdrm-dev \
                 libcmocka-dev libxxhash-dev systemtap-sdt-dev python3 xz-utils
-# Headers whose absence means `make deps` has not run on this machine.
-DEP_HEADERS  := /usr/include/cmocka.h /usr/include/zstd.h /usr/include/xxhash.h
+# Headers whose absence means `make deps` has not run on this machine, and
+# the Debian package of each (DEP_PKG_<file name>).
+DEP_HEADERS  ?= /usr/include/cmocka.h /usr/include/zstd.h /usr/include/xxhash.h
+DEP_PKG_cmocka.h := libcmocka-dev
+DEP_PKG_zstd.h   := libzstd-dev
+DEP_PKG_xxhash.h := libxxhash-dev
+# Programs the build runs, and their packages.
+DEP_TOOLS    := $(firstword $(CC)):build-essential ar:binutils $(LD):binutils $(OBJCOPY):binutils
 
-.PHONY: all deps depcheck check unit e2e conformance bench run clean help
+.PHONY: all deps depcheck buildcheck check unit e2e conformance bench run clean help
 all: $(BUILD)/vgt $(BUILD)/libvgt.a
 
 help:
-	@sed -n '2,14p' Makefile
+	@sed -n '2,15p' Makefile
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
@@ -86,6 +93,32 @@ depcheck:
 	@for h in $(DEP_HEADERS); do \
 	  if [ ! -f $$h ]; then echo "vgt: $$h missing; running 'make deps'"; \
 	    $(MAKE) --no-print-directory deps || exit 2; break; fi; done
+
+# Run before anything is compiled (an order-only prerequisite of every
+# object, test and bench): on a machine where `make deps` has not run, stop
+# with the list of what is missing and how to install it, instead of failing
+# deep in a compile.  Installs nothing (depcheck, for check and run, does).
+buildcheck:
+	@missing=; pkgs=; \
+	for d in $(foreach h,$(DEP_HEADERS),$(h):$(or $(DEP_PKG_$(notdir $(h))),?)); do \
+	  h=$${d%:*}; p=$${d##*:}; \
+	  if [ ! -f "$$h" ]; then \
+	    if [ "$$p" = "?" ]; then missing="$$missing\n  $$h"; \
+	    else missing="$$missing\n  $$h (Debian package $$p)"; pkgs="$$pkgs $$p"; fi; \
+	  fi; done; \
+	for t in $(DEP_TOOLS); do \
+	  if ! command -v "$${t%:*}" >/dev/null 2>&1; then \
+	    missing="$$missing\n  the program $${t%:*} (Debian package $${t##*:})"; pkgs="$$pkgs $${t##*:}"; \
+	  fi; done; \
+	if [ -n "$$missing" ]; then \
+	  pkgs=$$(printf '%s\n' $$pkgs | sort -u | tr '\n' ' ' | sed 's/ $$//'); \
+	  printf 'vgt: cannot build: missing on this machine:%b\n' "$$missing" >&2; \
+	  printf "vgt: install the build's packages with 'make deps' (as root, or as a user with sudo;\n" >&2; \
+	  printf 'vgt: it runs apt-get install for every package the project needs%s)\n' \
+	    "$${pkgs:+, among them: $$pkgs}" >&2; \
+	  exit 2; fi
+
+$(LIB_OBJS) $(CLI_OBJS) $(SUP_OBJS) $(TESTS) $(BENCHES): | buildcheck
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

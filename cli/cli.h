@@ -6,16 +6,23 @@
 #ifndef VGT_CLI_H
 #define VGT_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+struct tr_reader;
 
 #define VGT_EXIT_OK 0
 #define VGT_EXIT_BAD 1
 #define VGT_EXIT_USAGE 2
 
 int cmd_decode(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 /* Shared by the subcommands (cli/util.c).  The checks print one line
  * "vgt CMD: INPUT: what is wrong" on stderr and return a negative errno. */
@@ -37,6 +44,15 @@ int cli_check_dwords(const char *cmd, const char *path, size_t len, const char *
  * an address space of `limit` bytes named `space` (no wrap). */
 int cli_check_gma(const char *cmd, const char *path, uint64_t gma, size_t len, uint64_t limit,
 		  const char *space);
+/* Opens the log at path for reading, saying what is wrong with it in one
+ * line when it cannot be read (missing, a directory, empty, not a vgt log,
+ * another format version).  0 or the negative errno (exit
+ * VGT_EXIT_USAGE). */
+int cli_open_log(const char *cmd, const char *path, bool no_blobs, struct tr_reader **out);
+/* After writing to f: flushes it and tells whether writing failed (a
+ * message on stderr, except for EPIPE: a reader that went away, as
+ * `| head` does, is not an error to report). */
+bool cli_write_failed(const char *cmd, FILE *f, const char *what);
 /* Largest input file a subcommand reads. */
 #define CLI_MAX_FILE ((size_t)256 << 20)
 

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "common/common.h"
+#include "tracer/tracer.h"
 
 int cli_parse_u64(const char *s, unsigned long long *out)
 {
@@ -86,4 +87,55 @@ int cli_check_gma(const char *cmd, const char *path, uint64_t gma, size_t len, u
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int cli_open_log(const char *cmd, const char *path, bool no_blobs, struct tr_reader **out)
+{
+	struct tr_reader_opts o = { .sz = sizeof(o), .no_blobs = no_blobs };
+	char err[512] = "";
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (stat(path, &st)) {
+		rc = -errno;
+		fprintf(stderr, "vgt %s: %s: cannot open: %s\n", cmd, path, strerror(-rc));
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vgt %s: %s: is a directory, not a vgt log\n", cmd, path);
+		return -EISDIR;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		fprintf(stderr, "vgt %s: %s: empty file, not a vgt log\n", cmd, path);
+		return -EPROTO;
+	}
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	rc = tr_reader_open(path, &o, out);
+	if (!rc)
+		return 0;
+	*out = NULL;
+	if (err[0] && strstr(err, path)) { /* the reader's own words, naming the file */
+		fprintf(stderr, "vgt %s: %s\n", cmd, err);
+		return rc;
+	}
+	if (rc == -EPROTO)
+		fprintf(stderr, "vgt %s: %s: not a vgt log", cmd, path);
+	else if (rc == -EPROTONOSUPPORT)
+		fprintf(stderr, "vgt %s: %s: a vgt log of a format version this vgt does not read "
+			"(it reads version %d)", cmd, path, TR_LOG_VERSION);
+	else
+		fprintf(stderr, "vgt %s: %s: cannot read: %s", cmd, path, strerror(-rc));
+	fprintf(stderr, "%s%s\n", err[0] ? ": " : "", err);
+	return rc;
+}
+
+bool cli_write_failed(const char *cmd, FILE *f, const char *what)
+{
+	if (!ferror(f) && !fflush(f) && !ferror(f))
+		return false;
+	if (errno != EPIPE)
+		fprintf(stderr, "vgt %s: writing %s: %s\n", cmd, what, strerror(errno));
+	return true;
 }

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mediator/mediator.h"
 
@@ -332,6 +333,106 @@ int tr_recorder_stats(struct tr_recorder *r, struct tr_record_stats *out);
  * rings, closes the log, stops the thread, frees.  Unsubscribe first.
  * 0 or the writer's first error (errbuf says it). */
 int tr_recorder_close(struct tr_recorder *r, struct tr_record_stats *st);
+
+/* ================================================ reading a log for people
+ * (tracer/format.c, tracer/stat.c, tracer/export.c: what vgt stat, dump and
+ * export print, reachable without the CLI) */
+
+/* One event as one text line (no newline): "SEQ TIME vN ENGINE TYPE" then
+ * the payload's meaningful fields as key=value, flags, err=-ENAME, blobs=N
+ * and the text after " -- ".  TIME is the virtual clock in seconds with
+ * nanoseconds.  Into buf[0..len) (NUL-terminated, truncated when short);
+ * returns the length the whole line needs, like snprintf.  No allocation. */
+size_t tr_event_format(char *buf, size_t len, const struct med_event *ev);
+/* A loss record as one text line, the same way. */
+size_t tr_loss_format(char *buf, size_t len, const struct tr_loss *loss);
+/*
+ * One record as one JSON object (no newline), stable keys:
+ * {"seq","time","vgpu","engine","type","err","flags", the payload's fields
+ * by type, "blobs":[{"kind","as","addr","gpa","len","key"}], "text"} for an
+ * event; {"type":"loss","thread","reason","count","first_seq","last_seq",
+ * "bytes"} for a loss.  seq, time (ns), ids, counts and sizes are numbers;
+ * addresses, register values, descriptors, entries and digests are hex
+ * strings (vgt_json_hex: no reader loses bits to a double).  Same buffer
+ * contract as tr_event_format.
+ */
+size_t tr_record_json(char *buf, size_t len, const struct tr_record *rec);
+
+/* Prints the commands of a command buffer blob (a MED_BLOB_SHADOW of a
+ * scan event), one line each, through the scanner's decoder: "INDENT
+ * GMA:  HEADER  NAME  N dw  operands"; runs of MI_NOOP as one line; stops
+ * at a truncated command.  gen 8 or 9 (0: 9), engine enum scan_engine.
+ * Returns the commands printed, or -EIO (the stream failed), -EINVAL. */
+int tr_decode_blob(FILE *f, unsigned gen, int engine, const struct med_blob *b,
+		   const char *indent);
+
+/* What vgt stat reports: one pass over the records and the chunk headers. */
+struct tr_vgpu_stats {
+	uint64_t events;
+	uint64_t mmio_reads, mmio_writes, cfg_reads, cfg_writes;
+	uint64_t mmio_refused;        /* MMIO_* and GGTT_WRITE events with err != 0 */
+	uint64_t ggtt_writes;         /* GGTT_WRITE events with err == 0 (the counter's meaning) */
+	uint64_t pt_writes;           /* PT_WRITE events but those of a dying vGPU (-ENODEV) */
+	uint64_t submissions, workloads, scans, rejections, dispatches, completions;
+	uint64_t hangs, faults, escapes, failsafe;
+};
+struct tr_log_stats {
+	size_t sz;
+	uint64_t events, losses, lost_events;
+	uint64_t by_type[MED_EV_TYPE_COUNT + 1]; /* [MED_EV_TYPE_COUNT]: unknown types */
+	uint64_t by_vgpu_events[MED_MAX_VGPUS + 1]; /* [0]: no vGPU */
+	struct tr_vgpu_stats vgpu[MED_MAX_VGPUS + 1]; /* [id] */
+	uint64_t first_seq, last_seq, first_time, last_time; /* of the events read */
+	uint64_t out_of_order;        /* events whose seq is not above the one before */
+	uint64_t blob_refs, blob_ref_bytes; /* blobs attached to events, and their bytes */
+	/* from the chunk headers */
+	uint64_t chunks[TR_CHUNK_INDEX + 1], chunk_stored[TR_CHUNK_INDEX + 1],
+		chunk_raw[TR_CHUNK_INDEX + 1]; /* by kind ([0]: other kinds) */
+	uint64_t blobs_stored;        /* blobs in blob chunks */
+	uint64_t first_wall_ns, last_wall_ns; /* chunk wall times (0: none) */
+	struct tr_health health;
+};
+/* Rewinds r, reads every record and walks the chunks.  0, or the
+ * reader's I/O error (the stats hold what was read until then). */
+int tr_log_stats(struct tr_reader *r, struct tr_log_stats *out);
+
+/*
+ * Chrome / Perfetto trace-event JSON ({"traceEvents":[...]}), streamed:
+ * only the workloads in flight are kept.  Tracks: one process "GPU
+ * engines" with a thread per engine holding one complete slice ("X") per
+ * workload from its DISPATCH to its COMPLETE ("vGPU N wl ID"; args
+ * vgpu, workload, commands, scanned, status, verdict); a process per vGPU
+ * with a "submissions" thread (a slice from the WORKLOAD event to its
+ * verdict, the flow's start), an "alerts" thread (instants: reject,
+ * failsafe, escape) and counters ("C": traps/s, GGTT writes/s, PT
+ * writes/s over windows of virtual time, rejections so far).  Flows ("s",
+ * "f" bound to the engine slice, numeric id = workload id) join a
+ * workload's submission to its execution.  Time: the log's clock, µs.
+ */
+struct tr_perfetto;
+struct tr_perfetto_opts {
+	size_t sz;                   /* sizeof(struct tr_perfetto_opts) */
+	uint64_t window_ns;          /* counter window, virtual ns; 0: 1 ms */
+	char *errbuf;
+	size_t errbuf_len;
+};
+struct tr_export_stats {
+	size_t sz;
+	uint64_t records, slices, submissions, flows, instants, counters;
+	uint64_t unfinished;         /* dispatched, never completed (closed at the end) */
+	uint64_t unmatched;          /* COMPLETE without its DISPATCH */
+};
+/* Writes the file's opening (info may be NULL).  -EINVAL, -ENOMEM, -EIO. */
+int tr_perfetto_new(FILE *out, const struct tr_log_info *info, const struct tr_perfetto_opts *opts,
+		    struct tr_perfetto **pp);
+/* One record, in file order.  0 or -EIO. */
+int tr_perfetto_record(struct tr_perfetto *p, const struct tr_record *rec);
+/* Closes what is open, writes the end, frees p (always).  0 or -EIO
+ * (errbuf says it).  st optional. */
+int tr_perfetto_finish(struct tr_perfetto *p, struct tr_export_stats *st);
+/* The whole log: rewinds r, then new / record... / finish. */
+int tr_export_perfetto(struct tr_reader *r, FILE *out, const struct tr_perfetto_opts *opts,
+		       struct tr_export_stats *st);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus
