@@ -35,17 +35,23 @@ void medi_bus_fini(struct med *m)
 	pthread_mutex_destroy(&m->seq_lock);
 }
 
-static void stamp(struct med *m, struct med_event *ev)
+static void stamp_fields(struct med_event *ev)
 {
 	ev->version = MED_EVENT_VERSION;
 	ev->size = (uint16_t)sizeof(*ev);
 	if (ev->blobs_dropped)
 		ev->flags |= MED_EVF_BLOBS_DROPPED;
-	/* One critical section for both: the clock only moves forward, so an
-	 * event numbered later never carries an earlier time. */
+}
+
+/* For a subscriber's catch-up (its slot is not live yet, so nobody else
+ * numbers its deliveries). */
+static void stamp_one(struct med *m, struct med_sub *s, struct med_event *ev)
+{
+	stamp_fields(ev);
 	pthread_mutex_lock(&m->seq_lock);
 	ev->seq = ++m->seq;
 	ev->time = med_now(m);
+	ev->dseq = ++s->delivered; /* under the lock the live emitters take */
 	pthread_mutex_unlock(&m->seq_lock);
 }
 
@@ -53,15 +59,21 @@ static void stamp(struct med *m, struct med_event *ev)
  * A subscriber slot is entered by raising `busy` and then re-reading its
  * mask; med_unsubscribe clears the mask and then waits for `busy` to fall.
  * Both sides use sequentially consistent operations, so either the emitter
- * sees the cleared mask or the remover sees the emitter inside.
+ * sees the cleared mask or the remover sees the emitter inside.  The
+ * delivery number was taken for the slot's generation at stamp time: an
+ * event numbered for a subscriber that has since left is not handed to the
+ * next one in the slot (its numbers start again at 1).
  */
-static void deliver(struct med_sub *s, uint64_t bit, const struct med_event *ev)
+static void deliver(struct med_sub *s, uint64_t bit, struct med_event *ev, uint64_t dseq,
+		    unsigned gen)
 {
 	if (!(atomic_load(&s->mask) & bit))
 		return;
 	atomic_fetch_add(&s->busy, 1);
-	if (atomic_load(&s->mask) & bit)
+	if ((atomic_load(&s->mask) & bit) && atomic_load(&s->gen) == gen) {
+		ev->dseq = dseq;
 		s->fn(s->ctx, ev);
+	}
 	atomic_fetch_sub(&s->busy, 1);
 }
 
@@ -70,9 +82,31 @@ void medi_ev_emit(struct med *m, struct med_event *ev)
 	uint64_t bit = MED_EV_BIT(ev->type);
 	if (!(atomic_load_explicit(&m->ev_mask, memory_order_relaxed) & bit))
 		return;
-	stamp(m, ev);
-	for (unsigned i = 0; i < MED_MAX_SUBSCRIBERS; i++)
-		deliver(&m->subs[i], bit, ev);
+	stamp_fields(ev);
+	/* seq, time and each subscriber's delivery number in one critical
+	 * section: the clock only moves forward, so an event numbered later
+	 * never carries an earlier time, and a subscriber's numbers have no
+	 * gap whatever the other subscribers take. */
+	uint64_t dseq[MED_MAX_SUBSCRIBERS];
+	unsigned gen[MED_MAX_SUBSCRIBERS];
+	uint32_t to = 0;
+	pthread_mutex_lock(&m->seq_lock);
+	ev->seq = ++m->seq;
+	ev->time = med_now(m);
+	for (unsigned i = 0; i < MED_MAX_SUBSCRIBERS; i++) {
+		struct med_sub *s = &m->subs[i];
+		if (atomic_load_explicit(&s->mask, memory_order_relaxed) & bit) {
+			dseq[i] = ++s->delivered;
+			gen[i] = atomic_load_explicit(&s->gen, memory_order_relaxed);
+			to |= 1u << i;
+		}
+	}
+	pthread_mutex_unlock(&m->seq_lock);
+	while (to) {
+		unsigned i = (unsigned)__builtin_ctz(to);
+		to &= to - 1;
+		deliver(&m->subs[i], bit, ev, dseq[i], gen[i]);
+	}
 }
 
 static void recompute_mask(struct med *m)
@@ -126,9 +160,13 @@ int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, stru
 	 * every vGPU is either in the catch-up or announced live afterwards. */
 	pthread_mutex_lock(&m->lock);
 	struct med_event ev;
+	pthread_mutex_lock(&m->seq_lock); /* the slot's numbers start again */
+	s->delivered = 0;
+	atomic_fetch_add(&s->gen, 1);
+	pthread_mutex_unlock(&m->seq_lock);
 	if (mask & MED_EV_BIT(MED_EV_CONFIG)) {
 		medi_ev_config(m, &ev);
-		stamp(m, &ev);
+		stamp_one(m, s, &ev);
 		fn(ctx, &ev);
 	}
 	for (unsigned id = 1; (mask & MED_EV_BIT(MED_EV_VGPU_CREATE)) && id <= MED_MAX_VGPUS; id++) {
@@ -138,7 +176,7 @@ int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, stru
 		medi_ev_init(&ev, MED_EV_VGPU_CREATE, v, -1);
 		medi_ev_vgpu_fill(v, &ev);
 		ev.u.vgpu.existing = 1;
-		stamp(m, &ev);
+		stamp_one(m, s, &ev);
 		fn(ctx, &ev);
 	}
 	s->fn = fn;

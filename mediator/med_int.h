@@ -303,6 +303,8 @@ struct med {
 	struct med_sub {
 		_Atomic uint64_t mask;    /* 0: free slot */
 		_Atomic unsigned busy;    /* emitters inside fn */
+		_Atomic unsigned gen;     /* subscriptions this slot has held */
+		uint64_t delivered;       /* delivery numbers taken (seq_lock) */
 		med_event_fn fn;
 		void *ctx;
 	} subs[MED_MAX_SUBSCRIBERS];

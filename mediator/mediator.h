@@ -398,11 +398,12 @@ int med_counters_sched(struct med *m, struct med_sched_counters *out);
  *    CONFIG, VGPU_CREATE, VGPU_DESTROY: no mediator lock.
  * seq and time are taken together (seq order never contradicts time
  * order), but events of different threads may reach a subscriber out of seq
- * order: sort by seq.  With MED_DISPATCH_MANUAL and one caller thread the
+ * order: sort by seq, or merge by dseq, the subscriber's own gapless
+ * numbering (taken in the same critical section).  With MED_DISPATCH_MANUAL and one caller thread the
  * stream is deterministic (same calls, same events, apart from the
  * real-time field scan.scan_ns).
  */
-#define MED_EVENT_VERSION   2
+#define MED_EVENT_VERSION   3
 #define MED_MAX_SUBSCRIBERS 16
 #define MED_EV_BIT(t)       (1ull << (t))
 #define MED_EV_ALL          (~0ull)
@@ -655,6 +656,12 @@ struct med_event {
 	const struct med_blob *blobs;
 	uint32_t nblobs;
 	uint32_t blobs_dropped; /* blobs not attached (MED_EVF_BLOBS_DROPPED) */
+	/* version 3: this subscriber's delivery number, 1, 2, ... in seq order
+	 * with no gap, whatever types other subscribers take (seq is shared by
+	 * all of them): a subscriber that merges deliveries from several
+	 * threads knows exactly which one comes next.  Not part of the event:
+	 * a log does not store it. */
+	uint64_t dseq;
 };
 
 /*

@@ -688,6 +688,60 @@ static void test_subscribers_get_only_their_types_and_leave_cleanly(void **state
 	med_free(m);
 }
 
+/* Each subscriber numbers what it receives 1, 2, ... (dseq), whatever the
+ * others take: a merge by dseq never waits for an event it will not get. */
+struct numbered {
+	uint64_t n, last_seq;
+	bool gapless;
+};
+
+static void number(void *ctx, const struct med_event *ev)
+{
+	struct numbered *k = ctx;
+	if (ev->dseq != k->n + 1 || ev->seq <= k->last_seq)
+		k->gapless = false;
+	k->n++;
+	k->last_seq = ev->seq;
+}
+
+static void test_each_subscriber_numbers_its_deliveries_without_gaps(void **state)
+{
+	(void)state;
+	struct med *m;
+	struct med_opts mo = { .sz = sizeof(mo), .gen = 9, .dispatch = MED_DISPATCH_MANUAL };
+	assert_int_equal(med_new(&mo, &m), 0);
+	struct numbered a = { .gapless = true }, b = { .gapless = true }, c = { .gapless = true };
+	struct med_sub *sa, *sb, *sc;
+	assert_int_equal(med_subscribe(m, MED_EV_BIT(MED_EV_CFG_READ), number, &a, &sa), 0);
+	/* a late subscriber of everything: its catch-up is numbered first */
+	assert_int_equal(med_subscribe(m, MED_EV_ALL, number, &b, &sb), 0);
+	assert_int_equal(b.n, 1); /* CONFIG */
+	struct med_vgpu *v;
+	struct med_vgpu_opts vo = { .sz = sizeof(vo) };
+	assert_int_equal(med_vgpu_create(m, &vo, &v), 0);
+	uint32_t val;
+	uint64_t v64;
+	for (unsigned i = 0; i < 10; i++) {
+		assert_int_equal(med_cfg_read(v, 0, 4, &val), 0);
+		assert_int_equal(med_mmio_read(v, 0x2000, 4, &v64), 0);
+	}
+	assert_int_equal(a.n, 10);
+	assert_true(a.gapless); /* seqs 2 apart, numbers 1 apart */
+	assert_true(b.gapless);
+	assert_true(b.n >= 22);
+	/* a slot taken again numbers from 1 */
+	med_unsubscribe(m, sa);
+	assert_int_equal(med_subscribe(m, MED_EV_BIT(MED_EV_MMIO_READ), number, &c, &sc), 0);
+	assert_int_equal(med_mmio_read(v, 0x2000, 4, &v64), 0);
+	assert_int_equal(c.n, 1);
+	assert_true(c.gapless);
+	assert_true(b.gapless);
+	med_unsubscribe(m, sb);
+	med_unsubscribe(m, sc);
+	med_vgpu_destroy(v);
+	med_free(m);
+}
+
 static void test_event_names_round_trip(void **state)
 {
 	(void)state;
@@ -706,6 +760,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_names_round_trip),
 		cmocka_unit_test(test_subscribers_get_only_their_types_and_leave_cleanly),
+		cmocka_unit_test(test_each_subscriber_numbers_its_deliveries_without_gaps),
 		cmocka_unit_test(test_a_mixed_run_is_rebuilt_from_its_events),
 		cmocka_unit_test(test_a_deterministic_simulation_is_rebuilt_from_its_events),
 	};

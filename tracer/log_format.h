@@ -127,8 +127,8 @@ enum tri_tag {
 /* The state's starting event version and size: format constants (the
  * values of MED_EVENT_VERSION and sizeof(struct med_event) on x86-64 when
  * format 1 was defined), so another build decodes the same. */
-#define TRI_STATE_VERSION 2
-#define TRI_STATE_SIZE    152
+#define TRI_STATE_VERSION 3
+#define TRI_STATE_SIZE    160
 
 #define TRI_MAX_TEXT   (1u << 20)  /* longest text the writer accepts */
 #define TRI_MAX_BLOBS  4096        /* blobs per event the writer accepts */

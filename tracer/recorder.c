@@ -19,16 +19,18 @@
  * Full ring.  TR_RECORD_LOSSLESS: the emitter waits (spins briefly, yields,
  * then sleeps on its ring's condition variable, which the writer signals
  * as it takes records; 1 ms timeout as a backstop) and counts one wait.
- * TR_RECORD_DROP: the event is dropped and a 16-byte tombstone (its seq)
+ * TR_RECORD_DROP: the event is dropped and a 24-byte tombstone (its seq)
  * takes its place, in a reserve at the end of the ring that events may not
  * use (an eighth of it), so the writer learns exactly which seqs will
  * never come and the merge does not stall on them.  If even the reserve is
  * full the emitter waits for room for the tombstone (counted in waits):
  * drops stay exact.
  *
- * The writer.  Each ring is sorted by seq (a thread's events are numbered
- * in the order it delivers them), so the writer does a k-way merge on the
- * rings' head seqs and writes the next expected seq.  When the smallest
+ * The writer.  Each ring is sorted (a thread's events are numbered in the
+ * order it delivers them), so the writer does a k-way merge on the rings'
+ * heads and writes the next expected one.  The order is the bus's delivery
+ * number for this subscriber (med_event.dseq: gapless, whatever types the
+ * other subscribers take), or the seq for events handed over without one.  When the smallest
  * head is above it, the missing seq is in flight on a thread whose ring is
  * empty: the writer waits; after gap_ms without it, the seqs are declared
  * missing (a TR_LOSS_SEQ_GAP loss record, stats.gaps) and the merge goes
@@ -59,10 +61,18 @@
 #define THREADS_MAX    1024u
 #define TLS_SLOTS      4
 #define REC_EV_MIN     (sizeof(struct tr_rec_hdr) + sizeof(struct med_event))
-#define REC_TOMB       sizeof(struct tr_rec_hdr)
+#define REC_TOMB       (sizeof(struct tr_rec_hdr) + 8) /* + the event's seq */
 #define REC_REF        sizeof(struct tr_rec_ref)
 #define REC_LEN_MAX    (1ull << 31)
 #define GAP_THREAD     UINT32_MAX /* loss.thread of a TR_LOSS_SEQ_GAP: no emitter */
+
+/* The order the writer merges in: the bus's delivery number for this
+ * subscriber (gapless whatever types other subscribers take), or, for an
+ * event handed over by something else, its seq. */
+static inline uint64_t order_key(const struct med_event *ev)
+{
+	return ev->dseq ? ev->dseq : ev->seq;
+}
 
 _Static_assert(sizeof(struct med_event) % 8 == 0, "records stay 8-byte aligned");
 _Static_assert(sizeof(struct med_blob) % 8 == 0, "records stay 8-byte aligned");
@@ -180,8 +190,8 @@ static void rec_fill(uint8_t *p, uint64_t need, const struct med_event *ev, uint
 	struct tr_rec_hdr *h = (struct tr_rec_hdr *)p;
 	h->len = (uint32_t)need;
 	h->kind = TR_REC_EV;
-	h->flags = ev->text ? TR_RECF_TEXT : 0;
-	h->seq = ev->seq;
+	h->flags = (ev->text ? TR_RECF_TEXT : 0) | (ev->dseq ? TR_RECF_DSEQ : 0);
+	h->seq = order_key(ev);
 	struct med_event *e = (struct med_event *)(p + sizeof(*h));
 	memcpy(e, ev, sizeof(*e));
 	e->nblobs = nblobs;
@@ -229,7 +239,7 @@ static void wait_room(struct tr_ring *g, unsigned *spins)
 
 /* The event seq will not be recorded: a tombstone says so (waiting for
  * room for it if need be: it may use the whole ring). */
-static void push_tomb(struct tr_ring *g, uint64_t seq, bool waited)
+static void push_tomb(struct tr_ring *g, const struct med_event *ev, bool waited)
 {
 	add_relaxed(&g->dropped, 1);
 	unsigned spins = 0;
@@ -244,8 +254,9 @@ static void push_tomb(struct tr_ring *g, uint64_t seq, bool waited)
 	struct tr_rec_hdr *h = (struct tr_rec_hdr *)p;
 	h->len = REC_TOMB;
 	h->kind = TR_REC_TOMB;
-	h->flags = 0;
-	h->seq = seq;
+	h->flags = ev->dseq ? TR_RECF_DSEQ : 0;
+	h->seq = order_key(ev);
+	memcpy(p + sizeof(*h), &ev->seq, sizeof(ev->seq));
 	tr_ring_publish(g, p, REC_TOMB);
 }
 
@@ -259,7 +270,7 @@ static __attribute__((noinline)) void push_slow(struct tr_recorder *r, struct tr
 	if (need > g->cap / 4) {
 		/* too large for the ring: a heap copy, referenced from it */
 		if (need > REC_LEN_MAX || !(copy = malloc(need))) {
-			push_tomb(g, ev->seq, false);
+			push_tomb(g, ev, false);
 			return;
 		}
 		rec_fill(copy, need, ev, nblobs, tlen);
@@ -274,8 +285,8 @@ static __attribute__((noinline)) void push_slow(struct tr_recorder *r, struct tr
 				struct tr_rec_ref *ref = (struct tr_rec_ref *)p;
 				ref->h.len = REC_REF;
 				ref->h.kind = TR_REC_REF;
-				ref->h.flags = 0;
-				ref->h.seq = ev->seq;
+				ref->h.flags = ev->dseq ? TR_RECF_DSEQ : 0;
+				ref->h.seq = order_key(ev);
 				ref->copy = copy;
 			} else {
 				rec_fill(p, need, ev, nblobs, tlen);
@@ -292,7 +303,7 @@ static __attribute__((noinline)) void push_slow(struct tr_recorder *r, struct tr
 		wait_room(g, &spins);
 	}
 	free(copy);
-	push_tomb(g, ev->seq, waited);
+	push_tomb(g, ev, waited);
 }
 
 static inline void push(struct tr_recorder *r, struct tr_ring *g, const struct med_event *ev)
@@ -305,8 +316,8 @@ static inline void push(struct tr_recorder *r, struct tr_ring *g, const struct m
 			struct tr_rec_hdr *h = (struct tr_rec_hdr *)p;
 			h->len = REC_EV_MIN;
 			h->kind = TR_REC_EV;
-			h->flags = 0;
-			h->seq = ev->seq;
+			h->flags = ev->dseq ? TR_RECF_DSEQ : 0;
+			h->seq = order_key(ev);
 			memcpy(p + sizeof(*h), ev, sizeof(*ev));
 			tr_ring_publish(g, p, REC_EV_MIN);
 			return;
@@ -395,6 +406,7 @@ void tr_recorder_event(void *ctx, const struct med_event *ev)
 struct wstate {
 	struct tr_recorder *r;
 	uint64_t next;              /* the seq to write next; 0: not known yet */
+	bool dseq_keys;             /* the last record was keyed by its delivery number */
 	uint64_t stall_since;       /* when the merge began waiting for `next` */
 	uint64_t last_flush;
 	uint64_t unflushed;         /* events since the last flush */
@@ -533,10 +545,14 @@ static void process(struct wstate *s, unsigned src, struct tr_rec_hdr *h)
 		free(copy);
 		break;
 	}
-	case TR_REC_TOMB:
-		tombstone(s, src, h->seq);
+	case TR_REC_TOMB: {
+		uint64_t seq;
+		memcpy(&seq, (uint8_t *)h + sizeof(*h), sizeof(seq));
+		tombstone(s, src, seq);
 		break;
 	}
+	}
+	s->dseq_keys = (h->flags & TR_RECF_DSEQ) != 0;
 	if (h->seq >= s->next)
 		s->next = h->seq + 1;
 }
@@ -703,9 +719,12 @@ static void *writer_main(void *arg)
 				continue;
 			}
 			flush_losses(s);
+			/* keyed by the bus's delivery numbers, the missing
+			 * ones' seqs are unknown */
 			struct tr_loss l = { .thread = GAP_THREAD, .reason = TR_LOSS_SEQ_GAP,
-					     .count = m - s->next, .first_seq = s->next,
-					     .last_seq = m - 1 };
+					     .count = m - s->next,
+					     .first_seq = s->dseq_keys ? 0 : s->next,
+					     .last_seq = s->dseq_keys ? 0 : m - 1 };
 			write_loss(s, &l);
 			pthread_mutex_lock(&r->lock);
 			r->gaps += l.count;

@@ -41,12 +41,14 @@ enum tr_rec_kind {
 };
 
 #define TR_RECF_TEXT 0x1u /* TR_REC_EV: a NUL-terminated text follows the blob descriptors */
+#define TR_RECF_DSEQ 0x2u /* `seq` is the bus's delivery number (med_event.dseq) */
 
 struct tr_rec_hdr {
 	uint32_t len;     /* bytes of the record, header included, a multiple of 8 */
 	uint16_t kind;    /* enum tr_rec_kind */
 	uint16_t flags;   /* TR_RECF_* */
-	uint64_t seq;     /* the event's seq (every kind but PAD) */
+	uint64_t seq;     /* the merge order: the event's dseq, or its seq when it has
+			   * none (every kind but PAD); a TOMB's event seq follows */
 };
 _Static_assert(sizeof(struct tr_rec_hdr) == 16, "record header");
 

@@ -303,7 +303,9 @@ struct tr_recorder_opts {
 	unsigned max_threads;        /* rings (one per emitting thread); 0: 64, at most 1024;
 				      * more threads share one ring under a lock */
 	uint32_t flush_ms;           /* a chunk at least this often; 0: 100 */
-	uint32_t gap_ms;             /* wait this long for a missing seq; 0: 200 */
+	uint32_t gap_ms;             /* wait this long for a missing one (seq, or the bus's
+				      * gapless dseq: then only a thread descheduled this
+				      * long between numbering and delivery); 0: 1000 */
 	uint64_t writer_delay_ns;    /* testing: the writer sleeps this long per event */
 	char *errbuf;
 	size_t errbuf_len;
