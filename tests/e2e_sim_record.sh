@@ -5,6 +5,7 @@
 # exit 2, before anything runs; a bad --record-mode or --record-buffer, or
 # a record option without --record, exits 2; SIGINT during a long
 # --duration run still closes the log cleanly (it ends with its footer);
+# kill -9 leaves a log that reads back to its last complete chunk;
 # drop mode with a tiny buffer still exits 0 and reports its losses when
 # it has any.
 set -u
@@ -94,6 +95,25 @@ rc=$?
 grep -q '(interrupted)' "$tmp/int.out" || fail "SIGINT: no '(interrupted)' in the report"
 grep -qE "^record: .*[1-9][0-9]* events" "$tmp/int.out" || fail "SIGINT: no record line"
 log_closed "$tmp/int.vgtl" || fail "SIGINT: the log was not closed cleanly (no footer)"
+
+# --- kill -9 mid-write: the log reads back to its last complete chunk
+# (the writer flushes a chunk at least every 100 ms), and vgt stat says it
+# was not closed (exit 1); dump prints what was recovered
+"$VGT" sim --vgpus 2 --profile 3d,blit --duration 60 --shm none --record "$tmp/k.vgtl" \
+	>/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -KILL $pid
+wait $pid 2>/dev/null
+log_closed "$tmp/k.vgtl" && fail "kill -9: the log has a footer"
+if expect_rc 1 "$VGT" stat "$tmp/k.vgtl"; then
+	grep -qiE "not closed|truncated|NOT WHOLE" "$tmp/out" ||
+		fail "kill -9: vgt stat does not say the log was cut"
+fi
+n=$("$VGT" dump "$tmp/k.vgtl" 2>/dev/null | wc -l)
+[ "$n" -gt 100 ] || fail "kill -9: only $n events recovered"
+"$VGT" dump "$tmp/k.vgtl" 2>/dev/null | head -1 | grep -q "config" ||
+	fail "kill -9: the recovered log does not start with the configuration"
 
 # --- drop mode with the smallest buffer: still a clean run; losses, if
 # any, are said
