@@ -384,6 +384,9 @@ int cmd_sim(int argc, char **argv)
 		if (!strncmp(m, "sim: ", 5))
 			m += 5;
 		fprintf(stderr, "vgt sim: %s\n", m);
+		/* what the recording got is still the user's to know */
+		if (record)
+			report_record(stderr, record, &rst, rec_err, rerr);
 		return VGT_EXIT_USAGE;
 	}
 	int w = json ? report_json(r, record ? &rst : NULL, record, rec_err, rerr)

@@ -56,21 +56,17 @@ static void stamp_one(struct med *m, struct med_sub *s, struct med_event *ev)
 }
 
 /*
- * A subscriber slot is entered by raising `busy` and then re-reading its
- * mask; med_unsubscribe clears the mask and then waits for `busy` to fall.
- * Both sides use sequentially consistent operations, so either the emitter
- * sees the cleared mask or the remover sees the emitter inside.  The
- * delivery number was taken for the slot's generation at stamp time: an
- * event numbered for a subscriber that has since left is not handed to the
- * next one in the slot (its numbers start again at 1).
+ * A delivery is counted in its slot's `busy` from the moment it is numbered
+ * (under seq_lock) until the call returns; med_unsubscribe clears the mask
+ * under seq_lock and then waits for `busy` to fall.  So every number handed
+ * out is delivered, also to a subscriber on its way out (its numbers have
+ * no hole, to the last), and none is handed out after the clear.  The
+ * generation check keeps an event numbered for a subscriber that has left
+ * from the next one in the slot (unsubscribe waits, so it is a guard).
  */
-static void deliver(struct med_sub *s, uint64_t bit, struct med_event *ev, uint64_t dseq,
-		    unsigned gen)
+static void deliver(struct med_sub *s, struct med_event *ev, uint64_t dseq, unsigned gen)
 {
-	if (!(atomic_load(&s->mask) & bit))
-		return;
-	atomic_fetch_add(&s->busy, 1);
-	if ((atomic_load(&s->mask) & bit) && atomic_load(&s->gen) == gen) {
+	if (atomic_load(&s->gen) == gen) {
 		ev->dseq = dseq;
 		s->fn(s->ctx, ev);
 	}
@@ -98,6 +94,7 @@ void medi_ev_emit(struct med *m, struct med_event *ev)
 		if (atomic_load_explicit(&s->mask, memory_order_relaxed) & bit) {
 			dseq[i] = ++s->delivered;
 			gen[i] = atomic_load_explicit(&s->gen, memory_order_relaxed);
+			atomic_fetch_add(&s->busy, 1);
 			to |= 1u << i;
 		}
 	}
@@ -105,7 +102,7 @@ void medi_ev_emit(struct med *m, struct med_event *ev)
 	while (to) {
 		unsigned i = (unsigned)__builtin_ctz(to);
 		to &= to - 1;
-		deliver(&m->subs[i], bit, ev, dseq[i], gen[i]);
+		deliver(&m->subs[i], ev, dseq[i], gen[i]);
 	}
 }
 
@@ -195,7 +192,9 @@ void med_unsubscribe(struct med *m, struct med_sub *s)
 	if (!m || !s || s < m->subs || s >= m->subs + MED_MAX_SUBSCRIBERS)
 		return;
 	pthread_mutex_lock(&m->sub_lock);
+	pthread_mutex_lock(&m->seq_lock); /* no number is taken for it after this */
 	atomic_store(&s->mask, 0);
+	pthread_mutex_unlock(&m->seq_lock);
 	recompute_mask(m);
 	while (atomic_load(&s->busy))
 		sched_yield();

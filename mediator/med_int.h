@@ -302,7 +302,7 @@ struct med {
 	pthread_mutex_t sub_lock;     /* subscribe / unsubscribe */
 	struct med_sub {
 		_Atomic uint64_t mask;    /* 0: free slot */
-		_Atomic unsigned busy;    /* emitters inside fn */
+		_Atomic unsigned busy;    /* deliveries numbered and not yet returned */
 		_Atomic unsigned gen;     /* subscriptions this slot has held */
 		uint64_t delivered;       /* delivery numbers taken (seq_lock) */
 		med_event_fn fn;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -742,6 +743,88 @@ static void test_each_subscriber_numbers_its_deliveries_without_gaps(void **stat
 	med_free(m);
 }
 
+/* Subscribers come and go while four threads trap: each subscription's
+ * numbers are exactly 1..n, to its last (med_unsubscribe waits for every
+ * number it handed out), and a permanent subscriber misses none. */
+#define CHURN_THREADS 4
+#define CHURN_TRAPS   4000
+struct churn {
+	unsigned char *seen;
+	_Atomic uint64_t n, max;
+	_Atomic int bad;
+};
+
+static void churn_count(void *ctx, const struct med_event *ev)
+{
+	struct churn *c = ctx;
+	if (ev->type == MED_EV_CONFIG || ev->type == MED_EV_VGPU_CREATE)
+		return; /* catch-up: numbered too, but not what this counts */
+	if (!ev->dseq || ev->dseq > 4u * CHURN_THREADS * CHURN_TRAPS) {
+		atomic_store(&c->bad, 1);
+		return;
+	}
+	if (__atomic_fetch_add(&c->seen[ev->dseq], 1, __ATOMIC_RELAXED))
+		atomic_store(&c->bad, 2); /* twice */
+	atomic_fetch_add(&c->n, 1);
+	uint64_t mx = atomic_load(&c->max);
+	while (ev->dseq > mx && !atomic_compare_exchange_weak(&c->max, &mx, ev->dseq))
+		;
+}
+
+static void *churn_trap(void *arg)
+{
+	uint32_t val;
+	for (unsigned i = 0; i < CHURN_TRAPS; i++)
+		med_cfg_read(arg, 0, 4, &val);
+	return NULL;
+}
+
+static void test_delivery_numbers_have_no_hole_while_subscribers_come_and_go(void **state)
+{
+	(void)state;
+	struct med *m;
+	struct med_opts mo = { .sz = sizeof(mo), .gen = 9, .dispatch = MED_DISPATCH_MANUAL };
+	assert_int_equal(med_new(&mo, &m), 0);
+	size_t cap = 4u * CHURN_THREADS * CHURN_TRAPS + 1;
+	struct churn all = { .seen = calloc(cap, 1) }, one = { .seen = calloc(cap, 1) };
+	assert_non_null(all.seen);
+	assert_non_null(one.seen);
+	struct med_sub *sa;
+	assert_int_equal(med_subscribe(m, MED_EV_BIT(MED_EV_CFG_READ), churn_count, &all, &sa), 0);
+	struct med_vgpu *v[CHURN_THREADS];
+	pthread_t t[CHURN_THREADS];
+	for (unsigned i = 0; i < CHURN_THREADS; i++) {
+		struct med_vgpu_opts vo = { .sz = sizeof(vo) };
+		assert_int_equal(med_vgpu_create(m, &vo, &v[i]), 0);
+	}
+	for (unsigned i = 0; i < CHURN_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, churn_trap, v[i]), 0);
+	for (unsigned round = 0; round < 60; round++) {
+		memset(one.seen, 0, cap);
+		atomic_store(&one.n, 0);
+		atomic_store(&one.max, 0);
+		struct med_sub *so;
+		/* no CONFIG in the mask: numbers start with the traps */
+		assert_int_equal(med_subscribe(m, MED_EV_BIT(MED_EV_CFG_READ), churn_count, &one, &so), 0);
+		for (volatile unsigned k = 0; k < 20000; k++)
+			;
+		med_unsubscribe(m, so);
+		assert_int_equal(atomic_load(&one.bad), 0);
+		assert_int_equal(atomic_load(&one.n), atomic_load(&one.max)); /* 1..max, no hole */
+	}
+	for (unsigned i = 0; i < CHURN_THREADS; i++)
+		pthread_join(t[i], NULL);
+	med_unsubscribe(m, sa);
+	assert_int_equal(atomic_load(&all.bad), 0);
+	assert_int_equal(atomic_load(&all.n), CHURN_THREADS * CHURN_TRAPS);
+	assert_int_equal(atomic_load(&all.max), CHURN_THREADS * CHURN_TRAPS);
+	for (unsigned i = 0; i < CHURN_THREADS; i++)
+		med_vgpu_destroy(v[i]);
+	med_free(m);
+	free(all.seen);
+	free(one.seen);
+}
+
 static void test_event_names_round_trip(void **state)
 {
 	(void)state;
@@ -761,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_event_names_round_trip),
 		cmocka_unit_test(test_subscribers_get_only_their_types_and_leave_cleanly),
 		cmocka_unit_test(test_each_subscriber_numbers_its_deliveries_without_gaps),
+		cmocka_unit_test(test_delivery_numbers_have_no_hole_while_subscribers_come_and_go),
 		cmocka_unit_test(test_a_mixed_run_is_rebuilt_from_its_events),
 		cmocka_unit_test(test_a_deterministic_simulation_is_rebuilt_from_its_events),
 	};

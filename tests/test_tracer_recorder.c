@@ -572,6 +572,66 @@ static void test_an_empty_recording_is_a_closed_log(void **state)
 	free(rb.seen);
 }
 
+/* The bus numbers a subscriber's deliveries from 1; when another thread's
+ * number 2 and 3 reach the recorder before number 1, the writer waits for
+ * 1 rather than start at 2 (and write 1 out of order). */
+static struct tr_recorder *first_rec;
+
+static void first_emit(uint64_t n)
+{
+	struct med_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = MED_EV_MMIO_READ;
+	ev.engine = -1;
+	ev.version = MED_EVENT_VERSION;
+	ev.size = sizeof(ev);
+	ev.seq = n * 3; /* seqs with holes: other subscribers took the rest */
+	ev.dseq = n;
+	ev.time = n;
+	tr_recorder_event(first_rec, &ev);
+}
+
+static void *first_later(void *arg)
+{
+	(void)arg;
+	first_emit(2);
+	first_emit(3);
+	return NULL;
+}
+
+static void test_delivery_numbers_start_at_one_whoever_arrives_first(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/vgt-test-rec-first-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct tr_recorder_opts o = { .sz = sizeof(o), .gap_ms = 60000 };
+	assert_int_equal(tr_recorder_open(path, &o, &first_rec), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, first_later, NULL), 0);
+	pthread_join(t, NULL);
+	usleep(20000); /* the writer has seen 2 and 3 */
+	first_emit(1);
+	struct tr_record_stats st = { .sz = sizeof(st) };
+	assert_int_equal(tr_recorder_close(first_rec, &st), 0);
+	assert_int_equal(st.w.events, 3);
+	assert_int_equal(st.w.out_of_order, 0);
+	assert_int_equal(st.gaps, 0);
+	struct tr_reader *rd;
+	struct tr_reader_opts ro = { .sz = sizeof(ro) };
+	assert_int_equal(tr_reader_open(path, &ro, &rd), 0);
+	const struct tr_record *x;
+	for (uint64_t n = 1; n <= 3; n++) {
+		assert_int_equal(tr_reader_next(rd, &x), 1);
+		assert_int_equal(x->ev.seq, n * 3);
+		assert_int_equal(x->ev.dseq, 0); /* delivery metadata is not logged */
+	}
+	assert_int_equal(tr_reader_next(rd, &x), 0);
+	tr_reader_close(rd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_a_dead_writer_keeps_its_first_error_and_never_hangs_emitters),
 		cmocka_unit_test(test_open_errors_name_the_path),
 		cmocka_unit_test(test_an_empty_recording_is_a_closed_log),
+		cmocka_unit_test(test_delivery_numbers_start_at_one_whoever_arrives_first),
 	};
 	return vgt_run_group_tests(tests, setup, teardown);
 }

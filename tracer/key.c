@@ -32,6 +32,7 @@ const char *tr_loss_reason_name(unsigned r)
 	case TR_LOSS_RING_FULL: return "ring-full";
 	case TR_LOSS_SOURCE: return "source";
 	case TR_LOSS_SEQ_GAP: return "seq-gap";
+	case TR_LOSS_NO_MEMORY: return "no-memory";
 	default: return "unknown";
 	}
 }

@@ -87,6 +87,7 @@ struct held {
 /* A run of one ring's tombstones not yet written as a loss record. */
 struct pending_loss {
 	uint64_t count, first, last;
+	uint32_t reason;            /* enum tr_loss_reason of the run */
 };
 
 struct tr_recorder {
@@ -239,7 +240,7 @@ static void wait_room(struct tr_ring *g, unsigned *spins)
 
 /* The event seq will not be recorded: a tombstone says so (waiting for
  * room for it if need be: it may use the whole ring). */
-static void push_tomb(struct tr_ring *g, const struct med_event *ev, bool waited)
+static void push_tomb(struct tr_ring *g, const struct med_event *ev, bool waited, bool nomem)
 {
 	add_relaxed(&g->dropped, 1);
 	unsigned spins = 0;
@@ -254,7 +255,7 @@ static void push_tomb(struct tr_ring *g, const struct med_event *ev, bool waited
 	struct tr_rec_hdr *h = (struct tr_rec_hdr *)p;
 	h->len = REC_TOMB;
 	h->kind = TR_REC_TOMB;
-	h->flags = ev->dseq ? TR_RECF_DSEQ : 0;
+	h->flags = (ev->dseq ? TR_RECF_DSEQ : 0) | (nomem ? TR_RECF_NOMEM : 0);
 	h->seq = order_key(ev);
 	memcpy(p + sizeof(*h), &ev->seq, sizeof(ev->seq));
 	tr_ring_publish(g, p, REC_TOMB);
@@ -270,7 +271,7 @@ static __attribute__((noinline)) void push_slow(struct tr_recorder *r, struct tr
 	if (need > g->cap / 4) {
 		/* too large for the ring: a heap copy, referenced from it */
 		if (need > REC_LEN_MAX || !(copy = malloc(need))) {
-			push_tomb(g, ev, false);
+			push_tomb(g, ev, false, true); /* also in lossless mode */
 			return;
 		}
 		rec_fill(copy, need, ev, nblobs, tlen);
@@ -303,7 +304,7 @@ static __attribute__((noinline)) void push_slow(struct tr_recorder *r, struct tr
 		wait_room(g, &spins);
 	}
 	free(copy);
-	push_tomb(g, ev, waited);
+	push_tomb(g, ev, waited, false);
 }
 
 static inline void push(struct tr_recorder *r, struct tr_ring *g, const struct med_event *ev)
@@ -387,8 +388,12 @@ void tr_recorder_event(void *ctx, const struct med_event *ev)
 		return;
 	struct tr_ring *g = tls[0].gen == r->gen ? tls[0].ring : ring_of_thread(r);
 	if (__builtin_expect(!g || __atomic_load_n(&r->closing, __ATOMIC_ACQUIRE), 0)) {
+		/* Not recorded.  With no ring (its allocation failed) the hole
+		 * it leaves is the writer's seq-gap record, so it is counted
+		 * there, not here too; after close began it is a drop. */
 		__atomic_add_fetch(&r->late_received, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&r->late_dropped, 1, __ATOMIC_RELAXED);
+		if (g)
+			__atomic_add_fetch(&r->late_dropped, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	if (__builtin_expect(g->index == r->max_threads, 0)) { /* the shared ring */
@@ -475,7 +480,7 @@ static void flush_losses(struct wstate *s)
 		struct pending_loss *p = &s->pend[i];
 		if (!p->count)
 			continue;
-		struct tr_loss l = { .thread = i, .reason = TR_LOSS_RING_FULL, .count = p->count,
+		struct tr_loss l = { .thread = i, .reason = p->reason, .count = p->count,
 				     .first_seq = p->first, .last_seq = p->last };
 		write_loss(s, &l);
 		memset(p, 0, sizeof(*p));
@@ -483,11 +488,14 @@ static void flush_losses(struct wstate *s)
 	}
 }
 
-static void tombstone(struct wstate *s, unsigned src, uint64_t seq)
+static void tombstone(struct wstate *s, unsigned src, uint64_t seq, uint32_t reason)
 {
 	struct pending_loss *p = &s->pend[src];
+	if (p->count && p->reason != reason)
+		flush_losses(s); /* one run, one reason */
 	if (!p->count) {
 		p->first = p->last = seq;
+		p->reason = reason;
 		s->npend++;
 	}
 	if (seq < p->first)
@@ -548,7 +556,8 @@ static void process(struct wstate *s, unsigned src, struct tr_rec_hdr *h)
 	case TR_REC_TOMB: {
 		uint64_t seq;
 		memcpy(&seq, (uint8_t *)h + sizeof(*h), sizeof(seq));
-		tombstone(s, src, seq);
+		tombstone(s, src, seq,
+			  (h->flags & TR_RECF_NOMEM) ? TR_LOSS_NO_MEMORY : TR_LOSS_RING_FULL);
 		break;
 	}
 	}
@@ -616,6 +625,8 @@ static void pull_shared(struct wstate *s, bool stalled)
 			break;
 		memcpy(copy, h, h->len);
 		tr_ring_pop(g, h);
+		/* store-load: the emitter stores `waiting` then loads head */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&g->waiting, __ATOMIC_ACQUIRE)) {
 			pthread_mutex_lock(&g->lock);
 			pthread_cond_signal(&g->cond);
@@ -645,6 +656,8 @@ static void src_pop(struct wstate *s, unsigned src, struct tr_rec_hdr *h)
 	}
 	struct tr_ring *g = s->r->rings[src];
 	tr_ring_pop(g, h);
+	/* store-load: the emitter stores `waiting` then loads head */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&g->waiting, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&g->lock);
 		pthread_cond_signal(&g->cond);
@@ -703,8 +716,12 @@ static void *writer_main(void *arg)
 			idle(s, &spins);
 			continue;
 		}
-		if (!s->next)
-			s->next = m;
+		if (!s->next) {
+			/* the bus numbers a subscriber's deliveries from 1: a
+			 * later one may arrive first (another thread's) */
+			struct tr_rec_hdr *h0 = src_peek(s, best);
+			s->next = (h0->flags & TR_RECF_DSEQ) ? 1 : m;
+		}
 		if (m > s->next) {
 			/* `next` is in flight on a thread whose ring is empty, or
 			 * will never come: wait gap_ms for it (not at close: every
@@ -848,7 +865,7 @@ int tr_recorder_open(const char *path, const struct tr_recorder_opts *opts, stru
 	r->reserve = cap / 8;
 	r->max_threads = maxt;
 	r->flush_ns = (uint64_t)(o.flush_ms ? o.flush_ms : 100) * 1000000ull;
-	r->gap_ns = (uint64_t)(o.gap_ms ? o.gap_ms : 200) * 1000000ull;
+	r->gap_ns = (uint64_t)(o.gap_ms ? o.gap_ms : 1000) * 1000000ull;
 	r->delay_ns = o.writer_delay_ns;
 	r->errbuf = eb;
 	r->errbuf_len = el;

@@ -42,6 +42,7 @@ enum tr_rec_kind {
 
 #define TR_RECF_TEXT 0x1u /* TR_REC_EV: a NUL-terminated text follows the blob descriptors */
 #define TR_RECF_DSEQ 0x2u /* `seq` is the bus's delivery number (med_event.dseq) */
+#define TR_RECF_NOMEM 0x4u /* TR_REC_TOMB: the event could not be copied (too large, no memory) */
 
 struct tr_rec_hdr {
 	uint32_t len;     /* bytes of the record, header included, a multiple of 8 */

@@ -108,7 +108,8 @@ struct tr_writer_opts {
 	uint32_t chunk_events;       /* events per chunk at most; 0: 65536 */
 	uint32_t chunk_bytes;        /* encoded bytes per chunk at most; 0: 1 MiB */
 	bool sync;                   /* fsync after every chunk and on close */
-	char *errbuf;                /* optional: why an operation failed */
+	char *errbuf;                /* optional: why an operation failed; written by any
+				      * later call, so it must live as long as the writer */
 	size_t errbuf_len;
 };
 
@@ -143,8 +144,10 @@ enum tr_loss_reason {
 	TR_LOSS_RING_FULL = 1,       /* TR_RECORD_DROP: the emitter's ring was full */
 	TR_LOSS_SOURCE,              /* the source said so (a BPF ring-buffer overrun, ...) */
 	TR_LOSS_SEQ_GAP,             /* seqs never arrived (an event nobody handed over) */
+	TR_LOSS_NO_MEMORY,           /* the recorder could not copy the event (no memory, or
+				      * over 2 GiB): lost also in lossless mode */
 };
-const char *tr_loss_reason_name(unsigned r); /* "ring-full", "source", "seq-gap" */
+const char *tr_loss_reason_name(unsigned r); /* "ring-full", "source", "seq-gap", "no-memory" */
 int tr_writer_loss(struct tr_writer *w, const struct tr_loss *loss);
 
 /* Writes what is buffered as chunks now (blobs first, then events). */
@@ -307,7 +310,8 @@ struct tr_recorder_opts {
 				      * gapless dseq: then only a thread descheduled this
 				      * long between numbering and delivery); 0: 1000 */
 	uint64_t writer_delay_ns;    /* testing: the writer sleeps this long per event */
-	char *errbuf;
+	char *errbuf;                /* optional; written at open and at close, so it must
+				      * live until tr_recorder_close returns */
 	size_t errbuf_len;
 };
 
