@@ -178,7 +178,11 @@ int med_subscribe(struct med *m, uint64_t mask, med_event_fn fn, void *ctx, stru
 	}
 	s->fn = fn;
 	s->ctx = ctx;
+	/* under seq_lock: an emitter numbers a delivery for this slot only
+	 * after taking the lock this releases, so it sees fn and ctx */
+	pthread_mutex_lock(&m->seq_lock);
 	atomic_store(&s->mask, mask);
+	pthread_mutex_unlock(&m->seq_lock);
 	recompute_mask(m);
 	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_unlock(&m->sub_lock);
