@@ -300,6 +300,11 @@ expect_rc 2 "$VGT" export "$log" --format bogus -o "$tmp/x.json" && one_line_nam
 expect_rc 2 "$VGT" export "$log" && one_line_naming "export no -o" "-o"
 expect_rc 2 "$VGT" export "$log" -o "$log" && one_line_naming "export -o the log" "$log" "is the log being exported"
 [ "$(stat -c %s "$log")" -eq "$size" ] || fail "export -o the log: the log was overwritten"
+# --window-us: capped at one hour of virtual time (a huge window once made
+# win_start + window wrap and the export loop forever)
+expect_rc 2 timeout 20 "$VGT" export "$log" --window-us 18446744073709551 -o "$tmp/w.json" &&
+	one_line_naming "export --window-us huge" "--window-us 18446744073709551" "one hour"
+expect_rc 0 timeout 20 "$VGT" export "$log" --window-us 3600000000 -o "$tmp/w.json"
 expect_rc 2 "$VGT" export "$log" -o "$tmp/nodir/out.json" &&
 	one_line_naming "export -o nodir" "$tmp/nodir/out.json" "No such file or directory"
 

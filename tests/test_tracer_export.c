@@ -342,6 +342,37 @@ static void test_counters_give_rates_per_window_then_zero(void **state)
 	free(m.buf);
 }
 
+/* Times near 2^64: win_start + window wraps; the windows must still end
+ * (they once looped forever). */
+static void test_counter_windows_end_near_2_64(void **state)
+{
+	struct mem m;
+	struct tr_export_stats st;
+
+	mem_open(&m);
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 1, 1000, 1, -1));
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 2, UINT64_MAX - 5, 1, -1));
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 3, UINT64_MAX, 1, -1));
+	mem_finish(&m, &st);
+	/* the first window, its zero, then the last window (no zero after it:
+	 * it would start past 2^64) */
+	assert_int_equal(st.counters, 3);
+	free(m.buf);
+
+	/* a window as long as the clock */
+	struct tr_perfetto_opts o = { .sz = sizeof(o), .window_ns = UINT64_MAX - 10 };
+
+	memset(&m, 0, sizeof(m));
+	m.f = open_memstream(&m.buf, &m.len);
+	assert_non_null(m.f);
+	assert_int_equal(tr_perfetto_new(m.f, NULL, &o, &m.p), 0);
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 1, 5, 1, -1));
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 2, UINT64_MAX - 5, 1, -1));
+	mem_finish(&m, &st);
+	assert_true(st.counters >= 1);
+	free(m.buf);
+}
+
 static void test_thousands_of_workloads_stream_one_slice_each(void **state)
 {
 	struct mem m;
@@ -497,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_workload_left_running_is_closed_at_the_end),
 		cmocka_unit_test(test_completion_without_dispatch_is_counted_not_drawn),
 		cmocka_unit_test(test_counters_give_rates_per_window_then_zero),
+		cmocka_unit_test(test_counter_windows_end_near_2_64),
 		cmocka_unit_test(test_thousands_of_workloads_stream_one_slice_each),
 		cmocka_unit_test(test_failing_output_is_eio_with_a_reason),
 		cmocka_unit_test(test_log_stats_count_types_vgpus_losses_and_chunks),

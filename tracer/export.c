@@ -275,24 +275,44 @@ static void counter_rates(struct tr_perfetto *p, unsigned v, uint64_t t)
 	p->st.counters++;
 }
 
-/* Writes the windows that end at or before t. */
+/* Writes the current window's rates (for the vGPUs that have any, or had
+ * some in the window before).  Returns whether anything was written. */
+static bool window_write(struct tr_perfetto *p)
+{
+	bool any = false;
+
+	for (unsigned v = 1; v <= MED_MAX_VGPUS; v++) {
+		struct vstate *s = &p->v[v];
+
+		if (s->traps || s->ggtt || s->pt || s->last_nonzero) {
+			any = true;
+			counter_rates(p, v, p->win_start);
+		}
+	}
+	return any;
+}
+
+/* Writes the windows that end at or before t.  win_start + window is never
+ * formed: near 2^64 it wraps (and the loop would never end). */
 static void windows_until(struct tr_perfetto *p, uint64_t t)
 {
-	while (t >= p->win_start + p->window) {
-		bool any = false;
-
-		for (unsigned v = 1; v <= MED_MAX_VGPUS; v++) {
-			struct vstate *s = &p->v[v];
-
-			if (s->traps || s->ggtt || s->pt || s->last_nonzero) {
-				any = true;
-				counter_rates(p, v, p->win_start);
-			}
-		}
-		if (any)
-			p->win_start += p->window;
+	while (t >= p->win_start && t - p->win_start >= p->window) {
+		if (window_write(p))
+			p->win_start += p->window; /* <= t: no wrap */
 		else
 			p->win_start = t - t % p->window;
+	}
+}
+
+/* At the end: the last window, and the zero after it (none when the next
+ * window would start past 2^64). */
+static void windows_finish(struct tr_perfetto *p)
+{
+	for (int i = 0; i < 2; i++) {
+		window_write(p);
+		if (p->win_start > UINT64_MAX - p->window)
+			return;
+		p->win_start += p->window;
 	}
 }
 
@@ -605,8 +625,7 @@ int tr_perfetto_finish(struct tr_perfetto *p, struct tr_export_stats *st)
 		}
 	/* the last window, and the zero after it */
 	if (p->have_time) {
-		windows_until(p, p->win_start + p->window);
-		windows_until(p, p->win_start + p->window);
+		windows_finish(p);
 	}
 	fputs("\n]}\n", p->f);
 	rc = p->err;
