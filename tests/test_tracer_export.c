@@ -373,6 +373,64 @@ static void test_counter_windows_end_near_2_64(void **state)
 	free(m.buf);
 }
 
+/* 200k workloads never dispatched: constant time each (a linear scan took
+ * 110 s), memory bounded (the oldest forgotten past the cap, counted
+ * unmatched), and no flow starts without its end. */
+static void test_never_dispatched_workloads_are_bounded_and_start_no_flow(void **state)
+{
+	struct mem m;
+	struct tr_export_stats st;
+	uint64_t seq = 0;
+	struct tr_record r;
+
+	mem_open(&m);
+	for (uint64_t i = 1; i <= 200000; i++) {
+		r = rec_of(MED_EV_WORKLOAD, ++seq, i * 1000, 1 + i % 2, 0);
+		r.ev.u.workload.id = i;
+		feed(&m, r);
+		r = rec_of(MED_EV_SCAN, ++seq, i * 1000 + 10, 1 + i % 2, 0);
+		r.ev.u.scan.id = i;
+		r.ev.u.scan.pass = 1;
+		feed(&m, r);
+	}
+	/* the newest is still known: its dispatch binds the flow */
+	r = rec_of(MED_EV_DISPATCH, ++seq, 300000000, 1 + 200000 % 2, 0);
+	r.ev.u.exec.id = 200000;
+	feed(&m, r);
+	/* the first was forgotten: its dispatch is a slice without flow */
+	r = rec_of(MED_EV_DISPATCH, ++seq, 300001000, 1 + 1 % 2, 1);
+	r.ev.u.exec.id = 1;
+	feed(&m, r);
+	mem_finish(&m, &st);
+	assert_int_equal(st.submissions, 200000);
+	assert_int_equal(st.slices, 2);
+	assert_int_equal(count(m.buf, "\"ph\":\"s\""), 1);
+	assert_int_equal(count(m.buf, "\"ph\":\"f\""), 1);
+	assert_int_equal(st.flows, 1);
+	assert_non_null(line_with(m.buf, "\"ph\":\"s\",\"pid\":101,\"tid\":1,\"ts\":200000.000",
+				  "\"id\":200000}"));
+	assert_true(st.unmatched >= 200000 - 65536);
+	free(m.buf);
+}
+
+/* A workload submitted on two vGPUs with one id: each dispatch finds its own. */
+static void test_pending_workloads_are_keyed_by_vgpu_and_id(void **state)
+{
+	struct mem m;
+	struct tr_export_stats st;
+	uint64_t seq = 0;
+
+	mem_open(&m);
+	workload_life(&m, &seq, 7, 1, 0, 1000, 3000, 4000, 5);
+	workload_life(&m, &seq, 7, 2, 1, 2000, 5000, 6000, 9);
+	mem_finish(&m, &st);
+	assert_int_equal(st.flows, 2);
+	assert_non_null(line_with(m.buf, "\"ph\":\"s\",\"pid\":101,\"tid\":1,\"ts\":1.000", "\"id\":7}"));
+	assert_non_null(line_with(m.buf, "\"ph\":\"s\",\"pid\":102,\"tid\":1,\"ts\":2.000", "\"id\":7}"));
+	assert_non_null(line_with(m.buf, "\"name\":\"vGPU 2 wl 7\"", "\"scanned\":9"));
+	free(m.buf);
+}
+
 static void test_thousands_of_workloads_stream_one_slice_each(void **state)
 {
 	struct mem m;
@@ -529,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_completion_without_dispatch_is_counted_not_drawn),
 		cmocka_unit_test(test_counters_give_rates_per_window_then_zero),
 		cmocka_unit_test(test_counter_windows_end_near_2_64),
+		cmocka_unit_test(test_never_dispatched_workloads_are_bounded_and_start_no_flow),
+		cmocka_unit_test(test_pending_workloads_are_keyed_by_vgpu_and_id),
 		cmocka_unit_test(test_thousands_of_workloads_stream_one_slice_each),
 		cmocka_unit_test(test_failing_output_is_eio_with_a_reason),
 		cmocka_unit_test(test_log_stats_count_types_vgpus_losses_and_chunks),

@@ -422,7 +422,8 @@ struct tr_export_stats {
 	size_t sz;
 	uint64_t records, slices, submissions, flows, instants, counters;
 	uint64_t unfinished;         /* dispatched, never completed (closed at the end) */
-	uint64_t unmatched;          /* COMPLETE without its DISPATCH */
+	uint64_t unmatched;          /* COMPLETE without its DISPATCH, or a workload forgotten
+	                                while awaiting its DISPATCH (over 65536 waiting) */
 };
 /* Writes the file's opening (info may be NULL).  -EINVAL, -ENOMEM, -EIO. */
 int tr_perfetto_new(FILE *out, const struct tr_log_info *info, const struct tr_perfetto_opts *opts,
