@@ -137,6 +137,21 @@ static void test_event_text_line_has_head_fields_err_and_text(void **state)
 				 "host_pte=0x100008001 err=-EINVAL -- refused by the shadow engine");
 }
 
+/* err = INT32_MIN: -err does not exist (UBSan aborted under SAN=1); it
+ * is printed as a number. */
+static void test_event_text_err_int32_min_is_a_number(void **state)
+{
+	struct tr_record r = rec_of(MED_EV_MMIO_READ, 1, 0, 1, -1);
+	char buf[512];
+
+	r.ev.err = INT32_MIN;
+	tr_event_format(buf, sizeof(buf), &r.ev);
+	assert_non_null(strstr(buf, " err=-2147483648"));
+	r.ev.err = -100000; /* no name either */
+	tr_event_format(buf, sizeof(buf), &r.ev);
+	assert_non_null(strstr(buf, " err=-100000"));
+}
+
 static void test_event_text_truncates_and_returns_the_length_needed(void **state)
 {
 	struct tr_record r = rec_of(MED_EV_CLOCK, 7, 0, 0, -1);
@@ -576,6 +591,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_text_line_has_head_fields_err_and_text),
+		cmocka_unit_test(test_event_text_err_int32_min_is_a_number),
 		cmocka_unit_test(test_event_text_truncates_and_returns_the_length_needed),
 		cmocka_unit_test(test_event_json_has_stable_keys_and_hex_values),
 		cmocka_unit_test(test_loss_record_is_a_line_and_an_object),

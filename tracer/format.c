@@ -481,7 +481,8 @@ static void put_err(struct em *e, int32_t err)
 	}
 	if (!err)
 		return;
-	const char *n = err < 0 ? strerrorname_np(-err) : NULL;
+	/* -INT32_MIN does not exist (UB): that one is a number */
+	const char *n = err < 0 && err != INT32_MIN ? strerrorname_np(-err) : NULL;
 
 	key(e, "err");
 	if (n) {
