@@ -152,6 +152,23 @@ static void test_event_text_err_int32_min_is_a_number(void **state)
 	assert_non_null(strstr(buf, " err=-100000"));
 }
 
+/* A log's text never puts control characters on the terminal: ESC, DEL,
+ * the other bytes < 0x20 as \xNN, a backslash doubled. */
+static void test_event_text_escapes_control_characters(void **state)
+{
+	struct tr_record r = rec_of(MED_EV_MMIO_READ, 1, 0, 1, -1);
+	char buf[512];
+
+	r.ev.text = "a\x1b[2Jb\x7f\tc\\d\ne\x01";
+	tr_event_format(buf, sizeof(buf), &r.ev);
+	const char *t = strstr(buf, " -- ");
+
+	assert_non_null(t);
+	assert_string_equal(t, " -- a\\x1b[2Jb\\x7f\\x09c\\\\d e\\x01");
+	for (const char *p = buf; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+}
+
 static void test_event_text_truncates_and_returns_the_length_needed(void **state)
 {
 	struct tr_record r = rec_of(MED_EV_CLOCK, 7, 0, 0, -1);
@@ -592,6 +609,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_text_line_has_head_fields_err_and_text),
 		cmocka_unit_test(test_event_text_err_int32_min_is_a_number),
+		cmocka_unit_test(test_event_text_escapes_control_characters),
 		cmocka_unit_test(test_event_text_truncates_and_returns_the_length_needed),
 		cmocka_unit_test(test_event_json_has_stable_keys_and_hex_values),
 		cmocka_unit_test(test_loss_record_is_a_line_and_an_object),
