@@ -122,12 +122,35 @@ int cmd_export(int argc, char **argv)
 	}
 	struct tr_perfetto_opts po = { .sz = sizeof(po), .window_ns = window_us * 1000,
 				       .errbuf = err, .errbuf_len = sizeof(err) };
-	rc = tr_export_perfetto(r, f, &po, &st);
+	/* the library's loop (tr_export_perfetto), here to know which side
+	 * failed: reading the log names the log, writing names the output */
+	struct tr_perfetto *p;
+	const struct tr_record *rec;
+	int rrc = tr_reader_rewind(r);
+
+	rc = rrc ? 0 : tr_perfetto_new(f, tr_reader_info(r), &po, &p);
+	if (!rrc && !rc) {
+		while ((rrc = tr_reader_next(r, &rec)) > 0) {
+			rc = tr_perfetto_record(p, rec);
+			if (rc)
+				break;
+		}
+		int frc = tr_perfetto_finish(p, &st);
+
+		if (!rc)
+			rc = frc;
+	}
 	int werr = to_stdout ? (fflush(f) ? errno : 0) : (fclose(f) ? errno : 0);
 	if (!rc && werr)
 		rc = -werr;
 	tr_reader_health(r, &h);
 	tr_reader_close(r);
+	if (rrc < 0) {
+		fprintf(stderr, "vgt export: %s: reading the log: %s\n", file, strerror(-rrc));
+		if (!to_stdout)
+			unlink(out);
+		return VGT_EXIT_USAGE;
+	}
 	if (rc) {
 		if (rc == -EPIPE || (to_stdout && errno == EPIPE))
 			return VGT_EXIT_OK;
