@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vgt dump and vgt stat on edge-case logs written here through the
- * tr_writer_* API (what a simulation never records): scan blobs that --decode cannot decode (an unknown address space, an engine
+ * tr_writer_* API (what a simulation never records): vGPU ids above
+ * MED_MAX_VGPUS (stat counts them "out of range", not "none"), scan
+ * blobs that --decode cannot decode (an unknown address space, an engine
  * outside 0..3, a log whose gen is neither 8 nor 9: the reason under the
  * "buffer N:" line).  The CLI is $VGT (make check sets it), else
  * build/vgt.
@@ -74,6 +76,61 @@ static void open_log(const char *path, struct tr_writer **w)
 	assert_int_equal(tr_writer_open(path, &wo, w), 0);
 }
 
+/* ------------------------------------------------------------ vgt stat */
+
+static void test_stat_counts_vgpu_ids_out_of_range_apart(void **state)
+{
+	char path[256];
+	struct tr_writer *w;
+	struct med_event e;
+	uint64_t seq = 0;
+
+	snprintf(path, sizeof(path), "%s/range.vgtl", dir);
+	open_log(path, &w);
+	for (int i = 0; i < 3; i++) {
+		e = ev_of(MED_EV_MMIO_READ, ++seq, 1, -1);
+		assert_int_equal(tr_writer_event(w, &e), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		e = ev_of(MED_EV_CLOCK, ++seq, 0, -1);
+		assert_int_equal(tr_writer_event(w, &e), 0);
+	}
+	for (unsigned v = MED_MAX_VGPUS + 1; v < MED_MAX_VGPUS + 6; v++) {
+		e = ev_of(MED_EV_MMIO_WRITE, ++seq, v, -1);
+		assert_int_equal(tr_writer_event(w, &e), 0);
+	}
+	e = ev_of(MED_EV_MMIO_WRITE, ++seq, UINT16_MAX, -1);
+	assert_int_equal(tr_writer_event(w, &e), 0);
+	assert_int_equal(tr_writer_close(w, NULL), 0);
+
+	/* the library */
+	struct tr_reader *r;
+	struct tr_log_stats s;
+
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	assert_int_equal(tr_log_stats(r, &s), 0);
+	tr_reader_close(r);
+	assert_int_equal(s.events, 11);
+	assert_int_equal(s.by_vgpu_events[0], 2);
+	assert_int_equal(s.by_vgpu_events[1], 3);
+	assert_int_equal(s.vgpu_out_of_range, 6);
+	assert_int_equal(s.vgpu[0].events, 2); /* "none" only */
+
+	/* text and JSON */
+	int st;
+	char *out = run(&st, "stat '%s'", path);
+
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "    none                        2\n"));
+	assert_non_null(strstr(out, "    out of range                6\n"));
+	free(out);
+	out = run(&st, "stat --json '%s'", path);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "\"by_vgpu\":{\"0\":2,\"1\":3,\"out_of_range\":6}"));
+	free(out);
+	unlink(path);
+}
+
 /* ------------------------------------------------------ vgt dump --decode */
 
 static const uint32_t ring[4] = { 0, 0, 0, 0x05000000 }; /* MI_NOOP x3, MI_BATCH_BUFFER_END */
@@ -136,6 +193,7 @@ static void test_decode_says_why_it_cannot_decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stat_counts_vgpu_ids_out_of_range_apart),
 		cmocka_unit_test(test_decode_says_why_it_cannot_decode),
 	};
 

@@ -393,6 +393,7 @@ struct tr_log_stats {
 	uint64_t blobs_stored;        /* blobs in blob chunks */
 	uint64_t first_wall_ns, last_wall_ns; /* chunk wall times (0: none) */
 	struct tr_health health;
+	uint64_t vgpu_out_of_range;   /* events naming a vGPU above MED_MAX_VGPUS (in no by_vgpu_events) */
 };
 /* Rewinds r, reads every record and walks the chunks.  0, or the
  * reader's I/O error (the stats hold what was read until then). */
