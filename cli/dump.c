@@ -179,10 +179,24 @@ static void decode_scan(const struct tr_log_info *info, const struct med_event *
 
 		if (b->kind != MED_BLOB_SHADOW)
 			continue;
-		printf("    buffer %u: %u bytes at %s:0x%llx\n", n++, b->len,
-		       b->as == MED_AS_GPA ? "gpa" : scan_as_name((enum scan_as)b->as),
+		const char *as = b->as == MED_AS_GPA ? "gpa" : scan_as_name((enum scan_as)b->as);
+		char as_buf[16];
+		unsigned gen = info->gen ? info->gen : 9;
+
+		if (!as) {
+			snprintf(as_buf, sizeof(as_buf), "as=%u", (unsigned)b->as);
+			as = as_buf;
+		}
+		printf("    buffer %u: %u bytes at %s:0x%llx\n", n++, b->len, as,
 		       (unsigned long long)b->addr);
-		tr_decode_blob(stdout, info->gen ? info->gen : 9, ev->engine, b, "      ");
+		if (ev->engine < 0 || ev->engine >= SCAN_NUM_ENGINES)
+			printf("      (cannot decode: engine %d is not one the decoder knows, 0..%d)\n",
+			       ev->engine, SCAN_NUM_ENGINES - 1);
+		else if (gen != 8 && gen != 9)
+			printf("      (cannot decode: the log's gen is %u, the decoder knows 8 and 9)\n",
+			       gen);
+		else if (tr_decode_blob(stdout, gen, ev->engine, b, "      ") == -EINVAL)
+			printf("      (cannot decode this buffer)\n");
 	}
 	if (!n)
 		printf("    (no audited buffer in this event%s)\n",

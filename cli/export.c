@@ -20,6 +20,9 @@
 
 #define usage_error(...) cli_usage_error("export", __VA_ARGS__)
 
+/* The longest counter window: one hour of virtual time. */
+#define WINDOW_US_MAX 3600000000ull
+
 static void usage(FILE *f)
 {
 	fputs("usage: vgt export FILE [--format perfetto] -o OUT.json [--window-us N]\n"
@@ -36,7 +39,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "  --format F       perfetto (the default and, for now, the only one)\n"
 	      "  -o OUT           the output file ('-': standard output)\n"
-	      "  --window-us N    the counters' window in virtual µs (default 1000)\n"
+	      "  --window-us N    the counters' window in virtual µs (default 1000, at most\n"
+	      "                   3600000000: one hour)\n"
 	      "\n"
 	      "exit status: 0 done, 1 the log is damaged, truncated, not closed by its writer or lost\n"
 	      "events (everything readable is exported), 2 usage or I/O error\n",
@@ -70,10 +74,12 @@ int cmd_export(int argc, char **argv)
 			if (!strcmp(a, "--format")) {
 				format = v;
 			} else if (!strcmp(a, "--window-us")) {
-				if (cli_parse_u64(v, &window_us) || !window_us ||
-				    window_us > UINT64_MAX / 1000)
+				if (cli_parse_u64(v, &window_us) || !window_us)
 					return usage_error("--window-us '%s': expected a positive number "
 							   "of microseconds", v);
+				if (window_us > WINDOW_US_MAX)
+					return usage_error("--window-us %s: more than %llu (one hour of "
+							   "virtual time)", v, (unsigned long long)WINDOW_US_MAX);
 			} else {
 				out = v;
 			}
@@ -116,12 +122,35 @@ int cmd_export(int argc, char **argv)
 	}
 	struct tr_perfetto_opts po = { .sz = sizeof(po), .window_ns = window_us * 1000,
 				       .errbuf = err, .errbuf_len = sizeof(err) };
-	rc = tr_export_perfetto(r, f, &po, &st);
+	/* the library's loop (tr_export_perfetto), here to know which side
+	 * failed: reading the log names the log, writing names the output */
+	struct tr_perfetto *p;
+	const struct tr_record *rec;
+	int rrc = tr_reader_rewind(r);
+
+	rc = rrc ? 0 : tr_perfetto_new(f, tr_reader_info(r), &po, &p);
+	if (!rrc && !rc) {
+		while ((rrc = tr_reader_next(r, &rec)) > 0) {
+			rc = tr_perfetto_record(p, rec);
+			if (rc)
+				break;
+		}
+		int frc = tr_perfetto_finish(p, &st);
+
+		if (!rc)
+			rc = frc;
+	}
 	int werr = to_stdout ? (fflush(f) ? errno : 0) : (fclose(f) ? errno : 0);
 	if (!rc && werr)
 		rc = -werr;
 	tr_reader_health(r, &h);
 	tr_reader_close(r);
+	if (rrc < 0) {
+		fprintf(stderr, "vgt export: %s: reading the log: %s\n", file, strerror(-rrc));
+		if (!to_stdout)
+			unlink(out);
+		return VGT_EXIT_USAGE;
+	}
 	if (rc) {
 		if (rc == -EPIPE || (to_stdout && errno == EPIPE))
 			return VGT_EXIT_OK;

@@ -150,6 +150,8 @@ static void print_text(struct view *v)
 			else
 				printf("    %-16s %12" PRIu64 "\n", "none", s->by_vgpu_events[i]);
 		}
+	if (s->vgpu_out_of_range)
+		printf("    %-16s %12" PRIu64 "\n", "out of range", s->vgpu_out_of_range);
 	printf("per vGPU       %6s %8s %6s %6s %6s %8s %8s %6s %6s %8s %8s %6s\n", "vgpu", "mmio",
 	       "cfg", "submit", "wl", "scans", "rejected", "disp", "done", "ggtt-wr", "pt-wr", "escape");
 	for (unsigned i = 1; i <= MED_MAX_VGPUS; i++) {
@@ -305,6 +307,8 @@ static void print_json(struct view *v, struct tr_reader *r)
 		printf("%s\"%u\":%" PRIu64, first ? "" : ",", i, s->by_vgpu_events[i]);
 		first = false;
 	}
+	if (s->vgpu_out_of_range)
+		printf("%s\"out_of_range\":%" PRIu64, first ? "" : ",", s->vgpu_out_of_range);
 	printf("},\"per_vgpu\":[");
 	first = true;
 	for (unsigned i = 1; i <= MED_MAX_VGPUS; i++) {

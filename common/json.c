@@ -35,6 +35,70 @@ static size_t json_escape_byte(unsigned char c, char out[7])
 	return 2;
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629: no
+ * overlong form, no surrogate, nothing past U+10FFFF), 0 when there is
+ * none.  p[0] >= 0x80; the string's NUL ends any sequence.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;              /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;              /* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;              /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;              /* past U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * What stands for the text at p in a JSON string: *out[0..return), and
+ * *adv, the bytes of p it stands for.  A byte that begins no well-formed
+ * UTF-8 sequence is U+FFFD (one per byte), so that the output is always
+ * valid JSON (and valid UTF-8).
+ */
+static size_t json_piece(const unsigned char *p, char esc[7], const char **out, size_t *adv)
+{
+	size_t n;
+
+	*adv = 1;
+	*out = esc;
+	if (*p < 0x80) {
+		n = json_escape_byte(*p, esc);
+		if (!n) {
+			*out = (const char *)p;
+			n = 1;
+		}
+		return n;
+	}
+	n = utf8_len(p);
+	if (!n) {
+		memcpy(esc, "\\ufffd", 6);
+		return 6;
+	}
+	*out = (const char *)p;
+	*adv = n;
+	return n;
+}
+
 int vgt_json_str(FILE *f, const char *s)
 {
 	if (!f)
@@ -44,14 +108,13 @@ int vgt_json_str(FILE *f, const char *s)
 		return ferror(f) ? -EIO : 0;
 	}
 	putc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		char esc[7];
-		size_t n = json_escape_byte(*p, esc);
+		const char *out;
+		size_t adv, n = json_piece(p, esc, &out, &adv);
 
-		if (n)
-			fwrite(esc, 1, n, f);
-		else
-			putc(*p, f);
+		fwrite(out, 1, n, f);
+		p += adv;
 	}
 	putc('"', f);
 	return ferror(f) ? -EIO : 0;
@@ -72,14 +135,13 @@ size_t vgt_json_escape(char *dst, size_t cap, const char *s)
 		PUT("null", 4);
 	} else {
 		PUT("\"", 1);
-		for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		for (const unsigned char *p = (const unsigned char *)s; *p;) {
 			char esc[7];
-			size_t n = json_escape_byte(*p, esc);
+			const char *out;
+			size_t adv, n = json_piece(p, esc, &out, &adv);
 
-			if (n)
-				PUT(esc, n);
-			else
-				PUT((const char *)p, 1);
+			PUT(out, n);
+			p += adv;
 		}
 		PUT("\"", 1);
 	}

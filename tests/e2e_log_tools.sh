@@ -300,8 +300,93 @@ expect_rc 2 "$VGT" export "$log" --format bogus -o "$tmp/x.json" && one_line_nam
 expect_rc 2 "$VGT" export "$log" && one_line_naming "export no -o" "-o"
 expect_rc 2 "$VGT" export "$log" -o "$log" && one_line_naming "export -o the log" "$log" "is the log being exported"
 [ "$(stat -c %s "$log")" -eq "$size" ] || fail "export -o the log: the log was overwritten"
+# --window-us: capped at one hour of virtual time (a huge window once made
+# win_start + window wrap and the export loop forever)
+expect_rc 2 timeout 20 "$VGT" export "$log" --window-us 18446744073709551 -o "$tmp/w.json" &&
+	one_line_naming "export --window-us huge" "--window-us 18446744073709551" "one hour"
+expect_rc 0 timeout 20 "$VGT" export "$log" --window-us 3600000000 -o "$tmp/w.json"
 expect_rc 2 "$VGT" export "$log" -o "$tmp/nodir/out.json" &&
 	one_line_naming "export -o nodir" "$tmp/nodir/out.json" "No such file or directory"
+
+# export: a read error on the log names the log, not the output (it once
+# said "OUT.json: ..."): pread fails (EIO) once the output is opened,
+# through an LD_PRELOAD shim built here
+cat >"$tmp/shim.c" <<'SHIM'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* pread fails (EIO) once a file named *.json was opened for writing */
+static int armed;
+
+static void arm(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+
+	if (n > 5 && !strcmp(path + n - 5, ".json"))
+		armed = 1;
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+
+	if (!real)
+		real = (FILE * (*)(const char *, const char *))dlsym(RTLD_NEXT, "fopen");
+	arm(path);
+	return real(path, mode);
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+
+	if (!real)
+		real = (FILE * (*)(const char *, const char *))dlsym(RTLD_NEXT, "fopen64");
+	arm(path);
+	return real(path, mode);
+}
+
+ssize_t pread(int fd, void *b, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, void *, size_t, off_t);
+
+	if (armed) {
+		errno = EIO;
+		return -1;
+	}
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+	return real(fd, b, n, off);
+}
+
+ssize_t pread64(int fd, void *b, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, void *, size_t, off_t);
+
+	if (armed) {
+		errno = EIO;
+		return -1;
+	}
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread64");
+	return real(fd, b, n, off);
+}
+SHIM
+if ${CC:-cc} -shared -fPIC -o "$tmp/shim.so" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
+	if ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD="$tmp/shim.so" \
+		expect_rc 2 "$VGT" export "$log" -o "$tmp/rerr.json"; then
+		one_line_naming "export read error" "$log: reading the log" "Input/output error"
+		grep -qF "rerr.json" "$tmp/err" && fail "export read error: names the output: $(cat "$tmp/err")"
+		[ -e "$tmp/rerr.json" ] && fail "export read error: the partial output is left"
+	fi
+else
+	echo "note: no C compiler for the pread shim; the export read-error check is not run"
+fi
 
 if [ $fails -ne 0 ]; then
 	echo "e2e_log_tools: $fails failure(s)"

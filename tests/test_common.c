@@ -99,6 +99,45 @@ static void test_json_passes_text_and_utf8_through(void **state)
 	free(got);
 }
 
+/* Bytes that begin no well-formed UTF-8 sequence are U+FFFD, one per
+ * byte (they once passed through: invalid UTF-8, so invalid JSON); what
+ * python's json refuses (overlongs, surrogates, past U+10FFFF) too. */
+static void test_json_invalid_utf8_is_replacement_characters(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "\xff", "\"\\ufffd\"" },
+		{ "\x80", "\"\\ufffd\"" },
+		{ "\xc3\x28", "\"\\ufffd(\"" },
+		{ "a\xc3", "\"a\\ufffd\"" },                        /* cut at the end */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },               /* overlong '/' */
+		{ "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },    /* overlong, 3 bytes */
+		{ "\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },    /* U+D800 */
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* past U+10FFFF */
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },
+		{ "x\x1b\xfe\"", "\"x\\u001b\\ufffd\\\"\"" },
+		/* well-formed: unchanged */
+		{ "\xc2\x80\xdf\xbf", "\"\xc2\x80\xdf\xbf\"" },
+		{ "\xe2\x82\xac \xed\x9f\xbf \xef\xbf\xbd", "\"\xe2\x82\xac \xed\x9f\xbf \xef\xbf\xbd\"" },
+		{ "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", "\"\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = json_of(cases[i].in);
+		char buf[64];
+		size_t n = vgt_json_escape(buf, sizeof(buf), cases[i].in);
+
+		if (strcmp(got, cases[i].want))
+			fail_msg("case %zu: vgt_json_str gave %s, want %s", i, got, cases[i].want);
+		if (n != strlen(cases[i].want) || strcmp(buf, cases[i].want))
+			fail_msg("case %zu: vgt_json_escape gave %s (%zu), want %s", i, buf, n,
+				 cases[i].want);
+		free(got);
+	}
+}
+
 static void test_json_null_string_is_null(void **state)
 {
 	char *got = json_of(NULL);
@@ -381,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_json_escapes_every_control_character),
 		cmocka_unit_test(test_json_escapes_quote_and_backslash),
 		cmocka_unit_test(test_json_passes_text_and_utf8_through),
+		cmocka_unit_test(test_json_invalid_utf8_is_replacement_characters),
 		cmocka_unit_test(test_json_null_string_is_null),
 		cmocka_unit_test(test_json_escape_into_buffer_sizes_like_snprintf),
 		cmocka_unit_test(test_json_hex_and_key),

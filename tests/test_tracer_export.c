@@ -137,6 +137,38 @@ static void test_event_text_line_has_head_fields_err_and_text(void **state)
 				 "host_pte=0x100008001 err=-EINVAL -- refused by the shadow engine");
 }
 
+/* err = INT32_MIN: -err does not exist (UBSan aborted under SAN=1); it
+ * is printed as a number. */
+static void test_event_text_err_int32_min_is_a_number(void **state)
+{
+	struct tr_record r = rec_of(MED_EV_MMIO_READ, 1, 0, 1, -1);
+	char buf[512];
+
+	r.ev.err = INT32_MIN;
+	tr_event_format(buf, sizeof(buf), &r.ev);
+	assert_non_null(strstr(buf, " err=-2147483648"));
+	r.ev.err = -100000; /* no name either */
+	tr_event_format(buf, sizeof(buf), &r.ev);
+	assert_non_null(strstr(buf, " err=-100000"));
+}
+
+/* A log's text never puts control characters on the terminal: ESC, DEL,
+ * the other bytes < 0x20 as \xNN, a backslash doubled. */
+static void test_event_text_escapes_control_characters(void **state)
+{
+	struct tr_record r = rec_of(MED_EV_MMIO_READ, 1, 0, 1, -1);
+	char buf[512];
+
+	r.ev.text = "a\x1b[2Jb\x7f\tc\\d\ne\x01";
+	tr_event_format(buf, sizeof(buf), &r.ev);
+	const char *t = strstr(buf, " -- ");
+
+	assert_non_null(t);
+	assert_string_equal(t, " -- a\\x1b[2Jb\\x7f\\x09c\\\\d e\\x01");
+	for (const char *p = buf; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+}
+
 static void test_event_text_truncates_and_returns_the_length_needed(void **state)
 {
 	struct tr_record r = rec_of(MED_EV_CLOCK, 7, 0, 0, -1);
@@ -342,6 +374,95 @@ static void test_counters_give_rates_per_window_then_zero(void **state)
 	free(m.buf);
 }
 
+/* Times near 2^64: win_start + window wraps; the windows must still end
+ * (they once looped forever). */
+static void test_counter_windows_end_near_2_64(void **state)
+{
+	struct mem m;
+	struct tr_export_stats st;
+
+	mem_open(&m);
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 1, 1000, 1, -1));
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 2, UINT64_MAX - 5, 1, -1));
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 3, UINT64_MAX, 1, -1));
+	mem_finish(&m, &st);
+	/* the first window, its zero, then the last window (no zero after it:
+	 * it would start past 2^64) */
+	assert_int_equal(st.counters, 3);
+	free(m.buf);
+
+	/* a window as long as the clock */
+	struct tr_perfetto_opts o = { .sz = sizeof(o), .window_ns = UINT64_MAX - 10 };
+
+	memset(&m, 0, sizeof(m));
+	m.f = open_memstream(&m.buf, &m.len);
+	assert_non_null(m.f);
+	assert_int_equal(tr_perfetto_new(m.f, NULL, &o, &m.p), 0);
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 1, 5, 1, -1));
+	feed(&m, rec_of(MED_EV_GGTT_WRITE, 2, UINT64_MAX - 5, 1, -1));
+	mem_finish(&m, &st);
+	assert_true(st.counters >= 1);
+	free(m.buf);
+}
+
+/* 200k workloads never dispatched: constant time each (a linear scan took
+ * 110 s), memory bounded (the oldest forgotten past the cap, counted
+ * unmatched), and no flow starts without its end. */
+static void test_never_dispatched_workloads_are_bounded_and_start_no_flow(void **state)
+{
+	struct mem m;
+	struct tr_export_stats st;
+	uint64_t seq = 0;
+	struct tr_record r;
+
+	mem_open(&m);
+	for (uint64_t i = 1; i <= 200000; i++) {
+		r = rec_of(MED_EV_WORKLOAD, ++seq, i * 1000, 1 + i % 2, 0);
+		r.ev.u.workload.id = i;
+		feed(&m, r);
+		r = rec_of(MED_EV_SCAN, ++seq, i * 1000 + 10, 1 + i % 2, 0);
+		r.ev.u.scan.id = i;
+		r.ev.u.scan.pass = 1;
+		feed(&m, r);
+	}
+	/* the newest is still known: its dispatch binds the flow */
+	r = rec_of(MED_EV_DISPATCH, ++seq, 300000000, 1 + 200000 % 2, 0);
+	r.ev.u.exec.id = 200000;
+	feed(&m, r);
+	/* the first was forgotten: its dispatch is a slice without flow */
+	r = rec_of(MED_EV_DISPATCH, ++seq, 300001000, 1 + 1 % 2, 1);
+	r.ev.u.exec.id = 1;
+	feed(&m, r);
+	mem_finish(&m, &st);
+	assert_int_equal(st.submissions, 200000);
+	assert_int_equal(st.slices, 2);
+	assert_int_equal(count(m.buf, "\"ph\":\"s\""), 1);
+	assert_int_equal(count(m.buf, "\"ph\":\"f\""), 1);
+	assert_int_equal(st.flows, 1);
+	assert_non_null(line_with(m.buf, "\"ph\":\"s\",\"pid\":101,\"tid\":1,\"ts\":200000.000",
+				  "\"id\":200000}"));
+	assert_true(st.unmatched >= 200000 - 65536);
+	free(m.buf);
+}
+
+/* A workload submitted on two vGPUs with one id: each dispatch finds its own. */
+static void test_pending_workloads_are_keyed_by_vgpu_and_id(void **state)
+{
+	struct mem m;
+	struct tr_export_stats st;
+	uint64_t seq = 0;
+
+	mem_open(&m);
+	workload_life(&m, &seq, 7, 1, 0, 1000, 3000, 4000, 5);
+	workload_life(&m, &seq, 7, 2, 1, 2000, 5000, 6000, 9);
+	mem_finish(&m, &st);
+	assert_int_equal(st.flows, 2);
+	assert_non_null(line_with(m.buf, "\"ph\":\"s\",\"pid\":101,\"tid\":1,\"ts\":1.000", "\"id\":7}"));
+	assert_non_null(line_with(m.buf, "\"ph\":\"s\",\"pid\":102,\"tid\":1,\"ts\":2.000", "\"id\":7}"));
+	assert_non_null(line_with(m.buf, "\"name\":\"vGPU 2 wl 7\"", "\"scanned\":9"));
+	free(m.buf);
+}
+
 static void test_thousands_of_workloads_stream_one_slice_each(void **state)
 {
 	struct mem m;
@@ -487,6 +608,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_text_line_has_head_fields_err_and_text),
+		cmocka_unit_test(test_event_text_err_int32_min_is_a_number),
+		cmocka_unit_test(test_event_text_escapes_control_characters),
 		cmocka_unit_test(test_event_text_truncates_and_returns_the_length_needed),
 		cmocka_unit_test(test_event_json_has_stable_keys_and_hex_values),
 		cmocka_unit_test(test_loss_record_is_a_line_and_an_object),
@@ -497,6 +620,9 @@ int main(void)
 		cmocka_unit_test(test_workload_left_running_is_closed_at_the_end),
 		cmocka_unit_test(test_completion_without_dispatch_is_counted_not_drawn),
 		cmocka_unit_test(test_counters_give_rates_per_window_then_zero),
+		cmocka_unit_test(test_counter_windows_end_near_2_64),
+		cmocka_unit_test(test_never_dispatched_workloads_are_bounded_and_start_no_flow),
+		cmocka_unit_test(test_pending_workloads_are_keyed_by_vgpu_and_id),
 		cmocka_unit_test(test_thousands_of_workloads_stream_one_slice_each),
 		cmocka_unit_test(test_failing_output_is_eio_with_a_reason),
 		cmocka_unit_test(test_log_stats_count_types_vgpus_losses_and_chunks),

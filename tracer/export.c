@@ -5,10 +5,12 @@
  *
  * Streaming: records come in file order and are written as they are
  * understood; what is kept is per workload in flight (submitted, not yet
- * dispatched or rejected; dispatched, not yet completed: at most one per
- * engine) and a few counters per vGPU.  Every track's events are written
- * in timestamp order, slices on one thread never overlap, and each flow's
- * "s" is written after the slice it binds to, its "f" after the engine
+ * dispatched or rejected: at most 65536, found by (vGPU, id) in constant
+ * time, the oldest forgotten past that; dispatched, not yet completed: at
+ * most one per engine) and a few counters per vGPU.  Every track's events
+ * are written in timestamp order, slices on one thread never overlap, and
+ * each flow's "s" is written once its DISPATCH is seen (no flow without
+ * its end), after the slice it binds to, its "f" after the engine
  * slice it ends in, so that an importer that binds flows in file order
  * (chrome://tracing) and one that sorts (Perfetto) see the same thing.
  *
@@ -51,6 +53,16 @@ struct wl {
 	bool has_wl, scanned_any, pass, rejected, flow;
 };
 
+/* A pending workload: its hash chain and its place in the age list. */
+struct pent {
+	struct wl w;                   /* first: a struct wl * is its pent */
+	uint32_t hnext;                /* the chain, or the free list */
+	uint32_t older, newer;
+};
+
+#define PNIL UINT32_MAX
+#define PEND_MAX 65536u
+
 struct vstate {
 	bool known;                    /* metadata written */
 	bool sub_open;                 /* sub: submission slice not yet written */
@@ -71,9 +83,13 @@ struct tr_perfetto {
 	struct vstate v[MED_MAX_VGPUS + 1];
 	bool engine_open[MED_NUM_ENGINES];
 	struct wl running[MED_NUM_ENGINES];
-	/* workloads submitted (verdict given or not), not yet dispatched or rejected */
-	struct wl *pend;
-	size_t npend, cappend;
+	/* workloads submitted (verdict given or not), not yet dispatched or
+	 * rejected: a hash table on (vGPU, id), and a list oldest first; past
+	 * PEND_MAX the oldest is forgotten (counted unmatched) */
+	struct pent *pend;
+	uint32_t npend, cappend;
+	uint32_t *bucket, nbucket;      /* nbucket: a power of two, >= 2 cappend */
+	uint32_t free_, oldest, newest; /* PNIL: none */
 	struct tr_export_stats st;
 	bool first;                    /* no event written yet (no comma) */
 	int err;
@@ -151,9 +167,9 @@ static void wl_args(struct tr_perfetto *p, const struct wl *w)
 	}
 }
 
-/* The submission slice of w on its vGPU (and the flow's start when it
- * was dispatched or may still be). */
-static void write_submission(struct tr_perfetto *p, struct wl *w, bool may_run)
+/* The submission slice of w on its vGPU (its flow starts when it is
+ * dispatched: write_flow_start). */
+static void write_submission(struct tr_perfetto *p, struct wl *w)
 {
 	FILE *f = p->f;
 	uint64_t end = w->t_verdict > w->t_wl ? w->t_verdict : w->t_wl;
@@ -169,12 +185,16 @@ static void write_submission(struct tr_perfetto *p, struct wl *w, bool may_run)
 	wl_args(p, w);
 	fputs("}}", f);
 	p->st.submissions++;
-	if (may_run && !w->rejected) {
-		ev_begin(p, "s", PID_VGPU(w->vgpu), TID_SUBMIT, w->t_wl);
-		fprintf(f, ",\"cat\":\"" FLOW_CAT "\",\"name\":\"" FLOW_NAME "\",\"id\":%" PRIu64 "}",
-			w->id);
-		w->flow = true;
-	}
+}
+
+/* The flow's start, in w's submission slice (written before): only once
+ * its DISPATCH is seen, so that every "s" has its "f". */
+static void write_flow_start(struct tr_perfetto *p, struct wl *w)
+{
+	ev_begin(p, "s", PID_VGPU(w->vgpu), TID_SUBMIT, w->t_wl);
+	fprintf(p->f, ",\"cat\":\"" FLOW_CAT "\",\"name\":\"" FLOW_NAME "\",\"id\":%" PRIu64 "}",
+		w->id);
+	w->flow = true;
 }
 
 /* The engine slice of a workload that ran (or was left running). */
@@ -275,58 +295,154 @@ static void counter_rates(struct tr_perfetto *p, unsigned v, uint64_t t)
 	p->st.counters++;
 }
 
-/* Writes the windows that end at or before t. */
+/* Writes the current window's rates (for the vGPUs that have any, or had
+ * some in the window before).  Returns whether anything was written. */
+static bool window_write(struct tr_perfetto *p)
+{
+	bool any = false;
+
+	for (unsigned v = 1; v <= MED_MAX_VGPUS; v++) {
+		struct vstate *s = &p->v[v];
+
+		if (s->traps || s->ggtt || s->pt || s->last_nonzero) {
+			any = true;
+			counter_rates(p, v, p->win_start);
+		}
+	}
+	return any;
+}
+
+/* Writes the windows that end at or before t.  win_start + window is never
+ * formed: near 2^64 it wraps (and the loop would never end). */
 static void windows_until(struct tr_perfetto *p, uint64_t t)
 {
-	while (t >= p->win_start + p->window) {
-		bool any = false;
-
-		for (unsigned v = 1; v <= MED_MAX_VGPUS; v++) {
-			struct vstate *s = &p->v[v];
-
-			if (s->traps || s->ggtt || s->pt || s->last_nonzero) {
-				any = true;
-				counter_rates(p, v, p->win_start);
-			}
-		}
-		if (any)
-			p->win_start += p->window;
+	while (t >= p->win_start && t - p->win_start >= p->window) {
+		if (window_write(p))
+			p->win_start += p->window; /* <= t: no wrap */
 		else
 			p->win_start = t - t % p->window;
 	}
 }
 
+/* At the end: the last window, and the zero after it (none when the next
+ * window would start past 2^64). */
+static void windows_finish(struct tr_perfetto *p)
+{
+	for (int i = 0; i < 2; i++) {
+		window_write(p);
+		if (p->win_start > UINT64_MAX - p->window)
+			return;
+		p->win_start += p->window;
+	}
+}
+
 /* ---------------------------------------------------------- workloads */
 
-static struct wl *pend_find(struct tr_perfetto *p, uint64_t id)
+static uint32_t pend_hash(const struct tr_perfetto *p, unsigned vgpu, uint64_t id)
 {
-	for (size_t i = 0; i < p->npend; i++)
-		if (p->pend[i].id == id)
-			return &p->pend[i];
+	uint64_t h = (id ^ ((uint64_t)vgpu << 48)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32) & (p->nbucket - 1);
+}
+
+static struct wl *pend_find(struct tr_perfetto *p, unsigned vgpu, uint64_t id)
+{
+	if (!p->nbucket)
+		return NULL;
+	for (uint32_t i = p->bucket[pend_hash(p, vgpu, id)]; i != PNIL; i = p->pend[i].hnext)
+		if (p->pend[i].w.id == id && p->pend[i].w.vgpu == vgpu)
+			return &p->pend[i].w;
 	return NULL;
 }
 
 static void pend_remove(struct tr_perfetto *p, struct wl *w)
 {
-	*w = p->pend[--p->npend];
+	struct pent *e = (struct pent *)w;
+	uint32_t i = (uint32_t)(e - p->pend);
+	uint32_t *link = &p->bucket[pend_hash(p, w->vgpu, w->id)];
+
+	while (*link != i)
+		link = &p->pend[*link].hnext;
+	*link = e->hnext;
+	if (e->older != PNIL)
+		p->pend[e->older].newer = e->newer;
+	else
+		p->oldest = e->newer;
+	if (e->newer != PNIL)
+		p->pend[e->newer].older = e->older;
+	else
+		p->newest = e->older;
+	e->hnext = p->free_;
+	p->free_ = i;
+	p->npend--;
 }
 
-static struct wl *pend_add(struct tr_perfetto *p, uint64_t id)
+/* Room for PEND_MAX at most: the table doubles, its chains are rebuilt. */
+static int pend_grow(struct tr_perfetto *p)
 {
-	if (p->npend == p->cappend) {
-		size_t n = p->cappend ? 2 * p->cappend : 64;
-		struct wl *a = realloc(p->pend, n * sizeof(*a));
+	uint32_t n = p->cappend ? 2 * p->cappend : 64;
+	struct pent *a = realloc(p->pend, n * sizeof(*a));
+	uint32_t *b;
 
-		if (!a)
-			return NULL;
-		p->pend = a;
-		p->cappend = n;
+	if (!a)
+		return -ENOMEM;
+	p->pend = a;
+	b = malloc(2 * (size_t)n * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	free(p->bucket);
+	p->bucket = b;
+	p->nbucket = 2 * n;
+	for (uint32_t i = 0; i < p->nbucket; i++)
+		b[i] = PNIL;
+	if (!p->cappend)
+		p->oldest = p->newest = PNIL;
+	for (uint32_t i = p->oldest; i != PNIL; i = a[i].newer) {
+		uint32_t h = pend_hash(p, a[i].w.vgpu, a[i].w.id);
+
+		a[i].hnext = b[h];
+		b[h] = i;
 	}
-	struct wl *w = &p->pend[p->npend++];
+	for (uint32_t i = n; i-- > p->cappend;) {
+		a[i].hnext = p->free_;
+		p->free_ = i;
+	}
+	p->cappend = n;
+	return 0;
+}
 
-	memset(w, 0, sizeof(*w));
-	w->id = id;
-	return w;
+static struct wl *pend_add(struct tr_perfetto *p, unsigned vgpu, uint64_t id)
+{
+	if (p->npend >= PEND_MAX) {
+		/* never dispatched nor rejected, as far as this export knows */
+		pend_remove(p, &p->pend[p->oldest].w);
+		p->st.unmatched++;
+	}
+	if (p->npend == p->cappend) {
+		if (!p->cappend)
+			p->free_ = PNIL;
+		if (pend_grow(p))
+			return NULL;
+	}
+	uint32_t i = p->free_;
+	struct pent *e = &p->pend[i];
+	uint32_t h = pend_hash(p, vgpu, id);
+
+	p->free_ = e->hnext;
+	memset(e, 0, sizeof(*e));
+	e->w.id = id;
+	e->w.vgpu = (uint16_t)vgpu;
+	e->hnext = p->bucket[h];
+	p->bucket[h] = i;
+	e->older = p->newest;
+	e->newer = PNIL;
+	if (p->newest != PNIL)
+		p->pend[p->newest].newer = i;
+	else
+		p->oldest = i;
+	p->newest = i;
+	p->npend++;
+	return &e->w;
 }
 
 /* The vGPU's open submission slice is written (its verdict is known or
@@ -338,17 +454,13 @@ static void close_sub(struct tr_perfetto *p, unsigned v)
 	if (!s->sub_open)
 		return;
 	s->sub_open = false;
-	struct wl *w = pend_find(p, s->sub.id);
-
-	write_submission(p, &s->sub, true);
-	if (w)
-		w->flow = s->sub.flow;
+	write_submission(p, &s->sub);
 }
 
 static void on_workload(struct tr_perfetto *p, const struct med_event *ev)
 {
 	unsigned v = ev->vgpu <= MED_MAX_VGPUS ? ev->vgpu : 0;
-	struct wl *w = pend_add(p, ev->u.workload.id);
+	struct wl *w = pend_add(p, v, ev->u.workload.id);
 
 	if (!w) {
 		p->err = -ENOMEM;
@@ -356,7 +468,6 @@ static void on_workload(struct tr_perfetto *p, const struct med_event *ev)
 	}
 	w->has_wl = true;
 	w->t_wl = w->t_verdict = ev->time;
-	w->vgpu = (uint16_t)v;
 	w->engine = ev->engine;
 	if (v) {
 		close_sub(p, v);
@@ -370,7 +481,7 @@ static void on_workload(struct tr_perfetto *p, const struct med_event *ev)
 static void on_verdict(struct tr_perfetto *p, const struct med_event *ev, uint64_t id)
 {
 	unsigned v = ev->vgpu <= MED_MAX_VGPUS ? ev->vgpu : 0;
-	struct wl *w = pend_find(p, id);
+	struct wl *w = pend_find(p, v, id);
 	struct wl *targets[2] = { w, v && p->v[v].sub_open && p->v[v].sub.id == id ? &p->v[v].sub
 										     : NULL };
 
@@ -413,11 +524,15 @@ static void on_dispatch(struct tr_perfetto *p, const struct med_event *ev)
 		return;
 	if (v && p->v[v].sub_open && p->v[v].sub.id == ev->u.exec.id)
 		close_sub(p, v);
-	struct wl *pw = pend_find(p, ev->u.exec.id);
+	struct wl *pw = pend_find(p, v, ev->u.exec.id);
 
 	if (pw) {
 		w = *pw;
 		pend_remove(p, pw);
+		/* its submission slice is written (close_sub above, or when the
+		 * vGPU's next one opened): the flow starts there */
+		if (w.has_wl && w.vgpu && !w.rejected)
+			write_flow_start(p, &w);
 	} else {
 		w.id = ev->u.exec.id;
 		w.vgpu = (uint16_t)v;
@@ -450,11 +565,11 @@ static void on_complete(struct tr_perfetto *p, const struct med_event *ev)
 static void drop_vgpu(struct tr_perfetto *p, unsigned v)
 {
 	close_sub(p, v);
-	for (size_t i = 0; i < p->npend;)
-		if (p->pend[i].vgpu == v)
-			pend_remove(p, &p->pend[i]);
-		else
-			i++;
+	for (uint32_t i = p->npend ? p->oldest : PNIL, next; i != PNIL; i = next) {
+		next = p->pend[i].newer;
+		if (p->pend[i].w.vgpu == v)
+			pend_remove(p, &p->pend[i].w);
+	}
 }
 
 /* ---------------------------------------------------------------- API */
@@ -605,8 +720,7 @@ int tr_perfetto_finish(struct tr_perfetto *p, struct tr_export_stats *st)
 		}
 	/* the last window, and the zero after it */
 	if (p->have_time) {
-		windows_until(p, p->win_start + p->window);
-		windows_until(p, p->win_start + p->window);
+		windows_finish(p);
 	}
 	fputs("\n]}\n", p->f);
 	rc = p->err;
@@ -618,6 +732,7 @@ int tr_perfetto_finish(struct tr_perfetto *p, struct tr_export_stats *st)
 	if (st)
 		*st = p->st;
 	free(p->pend);
+	free(p->bucket);
 	free(p);
 	return rc;
 }

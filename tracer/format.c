@@ -481,7 +481,8 @@ static void put_err(struct em *e, int32_t err)
 	}
 	if (!err)
 		return;
-	const char *n = err < 0 ? strerrorname_np(-err) : NULL;
+	/* -INT32_MIN does not exist (UB): that one is a number */
+	const char *n = err < 0 && err != INT32_MIN ? strerrorname_np(-err) : NULL;
 
 	key(e, "err");
 	if (n) {
@@ -552,9 +553,24 @@ size_t tr_event_format(char *buf, size_t len, const struct med_event *ev)
 		fu(&e, "blobs_dropped", ev->blobs_dropped);
 	if (ev->text) {
 		puts_(&e, " -- ");
-		/* one line: a newline inside the text would break the format */
-		for (const char *s = ev->text; *s; s++)
-			putc_(&e, *s == '\n' || *s == '\r' ? ' ' : *s);
+		/* one line: a newline inside the text would break the format;
+		 * no control character reaches a terminal (ESC: \x1b), and a
+		 * backslash is doubled so that the escapes are unambiguous */
+		for (const unsigned char *s = (const unsigned char *)ev->text; *s; s++) {
+			static const char hex[] = "0123456789abcdef";
+
+			if (*s == '\n' || *s == '\r') {
+				putc_(&e, ' ');
+			} else if (*s < 0x20 || *s == 0x7f) {
+				puts_(&e, "\\x");
+				putc_(&e, hex[*s >> 4]);
+				putc_(&e, hex[*s & 15]);
+			} else if (*s == '\\') {
+				puts_(&e, "\\\\");
+			} else {
+				putc_(&e, (char)*s);
+			}
+		}
 	}
 	finish(&e);
 	return e.len;

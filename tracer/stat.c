@@ -13,8 +13,10 @@
 static void count_event(struct tr_log_stats *s, const struct med_event *ev)
 {
 	unsigned t = ev->type < MED_EV_TYPE_COUNT ? ev->type : MED_EV_TYPE_COUNT;
-	unsigned v = ev->vgpu <= MED_MAX_VGPUS ? ev->vgpu : 0;
-	struct tr_vgpu_stats *vs = &s->vgpu[v];
+	bool in_range = ev->vgpu <= MED_MAX_VGPUS;
+	struct tr_vgpu_stats scratch = { 0 };
+	/* a vGPU id out of range is not "none": counted apart */
+	struct tr_vgpu_stats *vs = in_range ? &s->vgpu[ev->vgpu] : &scratch;
 
 	if (!s->events) {
 		s->first_seq = ev->seq;
@@ -30,7 +32,10 @@ static void count_event(struct tr_log_stats *s, const struct med_event *ev)
 	if (ev->time > s->last_time)
 		s->last_time = ev->time;
 	s->by_type[t]++;
-	s->by_vgpu_events[v]++;
+	if (in_range)
+		s->by_vgpu_events[ev->vgpu]++;
+	else
+		s->vgpu_out_of_range++;
 	vs->events++;
 	for (uint32_t i = 0; ev->blobs && i < ev->nblobs; i++) {
 		s->blob_refs++;

@@ -397,6 +397,7 @@ struct tr_log_stats {
 	uint64_t blobs_stored;        /* blobs in blob chunks */
 	uint64_t first_wall_ns, last_wall_ns; /* chunk wall times (0: none) */
 	struct tr_health health;
+	uint64_t vgpu_out_of_range;   /* events naming a vGPU above MED_MAX_VGPUS (in no by_vgpu_events) */
 };
 /* Rewinds r, reads every record and walks the chunks.  0, or the
  * reader's I/O error (the stats hold what was read until then). */
@@ -426,7 +427,8 @@ struct tr_export_stats {
 	size_t sz;
 	uint64_t records, slices, submissions, flows, instants, counters;
 	uint64_t unfinished;         /* dispatched, never completed (closed at the end) */
-	uint64_t unmatched;          /* COMPLETE without its DISPATCH */
+	uint64_t unmatched;          /* COMPLETE without its DISPATCH, or a workload forgotten
+	                                while awaiting its DISPATCH (over 65536 waiting) */
 };
 /* Writes the file's opening (info may be NULL).  -EINVAL, -ENOMEM, -EIO. */
 int tr_perfetto_new(FILE *out, const struct tr_log_info *info, const struct tr_perfetto_opts *opts,
