@@ -412,6 +412,7 @@ struct wstate {
 	struct tr_recorder *r;
 	uint64_t next;              /* the seq to write next; 0: not known yet */
 	bool dseq_keys;             /* the last record was keyed by its delivery number */
+	uint64_t first_since;       /* when the merge first saw a record, seq keys not from 1 */
 	uint64_t stall_since;       /* when the merge began waiting for `next` */
 	uint64_t last_flush;
 	uint64_t unflushed;         /* events since the last flush */
@@ -717,10 +718,24 @@ static void *writer_main(void *arg)
 			continue;
 		}
 		if (!s->next) {
-			/* the bus numbers a subscriber's deliveries from 1: a
-			 * later one may arrive first (another thread's) */
+			/* The bus numbers a subscriber's deliveries from 1, and
+			 * a later one may arrive first (another thread's).
+			 * Seqs handed over without numbers may start anywhere:
+			 * unless the first is 1, other threads get gap_ms to
+			 * show an earlier one before the merge starts. */
 			struct tr_rec_hdr *h0 = src_peek(s, best);
-			s->next = (h0->flags & TR_RECF_DSEQ) ? 1 : m;
+			if ((h0->flags & TR_RECF_DSEQ) || m == 1) {
+				s->next = 1;
+			} else {
+				t = now_ns();
+				if (!s->first_since)
+					s->first_since = t;
+				if (!closing && t - s->first_since < r->gap_ns) {
+					idle(s, &spins);
+					continue;
+				}
+				s->next = m;
+			}
 		}
 		if (m > s->next) {
 			/* `next` is in flight on a thread whose ring is empty, or
