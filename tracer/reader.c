@@ -65,12 +65,14 @@ static int load_index(struct tr_reader *r)
 {
 	uint8_t f[TRI_FOOTER_LEN];
 	uint64_t ioff, fbytes;
+	uint32_t salt;
 	if (r->size < TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN + TRI_FOOTER_LEN)
 		return 0;
 	int e = tri_read_at(r, r->size - TRI_FOOTER_LEN, f, sizeof(f));
 	if (e)
 		return e < 0 ? e : 0;
-	if (tri_footer_get(f, &ioff, &fbytes) || fbytes != r->size || ioff < TRI_PREAMBLE_LEN ||
+	if (tri_footer_get(f, &ioff, &fbytes, &salt) || salt != r->salt || fbytes != r->size ||
+	    ioff < TRI_PREAMBLE_LEN ||
 	    ioff + TRI_CHUNK_HDR_LEN > r->size - TRI_FOOTER_LEN)
 		return 0;
 	struct tri_chunk_hdr h;
@@ -123,6 +125,28 @@ static int load_index(struct tr_reader *r)
 	r->data_end = r->size - TRI_FOOTER_LEN;
 	r->h.closed = true;
 	return 0;
+}
+
+/* The log's salt: the footer's (its check holds and it is where the file
+ * ends), else the first chunk's (the writer puts the HEADER chunk right
+ * after the preamble: only that position may teach the salt; the guest's
+ * bytes are never there), else the preamble's. */
+static void learn_salt(struct tr_reader *r, const uint8_t *pre)
+{
+	uint8_t b[TRI_FOOTER_LEN > TRI_CHUNK_HDR_LEN ? TRI_FOOTER_LEN : TRI_CHUNK_HDR_LEN];
+	uint64_t io, fb;
+	uint32_t salt;
+	struct tri_chunk_hdr h;
+	r->salt = tri_get32(pre + TRI_PRE_SALT);
+	if (r->size >= TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN + TRI_FOOTER_LEN &&
+	    !tri_read_at(r, r->size - TRI_FOOTER_LEN, b, TRI_FOOTER_LEN) &&
+	    !tri_footer_get(b, &io, &fb, &salt) && fb == r->size) {
+		r->salt = salt;
+		return;
+	}
+	if (r->size >= TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN &&
+	    !tri_read_at(r, TRI_PREAMBLE_LEN, b, TRI_CHUNK_HDR_LEN) && !tri_chunk_hdr_get(b, &h))
+		r->salt = h.salt;
 }
 
 static int load_header_chunk(struct tr_reader *r)
@@ -259,6 +283,7 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		tr_reader_close(r);
 		return -EPROTONOSUPPORT;
 	}
+	learn_salt(r, pre);
 	if ((e = load_index(r)) || (e = load_header_chunk(r))) {
 		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: %s", path,
 			       e == -ENOMEM ? "out of memory" : "read failed");
@@ -286,6 +311,7 @@ static int skip_damage(struct tr_reader *r)
 	bool f = fresh(r, p);
 	uint8_t tail[TRI_CHUNK_HDR_LEN];
 	uint64_t io, fb;
+	uint32_t salt;
 	if (p + TRI_CHUNK_HDR_LEN > end) {
 		size_t n = (size_t)(end - p);
 		int e = tri_read_at(r, p, tail, n);
@@ -293,7 +319,8 @@ static int skip_damage(struct tr_reader *r)
 			return e;
 		const char *what = NULL;
 		unsigned whole = 0;
-		if (e == 0 && n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+		if (e == 0 && n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb, &salt) && salt == r->salt &&
+		    fb == r->size) {
 			what = ""; /* the footer of a log whose index is damaged */
 		} else if (e == 0 && !memcmp(tail, TRI_CHUNK_MAGIC, n < 4 ? n : 4)) {
 			what = "a chunk header";
@@ -323,7 +350,7 @@ static int skip_damage(struct tr_reader *r)
 	if (e != 1) {
 		/* nothing valid up to the end: is there a footer, a cut chunk? */
 		if (end - p >= TRI_FOOTER_LEN && tri_read_at(r, end - TRI_FOOTER_LEN, tail, TRI_FOOTER_LEN) == 0 &&
-		    !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+		    !tri_footer_get(tail, &io, &fb, &salt) && salt == r->salt && fb == r->size) {
 			stop = end - TRI_FOOTER_LEN;
 			footer = true;
 		} else if (partial < end) {

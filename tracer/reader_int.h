@@ -46,6 +46,7 @@ struct tr_reader {
 	struct tr_log_info info;
 	char *info_store;
 	uint64_t data_start, data_end;
+	uint32_t salt;               /* the log's: a chunk header with another is not one */
 
 	struct idx_entry *index;     /* closed logs: the index chunk's entries */
 	size_t nindex;
@@ -94,9 +95,12 @@ int tri_read_at(struct tr_reader *r, uint64_t off, void *buf, size_t n);
 /* The header at off: 1 valid (and sane), 0 not a valid header, 2 the data
  * ends inside it, or -EIO. */
 int tri_read_hdr(struct tr_reader *r, uint64_t off, struct tri_chunk_hdr *h);
-/* The next valid chunk header at or after from: 1 and *at, 0 none
- * (*partial: where a chunk magic starts whose header the data cuts, else
- * data_end), or a negative errno. */
+/* The next chunk at or after from whose header is valid (magic, salt,
+ * check, bounds) and whose payload loads and checks: 1 and *at, 0 none
+ * (*partial: where the first chunk magic starts whose header or payload
+ * the data cuts, else data_end), or a negative errno.  A header found by
+ * scanning is trusted only with its payload: a header whose payload fails
+ * is skipped like any other damaged bytes. */
 int tri_scan_from(struct tr_reader *r, uint64_t from, uint64_t *at, uint64_t *partial);
 /* Reads and decompresses a chunk's payload into dst (raw_len bytes): 0, a
  * negative errno, or 1 with *why set when the payload is bad. */

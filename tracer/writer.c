@@ -65,6 +65,7 @@ struct tr_writer {
 	struct tr_log_info info;     /* the HEADER chunk */
 	char host[256];
 	bool setup_done, header_written;
+	uint32_t salt;               /* the log's: in the preamble, every chunk header, the footer */
 	uint64_t max_seq;
 	struct tr_write_stats st;
 };
@@ -143,7 +144,7 @@ static int write_chunk(struct tr_writer *w, unsigned kind, const void *raw, size
 		.count = sp ? sp->count : 0, .aux = sp ? sp->aux : 0,
 		.first_seq = sp ? sp->first_seq : 0, .last_seq = sp ? sp->last_seq : 0,
 		.first_time = sp ? sp->first_time : 0, .last_time = sp ? sp->last_time : 0,
-		.wall_ns = tri_wall_ns(),
+		.wall_ns = tri_wall_ns(), .salt = w->salt,
 	};
 	tri_chunk_hdr_put(w->out.p, &h);
 	uint64_t at = w->off;
@@ -296,6 +297,7 @@ static int writer_new(const struct tr_writer_opts *opts, struct tr_writer **out)
 		.host = w->host,
 	};
 	tri_codec_reset(&w->codec);
+	w->salt = tri_new_salt();
 	*out = w;
 	return 0;
 }
@@ -305,7 +307,7 @@ static int start(struct tr_writer *w)
 	uint8_t pre[TRI_PREAMBLE_LEN] = { 0 };
 	memcpy(pre, TRI_MAGIC, TRI_MAGIC_LEN);
 	tri_put32(pre + 8, TR_LOG_VERSION);
-	tri_put32(pre + 12, 0);
+	tri_put32(pre + TRI_PRE_SALT, w->salt);
 	return write_all(w, pre, sizeof(pre));
 }
 
@@ -567,7 +569,7 @@ static int write_index(struct tr_writer *w)
 	if (err)
 		return err;
 	uint8_t f[TRI_FOOTER_LEN];
-	tri_footer_put(f, at, w->off + TRI_FOOTER_LEN);
+	tri_footer_put(f, at, w->off + TRI_FOOTER_LEN, w->salt);
 	return write_all(w, f, sizeof(f));
 }
 

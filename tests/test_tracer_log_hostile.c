@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reader against files made to fool it (a guest controls the bytes of
+ * the blobs a log stores; anyone may hand the reader a crafted file): a
+ * complete fake chunk planted in a guest page is never read as the log's,
+ * a header found by scanning is trusted only with its payload, records
+ * that would make the reader allocate without bound are malformed, the
+ * blob cache is a real bound, crafted keys do not make the maps quadratic,
+ * and files that are not regular files or are empty are not logs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "tracer/log_format.h"
+
+static char dir[64];
+
+static void path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/vgt-hostile-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------- crafting */
+
+/* A zstd frame as the writer makes them: checksum, content size. */
+static size_t frame(uint8_t *out, size_t cap, const void *raw, size_t len)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	assert_non_null(c);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+	size_t n = ZSTD_compress2(c, out, cap, raw, len);
+	ZSTD_freeCCtx(c);
+	assert_false(ZSTD_isError(n));
+	return n;
+}
+
+/* A complete chunk (header + frame) at out; returns its bytes. */
+static size_t make_chunk(uint8_t *out, size_t cap, uint32_t salt, unsigned kind, const void *raw,
+			 size_t len, uint32_t count, uint64_t first_seq, uint64_t last_seq)
+{
+	size_t n = frame(out + TRI_CHUNK_HDR_LEN, cap - TRI_CHUNK_HDR_LEN, raw, len);
+	struct tri_chunk_hdr h = { .kind = kind, .payload_len = (uint32_t)n, .raw_len = (uint32_t)len,
+				   .count = count, .first_seq = first_seq, .last_seq = last_seq,
+				   .salt = salt };
+	tri_chunk_hdr_put(out, &h);
+	return TRI_CHUNK_HDR_LEN + n;
+}
+
+/* A crafted log: preamble with salt, then chunks appended. */
+struct craft {
+	FILE *f;
+	uint32_t salt;
+};
+
+static void craft_open(struct craft *c, const char *path, uint32_t salt)
+{
+	c->f = fopen(path, "wb");
+	assert_non_null(c->f);
+	c->salt = salt;
+	uint8_t p[TRI_PREAMBLE_LEN] = { 0 };
+	memcpy(p, TRI_MAGIC, TRI_MAGIC_LEN);
+	tri_put32(p + 8, TR_LOG_VERSION);
+	tri_put32(p + TRI_PRE_SALT, salt);
+	assert_int_equal(fwrite(p, 1, sizeof(p), c->f), sizeof(p));
+}
+
+static void craft_chunk(struct craft *c, unsigned kind, const void *raw, size_t len, uint32_t count,
+			uint64_t first_seq, uint64_t last_seq)
+{
+	size_t cap = ZSTD_compressBound(len) + TRI_CHUNK_HDR_LEN;
+	uint8_t *b = malloc(cap);
+	assert_non_null(b);
+	size_t n = make_chunk(b, cap, c->salt, kind, raw, len, count, first_seq, last_seq);
+	assert_int_equal(fwrite(b, 1, n, c->f), n);
+	free(b);
+}
+
+static void craft_header(struct craft *c)
+{
+	struct tr_log_info info = { .event_version = MED_EVENT_VERSION, .source = TR_SOURCE_IMPORT,
+				    .tool_version = "t", .cmdline = "", .clock = "virtual", .host = "" };
+	struct tri_buf b = { 0 };
+	assert_int_equal(tri_info_encode(&b, &info), 0);
+	craft_chunk(c, TR_CHUNK_HEADER, b.p, b.len, 0, 0, 0);
+	tri_buf_free(&b);
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(*n ? *n : 1);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, *n, f), *n);
+	fclose(f);
+	return b;
+}
+
+static void spit(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+static int first_blob_chunk(void *ctx, const struct tr_chunk_info *c)
+{
+	uint64_t *off = ctx;
+	if (c->kind == TR_CHUNK_BLOBS && !*off)
+		*off = c->offset;
+	return 0;
+}
+
+/* A log of three events, one chunk each; the second references a 4 KiB
+ * guest page (stored in a BLOBS chunk).  *boff: that chunk's offset. */
+static void write_page_log(const char *path, const uint8_t *page, uint64_t *boff)
+{
+	struct tr_writer_opts wo = { .sz = sizeof(wo) };
+	struct tr_writer *w;
+	assert_int_equal(tr_writer_open(path, &wo, &w), 0);
+	for (uint64_t s = 1; s <= 3; s++) {
+		struct med_blob b = { .kind = 1, .len = 4096, .addr = 0x1000, .gpa = UINT64_MAX,
+				      .data = page };
+		struct med_event e = { .type = MED_EV_MMIO_WRITE, .version = MED_EVENT_VERSION,
+				       .size = sizeof(struct med_event), .seq = s, .time = s,
+				       .engine = -1, .blobs = s == 2 ? &b : NULL, .nblobs = s == 2 };
+		assert_int_equal(tr_writer_event(w, &e), 0);
+		assert_int_equal(tr_writer_flush(w), 0);
+	}
+	assert_int_equal(tr_writer_close(w, NULL), 0);
+	struct tr_reader *r;
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	*boff = 0;
+	assert_int_equal(tr_reader_chunks(r, first_blob_chunk, boff), 0);
+	assert_true(*boff > 0);
+	tr_reader_close(r);
+}
+
+/* Reads every record: the seqs of the events in *seqs (up to 16). */
+static size_t read_seqs(const char *path, uint64_t *seqs, struct tr_health *h)
+{
+	struct tr_reader *r;
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	const struct tr_record *rec;
+	size_t n = 0;
+	int e;
+	while ((e = tr_reader_next(r, &rec)) == 1)
+		if (rec->kind == TR_REC_EVENT && n < 16)
+			seqs[n++] = rec->ev.seq;
+	assert_int_equal(e, 0);
+	h->sz = sizeof(*h);
+	assert_int_equal(tr_reader_health(r, h), 0);
+	tr_reader_close(r);
+	return n;
+}
+
+/* A fake event chunk (one event, seq 0xDEAD) as a guest would plant it: it
+ * cannot know the log's salt. */
+static size_t fake_chunk(uint8_t *out, size_t cap, uint32_t salt, uint32_t payload_len)
+{
+	struct med_event fe = { .type = MED_EV_MMIO_READ, .version = TRI_STATE_VERSION,
+				.size = TRI_STATE_SIZE, .seq = 0xDEAD, .time = 7, .engine = -1 };
+	struct tri_codec c;
+	tri_codec_reset(&c);
+	uint8_t raw[512];
+	size_t rl = tri_encode_event(&c, raw, &fe, 0, NULL);
+	size_t n = make_chunk(out, cap, salt, TR_CHUNK_EVENTS, raw, rl, 1, 0xDEAD, 0xDEAD);
+	if (payload_len) { /* a lie about its size, with a valid check */
+		struct tri_chunk_hdr h;
+		assert_int_equal(tri_chunk_hdr_get(out, &h), 0);
+		h.payload_len = payload_len;
+		tri_chunk_hdr_put(out, &h);
+	}
+	return n;
+}
+
+/* /tmp/poc/forge: a guest page holding a complete fake chunk; one bit of
+ * the real blob chunk's header flipped, so the reader scans through the
+ * page.  The fake chunk (whatever salt the guest guessed) is not read. */
+static void test_a_chunk_planted_in_a_guest_page_is_not_read(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "forge.vgtl");
+	uint8_t page[4096];
+	srand(1);
+	for (size_t i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)rand();
+	/* the guest's guesses: the old fixed seed (salt 0) and a random one */
+	fake_chunk(page + 1000, sizeof(page) - 1000, 0, 0);
+	fake_chunk(page + 2000, sizeof(page) - 2000, 0x12345678u, 0);
+	uint64_t boff;
+	write_page_log(path, page, &boff);
+	size_t n;
+	uint8_t *b = slurp(path, &n);
+	b[boff + TRI_CH_WALL_NS + 4] ^= 1;
+	spit(path, b, n);
+	free(b);
+	uint64_t seqs[16];
+	struct tr_health h;
+	size_t k = read_seqs(path, seqs, &h);
+	assert_int_equal(k, 3);
+	for (size_t i = 0; i < k; i++)
+		assert_int_equal(seqs[i], i + 1);
+	assert_int_equal(h.chunks_bad, 1);
+	assert_int_equal(h.blobs_missing, 1);
+	assert_true(h.closed);
+	assert_false(h.truncated);
+}
+
+/* /tmp/poc/forge2: a header found by scanning whose payload_len reaches
+ * past the next chunks (even one with the log's salt) is trusted only if
+ * its payload checks: the scan resumes after it and the chunks it covers
+ * still read; a closed log is not reported truncated. */
+static void test_a_scanned_header_is_trusted_only_with_its_payload(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "forge2.vgtl");
+	uint8_t page[4096];
+	srand(2);
+	for (size_t i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)rand();
+	uint64_t boff;
+	write_page_log(path, page, &boff);
+	size_t n;
+	uint8_t *b = slurp(path, &n);
+	uint32_t salt = tri_get32(b + TRI_PRE_SALT);
+	/* the worst case: the fake has the log's salt and covers the rest of
+	 * the data up to the footer */
+	uint64_t at = boff + TRI_CHUNK_HDR_LEN + 500;
+	uint32_t pl = (uint32_t)(n - TRI_FOOTER_LEN - at - TRI_CHUNK_HDR_LEN);
+	uint8_t fake[1024];
+	fake_chunk(fake, sizeof(fake), salt, pl);
+	memcpy(b + at, fake, TRI_CHUNK_HDR_LEN);
+	b[boff + TRI_CH_WALL_NS + 4] ^= 1;
+	spit(path, b, n);
+	free(b);
+	uint64_t seqs[16];
+	struct tr_health h;
+	size_t k = read_seqs(path, seqs, &h);
+	assert_int_equal(k, 3);
+	for (size_t i = 0; i < k; i++)
+		assert_int_equal(seqs[i], i + 1);
+	assert_int_equal(h.chunks_bad, 1);
+	assert_true(h.closed);
+	assert_false(h.truncated);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_chunk_planted_in_a_guest_page_is_not_read),
+		cmocka_unit_test(test_a_scanned_header_is_trusted_only_with_its_payload),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
