@@ -277,11 +277,89 @@ static void test_a_scanned_header_is_trusted_only_with_its_payload(void **state)
 	assert_false(h.truncated);
 }
 
+/* An event record: tag, mask, time 0, word mask 0, then what follows. */
+static size_t record_with_blobs(uint8_t *raw, uint64_t n)
+{
+	size_t i = 0;
+	raw[i++] = 0;
+	raw[i++] = TRI_P_BLOBS;
+	raw[i++] = 0;
+	raw[i++] = 0;
+	uint64_t v = n;
+	do {
+		uint8_t c = v & 0x7f;
+		v >>= 7;
+		raw[i++] = c | (v ? 0x80 : 0);
+	} while (v);
+	for (uint64_t k = 0; k < n; k++) { /* kind, as, flags: missing, len 0, addr 0 */
+		raw[i++] = 0;
+		raw[i++] = 0;
+		raw[i++] = TRI_B_MISSING | TRI_B_GPA_ADDR;
+		raw[i++] = 0;
+		raw[i++] = 0;
+	}
+	return i;
+}
+
+static size_t record_with_text(uint8_t *raw, uint64_t len)
+{
+	size_t i = 0;
+	raw[i++] = 0;
+	raw[i++] = TRI_P_TEXT;
+	raw[i++] = 0;
+	raw[i++] = 0;
+	uint64_t v = len;
+	do {
+		uint8_t c = v & 0x7f;
+		v >>= 7;
+		raw[i++] = c | (v ? 0x80 : 0);
+	} while (v);
+	memset(raw + i, 'x', len);
+	return i + len;
+}
+
+/* /tmp/poc/amp: more blob references or longer text than the writer
+ * accepts is a malformed record (no allocation in proportion). */
+static void test_records_past_the_writers_limits_are_malformed(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "amp.vgtl");
+	size_t cap = 16 + (size_t)(TRI_MAX_BLOBS + 1) * 5 + TRI_MAX_TEXT + 1;
+	uint8_t *raw = malloc(cap);
+	assert_non_null(raw);
+	struct { size_t len; bool ok; } cases[4];
+	for (int c = 0; c < 4; c++) {
+		struct craft cr;
+		craft_open(&cr, path, 0x5a5a1234u);
+		craft_header(&cr);
+		size_t len = c == 0 ? record_with_blobs(raw, TRI_MAX_BLOBS)
+			   : c == 1 ? record_with_blobs(raw, TRI_MAX_BLOBS + 1)
+			   : c == 2 ? record_with_text(raw, TRI_MAX_TEXT)
+				    : record_with_text(raw, TRI_MAX_TEXT + 1);
+		craft_chunk(&cr, TR_CHUNK_EVENTS, raw, len, 1, 0, 0);
+		fclose(cr.f);
+		uint64_t seqs[16];
+		struct tr_health h;
+		cases[c].len = read_seqs(path, seqs, &h);
+		cases[c].ok = h.chunks_bad == 0;
+	}
+	free(raw);
+	assert_int_equal(cases[0].len, 1);
+	assert_true(cases[0].ok);
+	assert_int_equal(cases[1].len, 0);
+	assert_false(cases[1].ok);
+	assert_int_equal(cases[2].len, 1);
+	assert_true(cases[2].ok);
+	assert_int_equal(cases[3].len, 0);
+	assert_false(cases[3].ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_chunk_planted_in_a_guest_page_is_not_read),
 		cmocka_unit_test(test_a_scanned_header_is_trusted_only_with_its_payload),
+		cmocka_unit_test(test_records_past_the_writers_limits_are_malformed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
