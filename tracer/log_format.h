@@ -226,13 +226,16 @@ void tri_fixed_event_get(const uint8_t *in, struct med_event *ev);
 
 /* ------------------------------------------------------------- hash tables */
 
-/* A set of keys, mapping each to a 64-bit value (open addressing). */
+/* A set of keys, mapping each to a 64-bit value (open addressing).  Keys
+ * come from files: slots are a hash of both words seeded per map (drawn
+ * when the map first grows), so crafted keys cannot pile up on a slot. */
 struct tri_keymap {
 	struct tri_keyslot {
 		struct tr_key k;
 		uint64_t v;
 	} *s;
 	size_t n, cap; /* cap: power of two, 0 when empty */
+	uint64_t seed;
 };
 /* The slot's value or NULL. */
 uint64_t *tri_keymap_get(const struct tri_keymap *m, const struct tr_key *k);
