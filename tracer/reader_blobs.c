@@ -24,22 +24,23 @@ int tri_register_bchunk(struct tr_reader *r, uint64_t off, const struct tri_chun
 			size_t *id)
 {
 	struct tr_key k = { .lo = off, .hi = 1 };
-	uint64_t *v;
-	int e = tri_keymap_put(&r->chunk_map, &k, &v);
-	if (e < 0)
-		return e;
-	if (e == 0) {
+	uint64_t *v = tri_keymap_get(&r->chunk_map, &k);
+	if (v) {
 		*id = (size_t)*v;
 		return 0;
 	}
+	/* room first: the map never holds an id that is not a chunk */
 	if (r->nbchunks == r->bchunks_cap) {
 		size_t cap = r->bchunks_cap ? r->bchunks_cap * 2 : 64;
 		struct bchunk *nb = realloc(r->bchunks, cap * sizeof(*nb));
 		if (!nb)
-			return -ENOMEM; /* (the map keeps a dangling id: never looked up again below) */
+			return -ENOMEM;
 		r->bchunks = nb;
 		r->bchunks_cap = cap;
 	}
+	int e = tri_keymap_put(&r->chunk_map, &k, &v);
+	if (e < 0)
+		return e;
 	*v = r->nbchunks;
 	r->bchunks[r->nbchunks] = (struct bchunk){ .off = off, .h = *h, .state = BC_PENDING,
 						    .slot = -1 };
