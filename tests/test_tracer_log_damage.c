@@ -221,6 +221,8 @@ static void test_a_log_cut_at_every_byte_reads_its_complete_chunks(void **state)
 		assert_int_equal(ftruncate(memfd, (off_t)cut), 0);
 		struct tr_reader *r = NULL;
 		int e = tr_reader_open(mpath, NULL, &r);
+		if (cut == 0 && e == -EPROTO)
+			continue; /* an empty file is not a log */
 		if (e)
 			fail_msg("cut at %zu: open failed (%d)", cut, e);
 		const struct tr_record *rec;

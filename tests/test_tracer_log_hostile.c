@@ -379,6 +379,28 @@ static void test_colliding_keys_do_not_make_the_map_quadratic(void **state)
 	assert_true(s < 2.0);
 }
 
+/* /dev/null, a FIFO and an empty file are not logs (and a FIFO does not
+ * block the open). */
+static void test_files_that_are_not_regular_or_are_empty_are_not_logs(void **state)
+{
+	char err[256] = "", path[128];
+	struct tr_reader_opts ro = { .sz = sizeof(ro), .errbuf = err, .errbuf_len = sizeof(err) };
+	struct tr_reader *r = NULL;
+	assert_int_equal(tr_reader_open("/dev/null", &ro, &r), -EINVAL);
+	assert_non_null(strstr(err, "/dev/null"));
+	assert_non_null(strstr(err, "not a regular file"));
+	path_of(path, sizeof(path), "fifo");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(tr_reader_open(path, &ro, &r), -EINVAL);
+	assert_non_null(strstr(err, path));
+	path_of(path, sizeof(path), "empty.vgtl");
+	spit(path, (const uint8_t *)"", 0);
+	assert_int_equal(tr_reader_open(path, &ro, &r), -EPROTO);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "empty: not a vgt log"));
+	assert_null(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_a_scanned_header_is_trusted_only_with_its_payload),
 		cmocka_unit_test(test_records_past_the_writers_limits_are_malformed),
 		cmocka_unit_test(test_colliding_keys_do_not_make_the_map_quadratic),
+		cmocka_unit_test(test_files_that_are_not_regular_or_are_empty_are_not_logs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

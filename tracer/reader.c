@@ -233,7 +233,8 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		tr_reader_close(r);
 		return -ENOMEM;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (it is refused below) */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (r->fd < 0 || fstat(r->fd, &st)) {
 		e = -errno;
@@ -245,6 +246,16 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: is a directory", path);
 		tr_reader_close(r);
 		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) { /* a FIFO, a device: no size, no pread */
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: not a regular file", path);
+		tr_reader_close(r);
+		return -EINVAL;
+	}
+	if (st.st_size == 0) {
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: empty: not a vgt log", path);
+		tr_reader_close(r);
+		return -EPROTO;
 	}
 	r->size = (uint64_t)st.st_size;
 	uint8_t pre[TRI_PREAMBLE_LEN] = { 0 };

@@ -188,7 +188,8 @@ struct tr_reader_opts {
  * .vgtl log is -EPROTO "not a vgt log"; another format version -EPROTONOSUPPORT),
  * finds the footer and index if there is a valid one.  A log with a
  * damaged header still opens (info says what is unknown).  open's errno,
- * -EISDIR, -ENOMEM. */
+ * -EISDIR, -EINVAL "not a regular file" (a FIFO, a device), -EPROTO
+ * "empty: not a vgt log" (a file of 0 bytes), -ENOMEM. */
 int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct tr_reader **out);
 void tr_reader_close(struct tr_reader *r);
 const struct tr_log_info *tr_reader_info(const struct tr_reader *r);
