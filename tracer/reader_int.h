@@ -28,6 +28,8 @@ struct bchunk {
 	enum { BC_PENDING, BC_INDEXED, BC_BAD } state;
 	const char *why;             /* BC_BAD: what is wrong with it */
 	int32_t slot;                /* in the cache, -1: not cached */
+	uint64_t sum;                /* BC_INDEXED: XXH3-64 of the payload indexed (a reload
+				      * must find the same bytes: the file may change) */
 };
 
 struct cache_ent {
