@@ -135,6 +135,10 @@ enum tri_tag {
 #define TRI_MAX_TEXT   (1u << 20)  /* longest text the writer accepts */
 #define TRI_MAX_BLOBS  4096        /* blobs per event the writer accepts */
 #define TRI_MAX_BLOB   (16u << 20) /* longest blob the writer accepts */
+/* The largest BLOBS chunk (raw) the writer makes: one blob of TRI_MAX_BLOB
+ * alone (pending blobs are written at 2 MiB, before a blob that would pass
+ * it).  A reader refuses more (decompression bombs). */
+#define TRI_MAX_BLOB_CHUNK (TRI_BLOB_PREFIX + TRI_BLOB_ENTRY_HDR + TRI_MAX_BLOB)
 
 /* ----------------------------------------------------------- little endian */
 

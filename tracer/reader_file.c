@@ -50,7 +50,8 @@ static bool hdr_sane(const struct tri_chunk_hdr *h)
 	case TR_CHUNK_LOSS:
 		return (uint64_t)h->count + h->aux <= h->raw_len / 2 + 1;
 	case TR_CHUNK_BLOBS:
-		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len;
+		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len &&
+		       h->raw_len <= TRI_MAX_BLOB_CHUNK;
 	case TR_CHUNK_INDEX:
 		return (uint64_t)h->count * TRI_INDEX_ENTRY_LEN == h->raw_len;
 	}
