@@ -469,6 +469,127 @@ static void test_a_blob_chunk_changed_after_it_was_indexed_is_not_trusted(void *
 	tr_reader_close(r);
 }
 
+/* /tmp/poc/uaf_san: a record holds its blobs' bytes while tr_reader_blob
+ * loads another chunk into a cache too small for both (under SAN=1 a read
+ * of freed memory before the fix). */
+static void test_tr_reader_blob_leaves_the_current_records_blobs_alone(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "uaf.vgtl");
+	static uint8_t A[4096], B[4096], C[4096];
+	srand(4);
+	for (int i = 0; i < 4096; i++) {
+		A[i] = (uint8_t)rand();
+		B[i] = (uint8_t)rand();
+		C[i] = (uint8_t)rand();
+	}
+	struct tr_writer *w;
+	assert_int_equal(tr_writer_open(path, NULL, &w), 0);
+	for (uint64_t s = 1; s <= 3; s++) {
+		struct med_blob b = { .kind = 1, .len = 4096, .addr = 0x1000 * s, .gpa = UINT64_MAX,
+				      .data = s == 1 ? A : s == 2 ? B : C };
+		struct med_event e = { .type = MED_EV_MMIO_READ, .version = MED_EVENT_VERSION,
+				       .size = sizeof(struct med_event), .seq = s, .time = s * 10,
+				       .engine = -1, .blobs = &b, .nblobs = 1 };
+		assert_int_equal(tr_writer_event(w, &e), 0);
+		assert_int_equal(tr_writer_flush(w), 0);
+	}
+	assert_int_equal(tr_writer_close(w, NULL), 0);
+	struct tr_reader_opts o = { .sz = sizeof(o), .blob_cache = 4096 };
+	struct tr_reader *r;
+	assert_int_equal(tr_reader_open(path, &o, &r), 0);
+	const struct tr_record *rec;
+	assert_int_equal(tr_reader_next(r, &rec), 1);
+	assert_non_null(rec->ev.blobs[0].data);
+	struct tr_key kc = tr_blob_key(C, sizeof(C)), kb = tr_blob_key(B, sizeof(B));
+	const void *d;
+	uint32_t len;
+	assert_int_equal(tr_reader_blob(r, &kc, &d, &len), 0);
+	assert_memory_equal(d, C, sizeof(C));
+	assert_int_equal(tr_reader_blob(r, &kb, &d, &len), 0);
+	assert_memory_equal(d, B, sizeof(B));
+	/* memcmp, not assert_memory_equal: ASan checks the test's own reads
+	 * (cmocka is not instrumented) */
+	assert_int_equal(memcmp(rec->ev.blobs[0].data, A, sizeof(A)), 0);
+	tr_reader_close(r);
+}
+
+/* /tmp/poc/pin: one event referencing blobs in several chunks; the bytes a
+ * record hands out are bounded by blob_cache (the blobs past it: data
+ * NULL, missing, one problem), and all there with a cache big enough. */
+static void test_one_records_blob_bytes_are_bounded_by_the_blob_cache(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "pin.vgtl");
+	enum { NB = 4, LEN = 1536 << 10 };
+	uint8_t *bytes = malloc((size_t)NB * LEN);
+	assert_non_null(bytes);
+	for (size_t i = 0; i < (size_t)NB * LEN; i++)
+		bytes[i] = (uint8_t)(i * 7 + i / LEN);
+	struct med_blob b[NB];
+	for (int k = 0; k < NB; k++)
+		b[k] = (struct med_blob){ .kind = 1, .len = LEN, .addr = (uint64_t)k << 24,
+					  .gpa = UINT64_MAX, .data = bytes + (size_t)k * LEN };
+	struct med_event e = { .type = MED_EV_MMIO_READ, .version = MED_EVENT_VERSION,
+			       .size = sizeof(struct med_event), .seq = 1, .time = 1, .engine = -1,
+			       .blobs = b, .nblobs = NB };
+	struct tr_writer *w;
+	assert_int_equal(tr_writer_open(path, NULL, &w), 0);
+	assert_int_equal(tr_writer_event(w, &e), 0);
+	struct tr_write_stats st = { .sz = sizeof(st) };
+	assert_int_equal(tr_writer_close(w, &st), 0);
+	assert_int_equal(st.blob_chunks, NB);
+	for (int big = 0; big < 2; big++) {
+		struct tr_reader_opts o = { .sz = sizeof(o), .blob_cache = big ? 8u << 20 : 2u << 20 };
+		struct tr_reader *r;
+		assert_int_equal(tr_reader_open(path, &o, &r), 0);
+		const struct tr_record *rec;
+		assert_int_equal(tr_reader_next(r, &rec), 1);
+		assert_int_equal(rec->ev.nblobs, NB);
+		for (int k = 0; k < NB; k++) {
+			if (big || k == 0) {
+				assert_non_null(rec->ev.blobs[k].data);
+				assert_memory_equal(rec->ev.blobs[k].data, bytes + (size_t)k * LEN, LEN);
+			} else {
+				assert_null(rec->ev.blobs[k].data);
+			}
+		}
+		assert_int_equal(tr_reader_next(r, &rec), 0);
+		struct tr_health h = { .sz = sizeof(h) };
+		tr_reader_health(r, &h);
+		assert_int_equal(h.blobs_missing, big ? 0 : NB - 1);
+		assert_int_equal(h.nproblems, big ? 0 : 1);
+		tr_reader_close(r);
+	}
+	free(bytes);
+}
+
+/* A BLOBS chunk larger than the writer makes (one blob of TRI_MAX_BLOB
+ * alone) is not a valid chunk: no decompression of up to 64 MiB. */
+static void test_a_blob_chunk_larger_than_the_writer_makes_is_refused(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "bomb.vgtl");
+	for (int over = 0; over < 2; over++) {
+		size_t len = TRI_MAX_BLOB_CHUNK + (size_t)over;
+		uint8_t *raw = calloc(1, len);
+		assert_non_null(raw);
+		tri_put64(raw + TRI_BLOB_PREFIX, 1); /* a key, not zero */
+		tri_put32(raw + TRI_BLOB_PREFIX + 16, (uint32_t)(len - TRI_BLOB_PREFIX - TRI_BLOB_ENTRY_HDR));
+		struct craft cr;
+		craft_open(&cr, path, 77);
+		craft_header(&cr);
+		craft_chunk(&cr, TR_CHUNK_BLOBS, raw, len, 1, 0, 0);
+		fclose(cr.f);
+		free(raw);
+		uint64_t seqs[16];
+		struct tr_health h;
+		read_seqs(path, seqs, &h);
+		assert_int_equal(h.chunks_bad, over);
+		assert_int_equal(h.blob_chunks, !over);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +599,9 @@ int main(void)
 		cmocka_unit_test(test_colliding_keys_do_not_make_the_map_quadratic),
 		cmocka_unit_test(test_files_that_are_not_regular_or_are_empty_are_not_logs),
 		cmocka_unit_test(test_a_blob_chunk_changed_after_it_was_indexed_is_not_trusted),
+		cmocka_unit_test(test_tr_reader_blob_leaves_the_current_records_blobs_alone),
+		cmocka_unit_test(test_one_records_blob_bytes_are_bounded_by_the_blob_cache),
+		cmocka_unit_test(test_a_blob_chunk_larger_than_the_writer_makes_is_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

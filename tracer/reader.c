@@ -196,6 +196,7 @@ void tr_reader_close(struct tr_reader *r)
 	free(r->keys);
 	free(r->dec);
 	free(r->text);
+	tri_buf_free(&r->arena);
 	tri_keymap_free(&r->map);
 	tri_keymap_free(&r->ord_map);
 	tri_keymap_free(&r->chunk_map);
@@ -512,6 +513,21 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 		r->keys = nk;
 		r->blobs_cap = cap;
 	}
+	/* The stored blobs' bytes are copied into the record's arena: the
+	 * record then holds no blob chunk in the cache (which stays bounded
+	 * however many chunks one event references, and which tr_reader_blob
+	 * may evict from), and the arena is bounded by blob_cache too: the
+	 * blobs past it have data NULL (counted missing; their key stays). */
+	uint64_t want = 0;
+	for (uint32_t i = 0; i < n && !r->o.no_blobs; i++) {
+		const struct tri_blob_dec *d = &r->dec[i];
+		if (!d->missing && !d->inline_ && want + d->b.len <= r->o.blob_cache)
+			want += d->b.len;
+	}
+	r->arena.len = 0;
+	if (want && tri_buf_reserve(&r->arena, (size_t)want))
+		return -ENOMEM;
+	bool cut = false;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tri_blob_dec *d = &r->dec[i];
 		r->blobs[i] = d->b;
@@ -524,17 +540,30 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 		const uint8_t *data;
 		uint32_t len;
 		struct tr_key ok = { d->ord, 2 };
+		r->stamp++; /* the chunks of the blobs before may go */
 		int e = tri_blob_find(r, &r->ord_map, &ok, &data, &len, &r->keys[i]);
 		if (e < 0)
 			return e;
 		if (e == 1 && len == d->b.len) {
-			r->blobs[i].data = data;
+			if (len <= want - r->arena.len) {
+				memcpy(r->arena.p + r->arena.len, data, len);
+				r->blobs[i].data = r->arena.p + r->arena.len;
+				r->arena.len += len;
+			} else {
+				cut = true;
+				if (r->cur_fresh)
+					r->h.blobs_missing++;
+			}
 		} else {
 			r->keys[i] = (struct tr_key){ 0, 0 };
 			if (r->cur_fresh)
 				r->h.blobs_missing++;
 		}
 	}
+	if (cut && r->cur_fresh)
+		problem(r, r->cur_off, 0, 0, r->rec.ev.seq, r->rec.ev.seq,
+			"event %llu references more blob bytes than the blob cache holds (%zu): "
+			"some have no data", (unsigned long long)r->rec.ev.seq, (size_t)r->o.blob_cache);
 	r->rec.ev.blobs = n ? r->blobs : NULL;
 	r->rec.keys = n ? r->keys : NULL;
 	return 0;

@@ -75,6 +75,8 @@ struct tr_reader {
 	size_t dec_cap;
 	char *text;
 	size_t text_cap;
+	struct tri_buf arena;        /* the current record's stored blobs' bytes, copied out
+				      * of the cache (at most opts.blob_cache bytes) */
 
 	struct tri_keymap map;       /* blob key -> chunk << 32 | entry offset */
 	struct tri_keymap ord_map;   /* {blob number, 2} -> the same */

@@ -179,7 +179,12 @@ struct tr_reader_opts {
 	size_t sz;                   /* sizeof(struct tr_reader_opts) */
 	bool no_blobs;               /* never load blob bytes (events still list their blobs;
 				      * the keys of those not inline are then zero) */
-	size_t blob_cache;           /* bytes of decompressed blob chunks kept; 0: 64 MiB */
+	size_t blob_cache;           /* bytes of decompressed blob chunks kept (plus the one
+				      * chunk being read); 0: 64 MiB.  Also the most bytes of
+				      * stored blobs one record hands out (they are copied out
+				      * of the cache, valid until the next next/seek/rewind):
+				      * the blobs past it have data NULL and count in
+				      * tr_health.blobs_missing (their key is kept) */
 	char *errbuf;                /* why open failed */
 	size_t errbuf_len;
 };
