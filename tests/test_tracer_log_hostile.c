@@ -590,6 +590,32 @@ static void test_a_blob_chunk_larger_than_the_writer_makes_is_refused(void **sta
 	}
 }
 
+/* An event chunk whose second record does not decode: none of its records
+ * is returned (not the first, then a loss) and it counts once, bad. */
+static void test_a_chunk_that_fails_midway_is_lost_whole_and_counted_once(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "midway.vgtl");
+	struct craft cr;
+	craft_open(&cr, path, 0x1234u);
+	craft_header(&cr);
+	static const uint8_t raw[] = { 0, 0, 2, 0, /* an event: type 0, time 1 */ 0xF5 };
+	craft_chunk(&cr, TR_CHUNK_EVENTS, raw, sizeof(raw), 2, 1, 2);
+	static const uint8_t good[] = { 0, TRI_P_SEQ, 6, 4, 0 }; /* seq 4, time 2 */
+	craft_chunk(&cr, TR_CHUNK_EVENTS, good, sizeof(good), 1, 4, 4);
+	fclose(cr.f);
+	uint64_t seqs[16];
+	struct tr_health h;
+	size_t n = read_seqs(path, seqs, &h);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], 4);
+	assert_int_equal(h.events, 1);
+	assert_int_equal(h.chunks_bad, 1);
+	assert_int_equal(h.chunks_ok, 2); /* the HEADER chunk and the good one */
+	assert_int_equal(h.events_lost, 2);
+	assert_int_equal(h.nproblems, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_tr_reader_blob_leaves_the_current_records_blobs_alone),
 		cmocka_unit_test(test_one_records_blob_bytes_are_bounded_by_the_blob_cache),
 		cmocka_unit_test(test_a_blob_chunk_larger_than_the_writer_makes_is_refused),
+		cmocka_unit_test(test_a_chunk_that_fails_midway_is_lost_whole_and_counted_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

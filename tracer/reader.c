@@ -391,6 +391,34 @@ static int skip_damage(struct tr_reader *r)
 	return 0;
 }
 
+/* Decodes every record of the event chunk just loaded (r->raw) before any
+ * is returned, so a chunk is either read whole or lost whole (and counted
+ * once): 0 and *nev its events, 1 a record does not decode (*bad_at), or
+ * -ENOMEM.  (The scratch buffers are the record's: the previous record is
+ * done with once the reader moves to another chunk.) */
+static int check_records(struct tr_reader *r, const struct tri_chunk_hdr *h, size_t *bad_at,
+			 uint32_t *nev)
+{
+	struct med_event ev;
+	struct tr_loss loss;
+	size_t pos = 0;
+	uint32_t n = 0;
+	tri_codec_reset(&r->codec);
+	while (pos < h->raw_len) {
+		int k = tri_decode_record(&r->codec, r->raw.p, h->raw_len, &pos, &ev, &r->text,
+					  &r->text_cap, &r->dec, &r->dec_cap, &loss);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0) {
+			*bad_at = pos;
+			return 1;
+		}
+		n += k == 1;
+	}
+	*nev = n;
+	return 0;
+}
+
 /* Looks at the chunk at r->pos: 1 an event chunk is loaded, 0 moved on, or
  * a negative errno. */
 static int step(struct tr_reader *r)
@@ -430,6 +458,21 @@ static int step(struct tr_reader *r)
 		e = tri_load_payload(r, p, &h, r->raw.p, &why);
 		if (e < 0)
 			return e;
+		size_t bad_at = 0;
+		uint32_t nev = 0;
+		if (e == 0) {
+			if ((e = check_records(r, &h, &bad_at, &nev)) < 0)
+				return e;
+			if (e == 1) {
+				snprintf(r->why, sizeof(r->why), "a record does not decode at byte %zu",
+					 bad_at);
+				why = r->why;
+			}
+		}
+		if (e == 0 && f && nev != h.count)
+			problem(r, p, 0, 0, h.first_seq, h.last_seq,
+				"event chunk at offset %llu holds %u events, its header says %u",
+				(unsigned long long)p, nev, h.count);
 		if (e == 0) {
 			if (f) {
 				r->h.chunks_ok++;
@@ -583,17 +626,8 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 						  &loss);
 			if (k == -ENOMEM)
 				return k;
-			if (k < 0) {
+			if (k < 0) { /* (checked whole when loaded: cannot happen) */
 				r->cur_active = false;
-				if (r->cur_fresh) {
-					uint64_t lost = r->cur_h.count > r->cur_events
-								? r->cur_h.count - r->cur_events : 0;
-					r->h.chunks_bad++;
-					r->h.events_lost += lost;
-					problem(r, r->cur_off, 0, lost, r->cur_h.first_seq, r->cur_h.last_seq,
-						"event chunk at offset %llu does not decode at byte %zu",
-						(unsigned long long)r->cur_off, r->rpos);
-				}
 				continue;
 			}
 			o->offset = r->cur_off;
@@ -627,11 +661,6 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 				return e;
 			*rec = o;
 			return 1;
-		}
-		if (r->cur_active && r->cur_fresh && r->cur_events != r->cur_h.count) {
-			problem(r, r->cur_off, 0, 0, r->cur_h.first_seq, r->cur_h.last_seq,
-				"event chunk at offset %llu holds %u events, its header says %u",
-				(unsigned long long)r->cur_off, r->cur_events, r->cur_h.count);
 		}
 		r->cur_active = false;
 		if (r->pos >= r->data_end)

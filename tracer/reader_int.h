@@ -88,6 +88,7 @@ struct tr_reader {
 	size_t ncache, cache_cap;
 	uint64_t cache_bytes, stamp;
 
+	char why[64];                /* a problem's words made up on the spot */
 	struct tr_health h;
 	struct tr_problem problems[TR_MAX_PROBLEMS];
 };
