@@ -61,6 +61,7 @@ struct tr_writer {
 
 	struct index_entry *index;
 	size_t nindex, index_cap;
+	bool no_index;               /* the index could not grow: none is written */
 
 	struct tr_log_info info;     /* the HEADER chunk */
 	char host[256];
@@ -147,6 +148,23 @@ static int write_chunk(struct tr_writer *w, unsigned kind, const void *raw, size
 		.wall_ns = tri_wall_ns(), .salt = w->salt,
 	};
 	tri_chunk_hdr_put(w->out.p, &h);
+	bool indexed = kind == TR_CHUNK_EVENTS || kind == TR_CHUNK_LOSS || kind == TR_CHUNK_BLOBS;
+	if (indexed && !w->no_index && w->nindex == w->index_cap) {
+		/* room before the chunk is written: a failure after it made the
+		 * caller write the chunk again.  Without room the log gets no
+		 * index (and no footer): still a valid log, read by scanning. */
+		size_t cap = w->index_cap ? w->index_cap * 2 : 256;
+		struct index_entry *ni = realloc(w->index, cap * sizeof(*ni));
+		if (ni) {
+			w->index = ni;
+			w->index_cap = cap;
+		} else {
+			free(w->index);
+			w->index = NULL;
+			w->nindex = w->index_cap = 0;
+			w->no_index = true;
+		}
+	}
 	uint64_t at = w->off;
 	if ((err = write_all(w, w->out.p, TRI_CHUNK_HDR_LEN + c)) || (err = do_sync(w)))
 		return err;
@@ -157,15 +175,7 @@ static int write_chunk(struct tr_writer *w, unsigned kind, const void *raw, size
 	} else if (kind == TR_CHUNK_BLOBS) {
 		w->st.blob_chunks++;
 	}
-	if (kind == TR_CHUNK_EVENTS || kind == TR_CHUNK_LOSS || kind == TR_CHUNK_BLOBS) {
-		if (w->nindex == w->index_cap) {
-			size_t cap = w->index_cap ? w->index_cap * 2 : 256;
-			struct index_entry *ni = realloc(w->index, cap * sizeof(*ni));
-			if (!ni)
-				return -ENOMEM; /* the chunk is written; the index loses it */
-			w->index = ni;
-			w->index_cap = cap;
-		}
+	if (indexed && !w->no_index) {
 		w->index[w->nindex++] = (struct index_entry){
 			.offset = at, .kind = kind, .count = h.count,
 			.first_seq = h.first_seq, .last_seq = h.last_seq,
@@ -543,8 +553,8 @@ int tr_writer_stats(const struct tr_writer *w, struct tr_write_stats *out)
 
 static int write_index(struct tr_writer *w)
 {
-	if ((size_t)w->nindex * TRI_INDEX_ENTRY_LEN > TRI_MAX_PAYLOAD)
-		return 0; /* too many chunks to index: the reader scans */
+	if (w->no_index || (size_t)w->nindex * TRI_INDEX_ENTRY_LEN > TRI_MAX_PAYLOAD)
+		return 0; /* no index (no memory for it, or too many chunks): the reader scans */
 	struct tri_buf b = { 0 };
 	int err = tri_buf_reserve(&b, w->nindex * TRI_INDEX_ENTRY_LEN + 1);
 	if (err)
