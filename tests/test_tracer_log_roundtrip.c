@@ -679,6 +679,49 @@ static void test_one_event_with_more_blob_bytes_than_a_blob_chunk(void **state)
 	unlink(path);
 }
 
+/* /tmp/poc/hdr: a flush between the setup events (the recorder flushes
+ * every 100 ms) does not write the HEADER chunk early: it holds the CONFIG
+ * and every VGPU_CREATE before the first other event either way. */
+static void test_the_header_holds_the_setup_events_whenever_flush_is_called(void **state)
+{
+	for (int when = 0; when < 4; when++) {
+		char *path = tmp_path("hdrflush");
+		struct tr_writer *w = NULL;
+		assert_int_equal(tr_writer_open(path, NULL, &w), 0);
+		struct med_event e = { .type = MED_EV_CONFIG, .version = MED_EVENT_VERSION,
+				       .size = sizeof(e), .seq = 1, .engine = -1 };
+		assert_int_equal(tr_writer_event(w, &e), 0);
+		if (when == 1)
+			assert_int_equal(tr_writer_flush(w), 0);
+		for (unsigned v = 0; v < 2; v++) {
+			struct med_event c = { .type = MED_EV_VGPU_CREATE, .vgpu = (uint16_t)v,
+					       .version = MED_EVENT_VERSION, .size = sizeof(c),
+					       .seq = 2 + v, .engine = -1 };
+			assert_int_equal(tr_writer_event(w, &c), 0);
+			if (when == 2)
+				assert_int_equal(tr_writer_flush(w), 0);
+		}
+		struct med_event m = { .type = MED_EV_MMIO_WRITE, .version = MED_EVENT_VERSION,
+				       .size = sizeof(m), .seq = 4, .engine = -1 };
+		assert_int_equal(tr_writer_event(w, &m), 0);
+		if (when == 3)
+			assert_int_equal(tr_writer_flush(w), 0);
+		assert_int_equal(tr_writer_close(w, NULL), 0);
+		struct tr_reader *r = NULL;
+		assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+		assert_true(tr_reader_info(r)->has_config);
+		assert_int_equal(tr_reader_info(r)->nvgpus, 2);
+		const struct tr_record *rec;
+		for (uint64_t s = 1; s <= 4; s++) {
+			assert_int_equal(tr_reader_next(r, &rec), 1);
+			assert_int_equal(rec->ev.seq, s);
+		}
+		assert_int_equal(tr_reader_next(r, &rec), 0);
+		tr_reader_close(r);
+		unlink(path);
+	}
+}
+
 static void test_an_empty_log_has_its_header_and_nothing_else(void **state)
 {
 	char *path = tmp_path("empty");
@@ -760,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_chunks_lists_every_chunk),
 		cmocka_unit_test(test_out_of_order_events_stay_where_written),
 		cmocka_unit_test(test_one_event_with_more_blob_bytes_than_a_blob_chunk),
+		cmocka_unit_test(test_the_header_holds_the_setup_events_whenever_flush_is_called),
 		cmocka_unit_test(test_an_empty_log_has_its_header_and_nothing_else),
 		cmocka_unit_test(test_bad_options_and_files_that_are_not_logs),
 	};

@@ -533,6 +533,13 @@ int tr_writer_flush(struct tr_writer *w)
 		return -EINVAL;
 	if (w->err)
 		return w->err;
+	/* While the setup events are still coming, nothing is written: the
+	 * HEADER chunk (the first chunk written) must hold all of them however
+	 * the flushes fall (the in-process recorder flushes every 100 ms).
+	 * They are written when setup ends (the first other event, then the
+	 * next flush or a full chunk) or at close. */
+	if (!w->setup_done)
+		return 0;
 	return flush_events(w);
 }
 
