@@ -616,6 +616,91 @@ static void test_a_chunk_that_fails_midway_is_lost_whole_and_counted_once(void *
 	assert_int_equal(h.nproblems, 1);
 }
 
+static void health_of(struct tr_reader *r, struct tr_health *h)
+{
+	h->sz = sizeof(*h);
+	assert_int_equal(tr_reader_health(r, h), 0);
+}
+
+static size_t drain(struct tr_reader *r)
+{
+	const struct tr_record *rec;
+	size_t n = 0;
+	int e;
+	while ((e = tr_reader_next(r, &rec)) == 1)
+		n++;
+	assert_int_equal(e, 0);
+	return n;
+}
+
+/* Health after seeks and rewinds is what one full read says: each chunk
+ * and each damaged stretch counted once, the loss records a seek's filter
+ * skips counted too (the old high-water mark lost both). */
+static void test_health_is_exact_whatever_the_seeks(void **state)
+{
+	char path[128];
+	path_of(path, sizeof(path), "seeks.vgtl");
+	struct tr_writer_opts wo = { .sz = sizeof(wo), .chunk_events = 10 };
+	struct tr_writer *w;
+	assert_int_equal(tr_writer_open(path, &wo, &w), 0);
+	for (uint64_t s = 1; s <= 100; s++) {
+		if (s % 10 == 5) {
+			struct tr_loss l = { .reason = TR_LOSS_SOURCE, .count = 2, .first_seq = 0,
+					     .last_seq = 0 };
+			assert_int_equal(tr_writer_loss(w, &l), 0);
+		}
+		struct med_event e = { .type = MED_EV_MMIO_WRITE, .version = MED_EVENT_VERSION,
+				       .size = sizeof(e), .seq = s, .time = s * 10, .engine = -1 };
+		assert_int_equal(tr_writer_event(w, &e), 0);
+	}
+	assert_int_equal(tr_writer_close(w, NULL), 0);
+	struct tr_reader *r;
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	struct tr_health full;
+	size_t nfull = drain(r);
+	health_of(r, &full);
+	tr_reader_close(r);
+	assert_int_equal(full.events, 100);
+	assert_int_equal(full.losses, 10);
+	for (int how = 0; how < 3; how++) {
+		assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+		if (how == 0) { /* the middle first, then everything */
+			assert_int_equal(tr_reader_seek_seq(r, 57), 0);
+			drain(r);
+			assert_int_equal(tr_reader_rewind(r), 0);
+		} else if (how == 1) { /* half of the start, then a seek back and forth */
+			const struct tr_record *rec;
+			for (int i = 0; i < 25; i++)
+				assert_int_equal(tr_reader_next(r, &rec), 1);
+			assert_int_equal(tr_reader_seek_time(r, 900), 0);
+			drain(r);
+			assert_int_equal(tr_reader_seek_seq(r, 1), 0);
+		} else { /* twice */
+			drain(r);
+			assert_int_equal(tr_reader_rewind(r), 0);
+		}
+		assert_int_equal(drain(r), nfull);
+		struct tr_health h;
+		health_of(r, &h);
+		assert_int_equal(h.events, full.events);
+		assert_int_equal(h.losses, full.losses);
+		assert_int_equal(h.lost_events, full.lost_events);
+		assert_int_equal(h.chunks_ok, full.chunks_ok);
+		assert_int_equal(h.event_chunks, full.event_chunks);
+		assert_int_equal(h.chunks_bad, full.chunks_bad);
+		assert_int_equal(h.nproblems, full.nproblems);
+		tr_reader_close(r);
+	}
+	/* a seek past a loss record at the start of its chunk: counted anyway */
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	assert_int_equal(tr_reader_seek_seq(r, 46), 0);
+	drain(r);
+	struct tr_health h;
+	health_of(r, &h);
+	assert_int_equal(h.losses, 6); /* before 45 .. 95 */
+	tr_reader_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_one_records_blob_bytes_are_bounded_by_the_blob_cache),
 		cmocka_unit_test(test_a_blob_chunk_larger_than_the_writer_makes_is_refused),
 		cmocka_unit_test(test_a_chunk_that_fails_midway_is_lost_whole_and_counted_once),
+		cmocka_unit_test(test_health_is_exact_whatever_the_seeks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

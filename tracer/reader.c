@@ -32,15 +32,21 @@
 
 /* ----------------------------------------------------------------- health */
 
+/* Health counts each chunk (and each damaged stretch) once, by where it
+ * starts, however seeks and rewinds move the reader: a set of the offsets
+ * counted. */
 static bool fresh(const struct tr_reader *r, uint64_t off)
 {
-	return off >= r->counted_to;
+	struct tr_key k = { off + 1, 3 };
+	return !tri_keymap_get(&r->counted, &k);
 }
 
-static void counted(struct tr_reader *r, uint64_t end)
+static int counted(struct tr_reader *r, uint64_t off)
 {
-	if (end > r->counted_to)
-		r->counted_to = end;
+	struct tr_key k = { off + 1, 3 };
+	uint64_t *v;
+	int e = tri_keymap_put(&r->counted, &k, &v);
+	return e < 0 ? e : 0;
 }
 
 __attribute__((format(printf, 7, 8)))
@@ -200,6 +206,7 @@ void tr_reader_close(struct tr_reader *r)
 	tri_keymap_free(&r->map);
 	tri_keymap_free(&r->ord_map);
 	tri_keymap_free(&r->chunk_map);
+	tri_keymap_free(&r->counted);
 	free(r->bchunks);
 	for (size_t i = 0; i < r->ncache; i++)
 		free(r->cache[i].data);
@@ -283,7 +290,7 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		r->h.bytes_skipped = r->size;
 		problem(r, 0, r->size, 0, 0, 0, "log ends inside the file header (%zu of %u bytes)",
 			have, TRI_PREAMBLE_LEN);
-		r->data_start = r->data_end = r->pos = r->counted_to = r->size;
+		r->data_start = r->data_end = r->pos = r->size;
 		*out = r;
 		return 0;
 	}
@@ -302,7 +309,7 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		tr_reader_close(r);
 		return e;
 	}
-	r->pos = r->counted_to = r->data_start;
+	r->pos = r->data_start;
 	*out = r;
 	return 0;
 }
@@ -349,9 +356,8 @@ static int skip_damage(struct tr_reader *r)
 					"log ends inside %s at offset %llu (%zu of %u bytes)", what,
 					(unsigned long long)p, n, whole);
 			}
-			counted(r, end);
 			r->pos = end;
-			return 0;
+			return counted(r, p);
 		}
 	}
 	int e = tri_scan_from(r, p + 1, &at, &partial);
@@ -386,9 +392,8 @@ static int skip_damage(struct tr_reader *r)
 				TRI_CHUNK_HDR_LEN);
 		}
 	}
-	counted(r, e == 1 ? at : end);
 	r->pos = e == 1 ? at : end;
-	return 0;
+	return counted(r, p);
 }
 
 /* Decodes every record of the event chunk just loaded (r->raw) before any
@@ -397,7 +402,7 @@ static int skip_damage(struct tr_reader *r)
  * -ENOMEM.  (The scratch buffers are the record's: the previous record is
  * done with once the reader moves to another chunk.) */
 static int check_records(struct tr_reader *r, const struct tri_chunk_hdr *h, size_t *bad_at,
-			 uint32_t *nev)
+			 uint32_t *nev, uint64_t *nloss, uint64_t *nlost)
 {
 	struct med_event ev;
 	struct tr_loss loss;
@@ -414,6 +419,10 @@ static int check_records(struct tr_reader *r, const struct tri_chunk_hdr *h, siz
 			return 1;
 		}
 		n += k == 1;
+		if (k == 2) {
+			(*nloss)++;
+			*nlost += loss.count;
+		}
 	}
 	*nev = n;
 	return 0;
@@ -445,9 +454,8 @@ static int step(struct tr_reader *r)
 				(unsigned long long)p, (unsigned long long)(r->data_end - p),
 				(unsigned long long)bytes);
 		}
-		counted(r, r->data_end);
 		r->pos = r->data_end;
-		return 0;
+		return counted(r, p);
 	}
 	r->pos = p + bytes;
 	const char *why = NULL;
@@ -460,8 +468,9 @@ static int step(struct tr_reader *r)
 			return e;
 		size_t bad_at = 0;
 		uint32_t nev = 0;
+		uint64_t nloss = 0, nlost = 0;
 		if (e == 0) {
-			if ((e = check_records(r, &h, &bad_at, &nev)) < 0)
+			if ((e = check_records(r, &h, &bad_at, &nev, &nloss, &nlost)) < 0)
 				return e;
 			if (e == 1) {
 				snprintf(r->why, sizeof(r->why), "a record does not decode at byte %zu",
@@ -485,7 +494,13 @@ static int step(struct tr_reader *r)
 			r->rpos = 0;
 			r->cur_events = 0;
 			tri_codec_reset(&r->codec);
-			counted(r, p + bytes);
+			if (f) { /* the chunk is checked whole: counted whole, now */
+				r->h.events += nev;
+				r->h.losses += nloss;
+				r->h.lost_events += nlost;
+			}
+			if ((e = counted(r, p)))
+				return e;
 			return 1;
 		}
 	} else if (h.kind == TR_CHUNK_BLOBS) {
@@ -502,11 +517,11 @@ static int step(struct tr_reader *r)
 		}
 		if (e == 0) {
 			if (f) {
-				r->h.chunks_ok++;
+				/* with no_blobs the payload is not read: not known ok */
+				r->h.chunks_ok += !r->o.no_blobs;
 				r->h.blob_chunks++;
 			}
-			counted(r, p + bytes);
-			return 0;
+			return counted(r, p);
 		}
 	} else {
 		/* HEADER, INDEX, a later version's kind: checked, skipped */
@@ -520,8 +535,7 @@ static int step(struct tr_reader *r)
 		if (e == 0) {
 			if (f)
 				r->h.chunks_ok++;
-			counted(r, p + bytes);
-			return 0;
+			return counted(r, p);
 		}
 	}
 	if (f) {
@@ -536,8 +550,7 @@ static int step(struct tr_reader *r)
 			: h.kind == TR_CHUNK_INDEX ? "index" : "unknown",
 			(unsigned long long)p, why);
 	}
-	counted(r, p + bytes);
-	return 0;
+	return counted(r, p);
 }
 
 static int resolve_blobs(struct tr_reader *r, uint32_t n)
@@ -631,23 +644,17 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 				continue;
 			}
 			o->offset = r->cur_off;
-			if (k == 2) {
+			if (k == 2) { /* (counted when the chunk loaded) */
 				if (r->filter)
 					continue;
 				o->kind = TR_REC_LOSS;
 				o->loss = loss;
 				memset(&o->ev, 0, sizeof(o->ev));
 				o->keys = NULL;
-				if (r->cur_fresh) {
-					r->h.losses++;
-					r->h.lost_events += loss.count;
-				}
 				*rec = o;
 				return 1;
 			}
 			r->cur_events++;
-			if (r->cur_fresh)
-				r->h.events++;
 			if (r->filter) {
 				uint64_t v = r->filter == 1 ? o->ev.seq : o->ev.time;
 				if (v < r->filter_v)

@@ -55,7 +55,7 @@ struct tr_reader {
 	uint64_t index_off;
 
 	uint64_t pos;                /* the next chunk to look at */
-	uint64_t counted_to;         /* health counts what starts at or after this */
+	struct tri_keymap counted;   /* {offset + 1, 3}: chunks and damage health has counted */
 	struct tri_buf z;            /* a compressed payload */
 	struct tri_buf raw;          /* the current event chunk, decompressed */
 	bool cur_active, cur_fresh;
