@@ -59,6 +59,15 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
+/* The stored blobs' own bytes: blob chunks less their 8-byte prefix and
+ * 20-byte entry headers (docs/LOG-FORMAT.md), like blob_ref_bytes. */
+static uint64_t stored_blob_bytes(const struct tr_log_stats *s)
+{
+	uint64_t raw = s->chunk_raw[TR_CHUNK_BLOBS];
+	uint64_t hdrs = 8 * s->chunks[TR_CHUNK_BLOBS] + 20 * s->blobs_stored;
+	return raw > hdrs ? raw - hdrs : 0;
+}
+
 static bool healthy(const struct tr_log_stats *s)
 {
 	const struct tr_health *h = &s->health;
@@ -172,7 +181,7 @@ static void print_text(struct view *v)
 	printf("blobs          %" PRIu64 " referenced (%" PRIu64 " bytes), %" PRIu64 " stored (%" PRIu64
 	       " bytes raw, %" PRIu64 " compressed): dedup %.2fx, compression %.2fx",
 	       s->blob_refs, s->blob_ref_bytes, s->blobs_stored, s->chunk_raw[TR_CHUNK_BLOBS],
-	       s->chunk_stored[TR_CHUNK_BLOBS], ratio(s->blob_ref_bytes, s->chunk_raw[TR_CHUNK_BLOBS]),
+	       s->chunk_stored[TR_CHUNK_BLOBS], ratio(s->blob_ref_bytes, stored_blob_bytes(s)),
 	       ratio(s->chunk_raw[TR_CHUNK_BLOBS], s->chunk_stored[TR_CHUNK_BLOBS]));
 	if (h->blobs_missing)
 		printf("; %" PRIu64 " references whose bytes are missing", h->blobs_missing);
@@ -352,7 +361,7 @@ static void print_json(struct view *v, struct tr_reader *r)
 	jkey_u("stored_raw_bytes", s->chunk_raw[TR_CHUNK_BLOBS], true);
 	jkey_u("stored_bytes", s->chunk_stored[TR_CHUNK_BLOBS], true);
 	jkey_u("missing", h->blobs_missing, true);
-	printf(",\"dedup_ratio\":%.3f}", ratio(s->blob_ref_bytes, s->chunk_raw[TR_CHUNK_BLOBS]));
+	printf(",\"dedup_ratio\":%.3f}", ratio(s->blob_ref_bytes, stored_blob_bytes(s)));
 	printf(",\"chunks\":{");
 	for (unsigned k = 0; k <= TR_CHUNK_INDEX; k++)
 		jkey_u(chunk_names[k], s->chunks[k], k > 0);

@@ -221,6 +221,8 @@ static void test_a_log_cut_at_every_byte_reads_its_complete_chunks(void **state)
 		assert_int_equal(ftruncate(memfd, (off_t)cut), 0);
 		struct tr_reader *r = NULL;
 		int e = tr_reader_open(mpath, NULL, &r);
+		if (cut == 0 && e == -EPROTO)
+			continue; /* an empty file is not a log */
 		if (e)
 			fail_msg("cut at %zu: open failed (%d)", cut, e);
 		const struct tr_record *rec;
@@ -351,16 +353,19 @@ static void test_a_flipped_byte_anywhere_loses_only_its_chunk(void **state)
 	assert_true(harmless < tried / 50);
 }
 
-/* A chunk header with a valid check, whatever its fields say. */
+/* A chunk header with a valid check (the log's salt), whatever its fields say. */
 static void put_hdr(uint8_t *h, unsigned kind, uint32_t payload_len, uint32_t raw_len, uint32_t count)
 {
+	uint32_t salt;
+	memcpy(&salt, O.bytes + 12, 4); /* the preamble's */
 	memset(h, 0, 72);
 	memcpy(h, "VGTC", 4);
 	h[4] = (uint8_t)kind;
 	memcpy(h + 8, &payload_len, 4);
 	memcpy(h + 12, &raw_len, 4);
 	memcpy(h + 16, &count, 4);
-	uint32_t c = XXH32(h, 68, 0x56475443u);
+	memcpy(h + 64, &salt, 4);
+	uint32_t c = XXH32(h, 68, 0x56475443u ^ salt);
 	memcpy(h + 68, &c, 4);
 }
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Growable buffers and the key map (open addressing on XXH3-128 keys, which
- * are already uniformly distributed: the low word is the hash). */
+/* Growable buffers and the key map (open addressing; the slot is a seeded
+ * hash of the whole key: keys read from a file may be crafted to collide). */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/random.h>
+
+#include <xxhash.h>
 
 #include "tracer/log_format.h"
 
@@ -35,6 +38,12 @@ static inline bool key_zero(const struct tr_key *k)
 	return !k->lo && !k->hi;
 }
 
+static inline size_t slot_of(const struct tri_keymap *m, const struct tr_key *k)
+{
+	uint64_t w[2] = { k->lo, k->hi };
+	return (size_t)XXH3_64bits_withSeed(w, sizeof(w), m->seed);
+}
+
 /* The all-zero key marks an empty slot, so it is never a member
  * (tri_keymap_put says -EINVAL; the writer records a blob hashing to it,
  * probability 2^-128, as missing). */
@@ -43,7 +52,7 @@ uint64_t *tri_keymap_get(const struct tri_keymap *m, const struct tr_key *k)
 	if (!m->cap || key_zero(k))
 		return NULL;
 	size_t mask = m->cap - 1;
-	for (size_t i = (size_t)k->lo & mask;; i = (i + 1) & mask) {
+	for (size_t i = slot_of(m, k) & mask;; i = (i + 1) & mask) {
 		struct tri_keyslot *s = &m->s[i];
 		if (s->k.lo == k->lo && s->k.hi == k->hi)
 			return &s->v;
@@ -58,10 +67,16 @@ static int grow(struct tri_keymap *m)
 	struct tri_keyslot *s = calloc(cap, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	if (!m->cap) {
+		uint64_t seed = 0;
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			seed = ((uint64_t)tri_new_salt() << 32) ^ tri_new_salt();
+		m->seed = seed;
+	}
 	for (size_t j = 0; j < m->cap; j++) {
 		if (key_zero(&m->s[j].k))
 			continue;
-		size_t i = (size_t)m->s[j].k.lo & (cap - 1);
+		size_t i = slot_of(m, &m->s[j].k) & (cap - 1);
 		while (!key_zero(&s[i].k))
 			i = (i + 1) & (cap - 1);
 		s[i] = m->s[j];
@@ -82,7 +97,7 @@ int tri_keymap_put(struct tri_keymap *m, const struct tr_key *k, uint64_t **v)
 			return err;
 	}
 	size_t mask = m->cap - 1;
-	for (size_t i = (size_t)k->lo & mask;; i = (i + 1) & mask) {
+	for (size_t i = slot_of(m, k) & mask;; i = (i + 1) & mask) {
 		struct tri_keyslot *s = &m->s[i];
 		if (s->k.lo == k->lo && s->k.hi == k->hi) {
 			*v = &s->v;

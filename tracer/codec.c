@@ -378,6 +378,8 @@ int tri_decode_record(struct tri_codec *c, const uint8_t *buf, size_t end, size_
 
 	if (m & TRI_P_TEXT) {
 		GET_UV(v);
+		if (v > TRI_MAX_TEXT)
+			return -1; /* the writer never writes more: no allocation beyond it */
 		NEED(v);
 		if (v + 1 > *text_cap) {
 			size_t cap = *text_cap ? *text_cap : 256;
@@ -398,7 +400,7 @@ int tri_decode_record(struct tri_codec *c, const uint8_t *buf, size_t end, size_
 		uint64_t n;
 		GET_UV(n);
 		/* every reference takes at least 5 bytes: bounded by the chunk */
-		if (n == 0 || n > (end - i) / 5 || n > UINT32_MAX)
+		if (n == 0 || n > (end - i) / 5 || n > TRI_MAX_BLOBS)
 			return -1;
 		if (n > *blobs_cap) {
 			size_t cap = *blobs_cap ? *blobs_cap : 8;

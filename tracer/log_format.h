@@ -24,14 +24,15 @@
 
 #define TRI_MAGIC          "VGTL\r\n\x1a\n" /* 8 bytes: CR LF and ^Z catch text-mode damage */
 #define TRI_MAGIC_LEN      8
-#define TRI_PREAMBLE_LEN   16               /* magic, u32 version, u32 flags (0) */
+#define TRI_PREAMBLE_LEN   16               /* magic, u32 version, u32 salt */
+#define TRI_PRE_SALT       12               /* u32: the log's salt (a random non-zero number) */
 
 /* ------------------------------------------------------------------ chunks */
 
 #define TRI_CHUNK_MAGIC    "VGTC"
 #define TRI_CHUNK_HDR_LEN  72
 #define TRI_MAX_PAYLOAD    (64u << 20)      /* payload_len and raw_len bounds */
-#define TRI_HDR_SEED       0x56475443u      /* XXH32 seed of the header check ("VGTC") */
+#define TRI_HDR_SEED       0x56475443u      /* XXH32 seed of the header check ("VGTC"), xor the salt */
 
 /* Chunk header field offsets. */
 #define TRI_CH_MAGIC       0
@@ -47,19 +48,20 @@
 #define TRI_CH_FIRST_TIME  40  /* u64: lowest event time */
 #define TRI_CH_LAST_TIME   48  /* u64: highest */
 #define TRI_CH_WALL_NS     56  /* u64: Unix ns when written */
-#define TRI_CH_RESERVED2   64  /* u32: 0 */
-#define TRI_CH_CHECK       68  /* u32: XXH32(bytes 0..67, TRI_HDR_SEED) */
+#define TRI_CH_SALT        64  /* u32: the log's salt (the preamble's) */
+#define TRI_CH_CHECK       68  /* u32: XXH32(bytes 0..67, TRI_HDR_SEED ^ salt) */
 
 struct tri_chunk_hdr {
 	unsigned kind, flags;
 	uint32_t payload_len, raw_len, count, aux;
 	uint64_t first_seq, last_seq, first_time, last_time, wall_ns;
+	uint32_t salt;
 };
 
 /* ------------------------------------------------------------------ footer */
 
 #define TRI_FOOTER_MAGIC   "VGTE"
-#define TRI_FOOTER_LEN     32 /* magic, u32 version, u64 index offset, u64 file bytes, u32 0, u32 check */
+#define TRI_FOOTER_LEN     32 /* magic, u32 version, u64 index offset, u64 file bytes, u32 salt, u32 check */
 #define TRI_FOOTER_SEED    0x56475445u
 
 /* Blob chunk payload: u64 number of its first blob (blobs are numbered 0,
@@ -133,6 +135,10 @@ enum tri_tag {
 #define TRI_MAX_TEXT   (1u << 20)  /* longest text the writer accepts */
 #define TRI_MAX_BLOBS  4096        /* blobs per event the writer accepts */
 #define TRI_MAX_BLOB   (16u << 20) /* longest blob the writer accepts */
+/* The largest BLOBS chunk (raw) the writer makes: one blob of TRI_MAX_BLOB
+ * alone (pending blobs are written at 2 MiB, before a blob that would pass
+ * it).  A reader refuses more (decompression bombs). */
+#define TRI_MAX_BLOB_CHUNK (TRI_BLOB_PREFIX + TRI_BLOB_ENTRY_HDR + TRI_MAX_BLOB)
 
 /* ----------------------------------------------------------- little endian */
 
@@ -148,11 +154,17 @@ static inline uint64_t tri_get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8
 
 /* ---------------------------------------------------------------- headers */
 
+/* h->salt is written in plain and seeds the check. */
 void tri_chunk_hdr_put(uint8_t out[TRI_CHUNK_HDR_LEN], const struct tri_chunk_hdr *h);
-/* 0, or -1 when the magic or the check is wrong. */
+/* 0, or -1 when the magic or the check (seeded with the header's own salt,
+ * h->salt: the caller compares it with the log's) is wrong. */
 int tri_chunk_hdr_get(const uint8_t in[TRI_CHUNK_HDR_LEN], struct tri_chunk_hdr *h);
-void tri_footer_put(uint8_t out[TRI_FOOTER_LEN], uint64_t index_off, uint64_t file_bytes);
-int tri_footer_get(const uint8_t in[TRI_FOOTER_LEN], uint64_t *index_off, uint64_t *file_bytes);
+void tri_footer_put(uint8_t out[TRI_FOOTER_LEN], uint64_t index_off, uint64_t file_bytes,
+		    uint32_t salt);
+int tri_footer_get(const uint8_t in[TRI_FOOTER_LEN], uint64_t *index_off, uint64_t *file_bytes,
+		   uint32_t *salt);
+/* A random non-zero salt for a new log. */
+uint32_t tri_new_salt(void);
 
 /* ------------------------------------------------------------------ codec */
 
@@ -218,13 +230,16 @@ void tri_fixed_event_get(const uint8_t *in, struct med_event *ev);
 
 /* ------------------------------------------------------------- hash tables */
 
-/* A set of keys, mapping each to a 64-bit value (open addressing). */
+/* A set of keys, mapping each to a 64-bit value (open addressing).  Keys
+ * come from files: slots are a hash of both words seeded per map (drawn
+ * when the map first grows), so crafted keys cannot pile up on a slot. */
 struct tri_keymap {
 	struct tri_keyslot {
 		struct tr_key k;
 		uint64_t v;
 	} *s;
 	size_t n, cap; /* cap: power of two, 0 when empty */
+	uint64_t seed;
 };
 /* The slot's value or NULL. */
 uint64_t *tri_keymap_get(const struct tri_keymap *m, const struct tr_key *k);

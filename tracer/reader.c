@@ -32,15 +32,21 @@
 
 /* ----------------------------------------------------------------- health */
 
+/* Health counts each chunk (and each damaged stretch) once, by where it
+ * starts, however seeks and rewinds move the reader: a set of the offsets
+ * counted. */
 static bool fresh(const struct tr_reader *r, uint64_t off)
 {
-	return off >= r->counted_to;
+	struct tr_key k = { off + 1, 3 };
+	return !tri_keymap_get(&r->counted, &k);
 }
 
-static void counted(struct tr_reader *r, uint64_t end)
+static int counted(struct tr_reader *r, uint64_t off)
 {
-	if (end > r->counted_to)
-		r->counted_to = end;
+	struct tr_key k = { off + 1, 3 };
+	uint64_t *v;
+	int e = tri_keymap_put(&r->counted, &k, &v);
+	return e < 0 ? e : 0;
 }
 
 __attribute__((format(printf, 7, 8)))
@@ -65,12 +71,14 @@ static int load_index(struct tr_reader *r)
 {
 	uint8_t f[TRI_FOOTER_LEN];
 	uint64_t ioff, fbytes;
+	uint32_t salt;
 	if (r->size < TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN + TRI_FOOTER_LEN)
 		return 0;
 	int e = tri_read_at(r, r->size - TRI_FOOTER_LEN, f, sizeof(f));
 	if (e)
 		return e < 0 ? e : 0;
-	if (tri_footer_get(f, &ioff, &fbytes) || fbytes != r->size || ioff < TRI_PREAMBLE_LEN ||
+	if (tri_footer_get(f, &ioff, &fbytes, &salt) || salt != r->salt || fbytes != r->size ||
+	    ioff < TRI_PREAMBLE_LEN ||
 	    ioff + TRI_CHUNK_HDR_LEN > r->size - TRI_FOOTER_LEN)
 		return 0;
 	struct tri_chunk_hdr h;
@@ -125,6 +133,28 @@ static int load_index(struct tr_reader *r)
 	return 0;
 }
 
+/* The log's salt: the footer's (its check holds and it is where the file
+ * ends), else the first chunk's (the writer puts the HEADER chunk right
+ * after the preamble: only that position may teach the salt; the guest's
+ * bytes are never there), else the preamble's. */
+static void learn_salt(struct tr_reader *r, const uint8_t *pre)
+{
+	uint8_t b[TRI_FOOTER_LEN > TRI_CHUNK_HDR_LEN ? TRI_FOOTER_LEN : TRI_CHUNK_HDR_LEN];
+	uint64_t io, fb;
+	uint32_t salt;
+	struct tri_chunk_hdr h;
+	r->salt = tri_get32(pre + TRI_PRE_SALT);
+	if (r->size >= TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN + TRI_FOOTER_LEN &&
+	    !tri_read_at(r, r->size - TRI_FOOTER_LEN, b, TRI_FOOTER_LEN) &&
+	    !tri_footer_get(b, &io, &fb, &salt) && fb == r->size) {
+		r->salt = salt;
+		return;
+	}
+	if (r->size >= TRI_PREAMBLE_LEN + TRI_CHUNK_HDR_LEN &&
+	    !tri_read_at(r, TRI_PREAMBLE_LEN, b, TRI_CHUNK_HDR_LEN) && !tri_chunk_hdr_get(b, &h))
+		r->salt = h.salt;
+}
+
 static int load_header_chunk(struct tr_reader *r)
 {
 	struct tri_chunk_hdr h;
@@ -172,9 +202,11 @@ void tr_reader_close(struct tr_reader *r)
 	free(r->keys);
 	free(r->dec);
 	free(r->text);
+	tri_buf_free(&r->arena);
 	tri_keymap_free(&r->map);
 	tri_keymap_free(&r->ord_map);
 	tri_keymap_free(&r->chunk_map);
+	tri_keymap_free(&r->counted);
 	free(r->bchunks);
 	for (size_t i = 0; i < r->ncache; i++)
 		free(r->cache[i].data);
@@ -209,7 +241,8 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		tr_reader_close(r);
 		return -ENOMEM;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (it is refused below) */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (r->fd < 0 || fstat(r->fd, &st)) {
 		e = -errno;
@@ -221,6 +254,16 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: is a directory", path);
 		tr_reader_close(r);
 		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) { /* a FIFO, a device: no size, no pread */
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: not a regular file", path);
+		tr_reader_close(r);
+		return -EINVAL;
+	}
+	if (st.st_size == 0) {
+		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: empty: not a vgt log", path);
+		tr_reader_close(r);
+		return -EPROTO;
 	}
 	r->size = (uint64_t)st.st_size;
 	uint8_t pre[TRI_PREAMBLE_LEN] = { 0 };
@@ -247,7 +290,7 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		r->h.bytes_skipped = r->size;
 		problem(r, 0, r->size, 0, 0, 0, "log ends inside the file header (%zu of %u bytes)",
 			have, TRI_PREAMBLE_LEN);
-		r->data_start = r->data_end = r->pos = r->counted_to = r->size;
+		r->data_start = r->data_end = r->pos = r->size;
 		*out = r;
 		return 0;
 	}
@@ -259,13 +302,14 @@ int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct t
 		tr_reader_close(r);
 		return -EPROTONOSUPPORT;
 	}
+	learn_salt(r, pre);
 	if ((e = load_index(r)) || (e = load_header_chunk(r))) {
 		vgt_errbuf_set(o.errbuf, o.errbuf_len, "log %s: %s", path,
 			       e == -ENOMEM ? "out of memory" : "read failed");
 		tr_reader_close(r);
 		return e;
 	}
-	r->pos = r->counted_to = r->data_start;
+	r->pos = r->data_start;
 	*out = r;
 	return 0;
 }
@@ -286,6 +330,7 @@ static int skip_damage(struct tr_reader *r)
 	bool f = fresh(r, p);
 	uint8_t tail[TRI_CHUNK_HDR_LEN];
 	uint64_t io, fb;
+	uint32_t salt;
 	if (p + TRI_CHUNK_HDR_LEN > end) {
 		size_t n = (size_t)(end - p);
 		int e = tri_read_at(r, p, tail, n);
@@ -293,7 +338,8 @@ static int skip_damage(struct tr_reader *r)
 			return e;
 		const char *what = NULL;
 		unsigned whole = 0;
-		if (e == 0 && n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+		if (e == 0 && n == TRI_FOOTER_LEN && !tri_footer_get(tail, &io, &fb, &salt) && salt == r->salt &&
+		    fb == r->size) {
 			what = ""; /* the footer of a log whose index is damaged */
 		} else if (e == 0 && !memcmp(tail, TRI_CHUNK_MAGIC, n < 4 ? n : 4)) {
 			what = "a chunk header";
@@ -310,9 +356,8 @@ static int skip_damage(struct tr_reader *r)
 					"log ends inside %s at offset %llu (%zu of %u bytes)", what,
 					(unsigned long long)p, n, whole);
 			}
-			counted(r, end);
 			r->pos = end;
-			return 0;
+			return counted(r, p);
 		}
 	}
 	int e = tri_scan_from(r, p + 1, &at, &partial);
@@ -323,7 +368,7 @@ static int skip_damage(struct tr_reader *r)
 	if (e != 1) {
 		/* nothing valid up to the end: is there a footer, a cut chunk? */
 		if (end - p >= TRI_FOOTER_LEN && tri_read_at(r, end - TRI_FOOTER_LEN, tail, TRI_FOOTER_LEN) == 0 &&
-		    !tri_footer_get(tail, &io, &fb) && fb == r->size) {
+		    !tri_footer_get(tail, &io, &fb, &salt) && salt == r->salt && fb == r->size) {
 			stop = end - TRI_FOOTER_LEN;
 			footer = true;
 		} else if (partial < end) {
@@ -347,8 +392,39 @@ static int skip_damage(struct tr_reader *r)
 				TRI_CHUNK_HDR_LEN);
 		}
 	}
-	counted(r, e == 1 ? at : end);
 	r->pos = e == 1 ? at : end;
+	return counted(r, p);
+}
+
+/* Decodes every record of the event chunk just loaded (r->raw) before any
+ * is returned, so a chunk is either read whole or lost whole (and counted
+ * once): 0 and *nev its events, 1 a record does not decode (*bad_at), or
+ * -ENOMEM.  (The scratch buffers are the record's: the previous record is
+ * done with once the reader moves to another chunk.) */
+static int check_records(struct tr_reader *r, const struct tri_chunk_hdr *h, size_t *bad_at,
+			 uint32_t *nev, uint64_t *nloss, uint64_t *nlost)
+{
+	struct med_event ev;
+	struct tr_loss loss;
+	size_t pos = 0;
+	uint32_t n = 0;
+	tri_codec_reset(&r->codec);
+	while (pos < h->raw_len) {
+		int k = tri_decode_record(&r->codec, r->raw.p, h->raw_len, &pos, &ev, &r->text,
+					  &r->text_cap, &r->dec, &r->dec_cap, &loss);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0) {
+			*bad_at = pos;
+			return 1;
+		}
+		n += k == 1;
+		if (k == 2) {
+			(*nloss)++;
+			*nlost += loss.count;
+		}
+	}
+	*nev = n;
 	return 0;
 }
 
@@ -378,9 +454,8 @@ static int step(struct tr_reader *r)
 				(unsigned long long)p, (unsigned long long)(r->data_end - p),
 				(unsigned long long)bytes);
 		}
-		counted(r, r->data_end);
 		r->pos = r->data_end;
-		return 0;
+		return counted(r, p);
 	}
 	r->pos = p + bytes;
 	const char *why = NULL;
@@ -391,6 +466,22 @@ static int step(struct tr_reader *r)
 		e = tri_load_payload(r, p, &h, r->raw.p, &why);
 		if (e < 0)
 			return e;
+		size_t bad_at = 0;
+		uint32_t nev = 0;
+		uint64_t nloss = 0, nlost = 0;
+		if (e == 0) {
+			if ((e = check_records(r, &h, &bad_at, &nev, &nloss, &nlost)) < 0)
+				return e;
+			if (e == 1) {
+				snprintf(r->why, sizeof(r->why), "a record does not decode at byte %zu",
+					 bad_at);
+				why = r->why;
+			}
+		}
+		if (e == 0 && f && nev != h.count)
+			problem(r, p, 0, 0, h.first_seq, h.last_seq,
+				"event chunk at offset %llu holds %u events, its header says %u",
+				(unsigned long long)p, nev, h.count);
 		if (e == 0) {
 			if (f) {
 				r->h.chunks_ok++;
@@ -403,7 +494,13 @@ static int step(struct tr_reader *r)
 			r->rpos = 0;
 			r->cur_events = 0;
 			tri_codec_reset(&r->codec);
-			counted(r, p + bytes);
+			if (f) { /* the chunk is checked whole: counted whole, now */
+				r->h.events += nev;
+				r->h.losses += nloss;
+				r->h.lost_events += nlost;
+			}
+			if ((e = counted(r, p)))
+				return e;
 			return 1;
 		}
 	} else if (h.kind == TR_CHUNK_BLOBS) {
@@ -420,11 +517,11 @@ static int step(struct tr_reader *r)
 		}
 		if (e == 0) {
 			if (f) {
-				r->h.chunks_ok++;
+				/* with no_blobs the payload is not read: not known ok */
+				r->h.chunks_ok += !r->o.no_blobs;
 				r->h.blob_chunks++;
 			}
-			counted(r, p + bytes);
-			return 0;
+			return counted(r, p);
 		}
 	} else {
 		/* HEADER, INDEX, a later version's kind: checked, skipped */
@@ -438,8 +535,7 @@ static int step(struct tr_reader *r)
 		if (e == 0) {
 			if (f)
 				r->h.chunks_ok++;
-			counted(r, p + bytes);
-			return 0;
+			return counted(r, p);
 		}
 	}
 	if (f) {
@@ -454,8 +550,7 @@ static int step(struct tr_reader *r)
 			: h.kind == TR_CHUNK_INDEX ? "index" : "unknown",
 			(unsigned long long)p, why);
 	}
-	counted(r, p + bytes);
-	return 0;
+	return counted(r, p);
 }
 
 static int resolve_blobs(struct tr_reader *r, uint32_t n)
@@ -474,6 +569,21 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 		r->keys = nk;
 		r->blobs_cap = cap;
 	}
+	/* The stored blobs' bytes are copied into the record's arena: the
+	 * record then holds no blob chunk in the cache (which stays bounded
+	 * however many chunks one event references, and which tr_reader_blob
+	 * may evict from), and the arena is bounded by blob_cache too: the
+	 * blobs past it have data NULL (counted missing; their key stays). */
+	uint64_t want = 0;
+	for (uint32_t i = 0; i < n && !r->o.no_blobs; i++) {
+		const struct tri_blob_dec *d = &r->dec[i];
+		if (!d->missing && !d->inline_ && want + d->b.len <= r->o.blob_cache)
+			want += d->b.len;
+	}
+	r->arena.len = 0;
+	if (want && tri_buf_reserve(&r->arena, (size_t)want))
+		return -ENOMEM;
+	bool cut = false;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tri_blob_dec *d = &r->dec[i];
 		r->blobs[i] = d->b;
@@ -486,17 +596,30 @@ static int resolve_blobs(struct tr_reader *r, uint32_t n)
 		const uint8_t *data;
 		uint32_t len;
 		struct tr_key ok = { d->ord, 2 };
+		r->stamp++; /* the chunks of the blobs before may go */
 		int e = tri_blob_find(r, &r->ord_map, &ok, &data, &len, &r->keys[i]);
 		if (e < 0)
 			return e;
 		if (e == 1 && len == d->b.len) {
-			r->blobs[i].data = data;
+			if (len <= want - r->arena.len) {
+				memcpy(r->arena.p + r->arena.len, data, len);
+				r->blobs[i].data = r->arena.p + r->arena.len;
+				r->arena.len += len;
+			} else {
+				cut = true;
+				if (r->cur_fresh)
+					r->h.blobs_missing++;
+			}
 		} else {
 			r->keys[i] = (struct tr_key){ 0, 0 };
 			if (r->cur_fresh)
 				r->h.blobs_missing++;
 		}
 	}
+	if (cut && r->cur_fresh)
+		problem(r, r->cur_off, 0, 0, r->rec.ev.seq, r->rec.ev.seq,
+			"event %llu references more blob bytes than the blob cache holds (%zu): "
+			"some have no data", (unsigned long long)r->rec.ev.seq, (size_t)r->o.blob_cache);
 	r->rec.ev.blobs = n ? r->blobs : NULL;
 	r->rec.keys = n ? r->keys : NULL;
 	return 0;
@@ -516,37 +639,22 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 						  &loss);
 			if (k == -ENOMEM)
 				return k;
-			if (k < 0) {
+			if (k < 0) { /* (checked whole when loaded: cannot happen) */
 				r->cur_active = false;
-				if (r->cur_fresh) {
-					uint64_t lost = r->cur_h.count > r->cur_events
-								? r->cur_h.count - r->cur_events : 0;
-					r->h.chunks_bad++;
-					r->h.events_lost += lost;
-					problem(r, r->cur_off, 0, lost, r->cur_h.first_seq, r->cur_h.last_seq,
-						"event chunk at offset %llu does not decode at byte %zu",
-						(unsigned long long)r->cur_off, r->rpos);
-				}
 				continue;
 			}
 			o->offset = r->cur_off;
-			if (k == 2) {
+			if (k == 2) { /* (counted when the chunk loaded) */
 				if (r->filter)
 					continue;
 				o->kind = TR_REC_LOSS;
 				o->loss = loss;
 				memset(&o->ev, 0, sizeof(o->ev));
 				o->keys = NULL;
-				if (r->cur_fresh) {
-					r->h.losses++;
-					r->h.lost_events += loss.count;
-				}
 				*rec = o;
 				return 1;
 			}
 			r->cur_events++;
-			if (r->cur_fresh)
-				r->h.events++;
 			if (r->filter) {
 				uint64_t v = r->filter == 1 ? o->ev.seq : o->ev.time;
 				if (v < r->filter_v)
@@ -560,11 +668,6 @@ int tr_reader_next(struct tr_reader *r, const struct tr_record **rec)
 				return e;
 			*rec = o;
 			return 1;
-		}
-		if (r->cur_active && r->cur_fresh && r->cur_events != r->cur_h.count) {
-			problem(r, r->cur_off, 0, 0, r->cur_h.first_seq, r->cur_h.last_seq,
-				"event chunk at offset %llu holds %u events, its header says %u",
-				(unsigned long long)r->cur_off, r->cur_events, r->cur_h.count);
 		}
 		r->cur_active = false;
 		if (r->pos >= r->data_end)

@@ -14,6 +14,7 @@
 
 #include <zstd.h>
 #include <zstd_errors.h>
+#include <xxhash.h>
 
 #include "common/common.h"
 #include "tracer/reader_int.h"
@@ -24,22 +25,23 @@ int tri_register_bchunk(struct tr_reader *r, uint64_t off, const struct tri_chun
 			size_t *id)
 {
 	struct tr_key k = { .lo = off, .hi = 1 };
-	uint64_t *v;
-	int e = tri_keymap_put(&r->chunk_map, &k, &v);
-	if (e < 0)
-		return e;
-	if (e == 0) {
+	uint64_t *v = tri_keymap_get(&r->chunk_map, &k);
+	if (v) {
 		*id = (size_t)*v;
 		return 0;
 	}
+	/* room first: the map never holds an id that is not a chunk */
 	if (r->nbchunks == r->bchunks_cap) {
 		size_t cap = r->bchunks_cap ? r->bchunks_cap * 2 : 64;
 		struct bchunk *nb = realloc(r->bchunks, cap * sizeof(*nb));
 		if (!nb)
-			return -ENOMEM; /* (the map keeps a dangling id: never looked up again below) */
+			return -ENOMEM;
 		r->bchunks = nb;
 		r->bchunks_cap = cap;
 	}
+	int e = tri_keymap_put(&r->chunk_map, &k, &v);
+	if (e < 0)
+		return e;
 	*v = r->nbchunks;
 	r->bchunks[r->nbchunks] = (struct bchunk){ .off = off, .h = *h, .state = BC_PENDING,
 						    .slot = -1 };
@@ -92,6 +94,11 @@ int tri_bchunk_load(struct tr_reader *r, size_t id)
 		return -ENOMEM;
 	const char *why = NULL;
 	int e = tri_load_payload(r, bc->off, &bc->h, data, &why);
+	if (e == 0 && bc->state == BC_INDEXED && XXH3_64bits(data, len) != bc->sum) {
+		/* the maps point into the bytes indexed: other bytes are not them */
+		why = "blob chunk changed since it was read";
+		e = 1;
+	}
 	if (e == 0 && bc->state == BC_PENDING) {
 		/* u64 first blob number, then entries: key (16), u32 len, bytes */
 		uint32_t n = 0;
@@ -133,6 +140,7 @@ int tri_bchunk_load(struct tr_reader *r, size_t id)
 			i += TRI_BLOB_ENTRY_HDR + (size_t)tri_get32(data + i + 16);
 		}
 		if (!e) {
+			bc->sum = XXH3_64bits(data, len);
 			bc->state = BC_INDEXED;
 			r->npending--;
 		}
@@ -199,7 +207,11 @@ int tri_blob_find(struct tr_reader *r, struct tri_keymap *m, const struct tr_key
 	int e = tri_bchunk_load(r, id);
 	if (e)
 		return e < 0 ? e : 0;
-	const uint8_t *d = r->cache[r->bchunks[id].slot].data + at;
+	const struct cache_ent *c = &r->cache[r->bchunks[id].slot];
+	if (at > c->len || c->len - at < TRI_BLOB_ENTRY_HDR ||
+	    tri_get32(c->data + at + 16) > c->len - at - TRI_BLOB_ENTRY_HDR)
+		return 0; /* (cannot happen: the bytes are the ones indexed) */
+	const uint8_t *d = c->data + at;
 	key->lo = tri_get64(d);
 	key->hi = tri_get64(d + 8);
 	*len = tri_get32(d + 16);

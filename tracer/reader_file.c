@@ -50,7 +50,8 @@ static bool hdr_sane(const struct tri_chunk_hdr *h)
 	case TR_CHUNK_LOSS:
 		return (uint64_t)h->count + h->aux <= h->raw_len / 2 + 1;
 	case TR_CHUNK_BLOBS:
-		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len;
+		return (uint64_t)h->count * TRI_BLOB_ENTRY_HDR + TRI_BLOB_PREFIX <= h->raw_len &&
+		       h->raw_len <= TRI_MAX_BLOB_CHUNK;
 	case TR_CHUNK_INDEX:
 		return (uint64_t)h->count * TRI_INDEX_ENTRY_LEN == h->raw_len;
 	}
@@ -67,7 +68,24 @@ int tri_read_hdr(struct tr_reader *r, uint64_t off, struct tri_chunk_hdr *h)
 	int e = tri_read_at(r, off, b, sizeof(b));
 	if (e)
 		return e < 0 ? e : 2;
-	return !tri_chunk_hdr_get(b, h) && hdr_sane(h);
+	return !tri_chunk_hdr_get(b, h) && h->salt == r->salt && hdr_sane(h);
+}
+
+/* A candidate found by scanning: 1 its payload loads and checks, 0 not, 2
+ * the data ends inside it, or a negative errno. */
+static int candidate_ok(struct tr_reader *r, uint64_t off, const struct tri_chunk_hdr *h)
+{
+	if (off + TRI_CHUNK_HDR_LEN + (uint64_t)h->payload_len > r->data_end)
+		return 2;
+	uint8_t *tmp = malloc(h->raw_len ? h->raw_len : 1);
+	if (!tmp)
+		return -ENOMEM;
+	const char *why;
+	int e = tri_load_payload(r, off, h, tmp, &why);
+	free(tmp);
+	if (e < 0)
+		return e;
+	return e == 0;
 }
 
 /* Looks for the next valid chunk header at or after from (and before
@@ -108,11 +126,20 @@ int tri_scan_from(struct tr_reader *r, uint64_t from, uint64_t *at, uint64_t *pa
 			}
 			struct tri_chunk_hdr h;
 			if (have >= TRI_CHUNK_HDR_LEN) {
-				if (tri_chunk_hdr_get(buf + i, &h) || !hdr_sane(&h))
+				if (tri_chunk_hdr_get(buf + i, &h) || h.salt != r->salt || !hdr_sane(&h))
 					continue;
 			} else if (tri_read_hdr(r, off + i, &h) != 1) {
 				continue;
 			}
+			int c = candidate_ok(r, off + i, &h);
+			if (c < 0) {
+				rc = c;
+				goto out;
+			}
+			if (c == 2 && *partial == r->data_end)
+				*partial = off + i;
+			if (c != 1)
+				continue;
 			*at = off + i;
 			rc = 1;
 			goto out;

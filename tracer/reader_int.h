@@ -28,6 +28,8 @@ struct bchunk {
 	enum { BC_PENDING, BC_INDEXED, BC_BAD } state;
 	const char *why;             /* BC_BAD: what is wrong with it */
 	int32_t slot;                /* in the cache, -1: not cached */
+	uint64_t sum;                /* BC_INDEXED: XXH3-64 of the payload indexed (a reload
+				      * must find the same bytes: the file may change) */
 };
 
 struct cache_ent {
@@ -46,13 +48,14 @@ struct tr_reader {
 	struct tr_log_info info;
 	char *info_store;
 	uint64_t data_start, data_end;
+	uint32_t salt;               /* the log's: a chunk header with another is not one */
 
 	struct idx_entry *index;     /* closed logs: the index chunk's entries */
 	size_t nindex;
 	uint64_t index_off;
 
 	uint64_t pos;                /* the next chunk to look at */
-	uint64_t counted_to;         /* health counts what starts at or after this */
+	struct tri_keymap counted;   /* {offset + 1, 3}: chunks and damage health has counted */
 	struct tri_buf z;            /* a compressed payload */
 	struct tri_buf raw;          /* the current event chunk, decompressed */
 	bool cur_active, cur_fresh;
@@ -72,6 +75,8 @@ struct tr_reader {
 	size_t dec_cap;
 	char *text;
 	size_t text_cap;
+	struct tri_buf arena;        /* the current record's stored blobs' bytes, copied out
+				      * of the cache (at most opts.blob_cache bytes) */
 
 	struct tri_keymap map;       /* blob key -> chunk << 32 | entry offset */
 	struct tri_keymap ord_map;   /* {blob number, 2} -> the same */
@@ -83,6 +88,7 @@ struct tr_reader {
 	size_t ncache, cache_cap;
 	uint64_t cache_bytes, stamp;
 
+	char why[64];                /* a problem's words made up on the spot */
 	struct tr_health h;
 	struct tr_problem problems[TR_MAX_PROBLEMS];
 };
@@ -94,9 +100,12 @@ int tri_read_at(struct tr_reader *r, uint64_t off, void *buf, size_t n);
 /* The header at off: 1 valid (and sane), 0 not a valid header, 2 the data
  * ends inside it, or -EIO. */
 int tri_read_hdr(struct tr_reader *r, uint64_t off, struct tri_chunk_hdr *h);
-/* The next valid chunk header at or after from: 1 and *at, 0 none
- * (*partial: where a chunk magic starts whose header the data cuts, else
- * data_end), or a negative errno. */
+/* The next chunk at or after from whose header is valid (magic, salt,
+ * check, bounds) and whose payload loads and checks: 1 and *at, 0 none
+ * (*partial: where the first chunk magic starts whose header or payload
+ * the data cuts, else data_end), or a negative errno.  A header found by
+ * scanning is trusted only with its payload: a header whose payload fails
+ * is skipped like any other damaged bytes. */
 int tri_scan_from(struct tr_reader *r, uint64_t from, uint64_t *at, uint64_t *partial);
 /* Reads and decompresses a chunk's payload into dst (raw_len bytes): 0, a
  * negative errno, or 1 with *why set when the payload is bad. */

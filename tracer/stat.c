@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gpu/gpu.h"
-#include "tracer/tracer.h"
+#include "tracer/log_format.h"
 
 static void count_event(struct tr_log_stats *s, const struct med_event *ev)
 {
@@ -38,6 +38,10 @@ static void count_event(struct tr_log_stats *s, const struct med_event *ev)
 		s->vgpu_out_of_range++;
 	vs->events++;
 	for (uint32_t i = 0; ev->blobs && i < ev->nblobs; i++) {
+		/* the blobs a log stores in blob chunks (longer than the inline
+		 * size): what the dedup ratio compares with the bytes stored */
+		if (ev->blobs[i].len <= TRI_INLINE_MAX)
+			continue;
 		s->blob_refs++;
 		s->blob_ref_bytes += ev->blobs[i].len;
 	}

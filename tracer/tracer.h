@@ -114,10 +114,15 @@ struct tr_writer_opts {
 };
 
 /* Creates (truncates) the log at path and writes the file header's fixed
- * part.  -EINVAL bad options, open's errno, -ENOMEM. */
+ * part.  -EINVAL bad options, -E2BIG an options struct larger than this
+ * version knows with non-zero bytes past it, open's errno, -EIO (the
+ * preamble's write failed), -ENOMEM. */
 int tr_writer_open(const char *path, const struct tr_writer_opts *opts, struct tr_writer **out);
 /* The same on an open file descriptor (a pipe is fine: the writer never
- * seeks); the writer does not close it. */
+ * seeks); the writer does not close it.  The fd must be at offset 0 of an
+ * empty file (or be a pipe read from its start): the log's offsets (index,
+ * footer) count the bytes the writer wrote, so a log written after other
+ * bytes has an index no reader accepts (it reads as an unclosed log). */
 int tr_writer_fdopen(int fd, const struct tr_writer_opts *opts, struct tr_writer **out);
 
 /*
@@ -150,7 +155,10 @@ enum tr_loss_reason {
 const char *tr_loss_reason_name(unsigned r); /* "ring-full", "source", "seq-gap", "no-memory" */
 int tr_writer_loss(struct tr_writer *w, const struct tr_loss *loss);
 
-/* Writes what is buffered as chunks now (blobs first, then events). */
+/* Writes what is buffered as chunks now (blobs first, then events).  While
+ * the setup events (CONFIG and the VGPU_CREATEs before the first event of
+ * another type) are still coming, it writes nothing: they all go into the
+ * HEADER chunk, whenever flushes come. */
 int tr_writer_flush(struct tr_writer *w);
 
 struct tr_write_stats {
@@ -159,10 +167,14 @@ struct tr_write_stats {
 	uint64_t out_of_order;       /* events written below an earlier seq */
 	uint64_t chunks;             /* of every kind */
 	uint64_t event_chunks, blob_chunks;
-	uint64_t raw_bytes;          /* events as encoded, before compression (blob contents excluded) */
+	uint64_t raw_bytes;          /* event records as encoded, before compression: stored
+				      * blobs' contents excluded, inline blobs' bytes (at most
+				      * 64 each) included */
 	uint64_t event_bytes;        /* event chunks as written (headers included) */
 	uint64_t blob_refs;          /* blobs attached to events */
-	uint64_t blob_ref_bytes;     /* ... and their bytes */
+	uint64_t blob_ref_bytes;     /* ... and their lengths, every blob: inline (<= 64
+				      * bytes) and missing ones too, so blob_ref_bytes /
+				      * blob_bytes overstates dedup by the inline bytes */
 	uint64_t blobs;              /* distinct blobs stored */
 	uint64_t blob_bytes;         /* ... their bytes before compression */
 	uint64_t file_bytes;         /* everything written, so far */
@@ -171,7 +183,11 @@ int tr_writer_stats(const struct tr_writer *w, struct tr_write_stats *out);
 
 /* Flushes, writes the index and the footer, (with opts.sync) fsyncs,
  * closes the file and frees the writer (always, also on error).  `st`
- * (optional) receives the final statistics.  0 or -EIO. */
+ * (optional) receives the final statistics.  0, -EIO (a write, fsync or
+ * close failed, or compression failed; or an earlier call's error), or
+ * -ENOMEM (buffers for the last chunks).  A log with more chunks than an
+ * index holds (1.4 million), or whose index could not grow, gets neither
+ * index nor footer: it is valid and read by scanning, but not "closed". */
 int tr_writer_close(struct tr_writer *w, struct tr_write_stats *st);
 
 /* ============================================================ the reader */
@@ -182,7 +198,12 @@ struct tr_reader_opts {
 	size_t sz;                   /* sizeof(struct tr_reader_opts) */
 	bool no_blobs;               /* never load blob bytes (events still list their blobs;
 				      * the keys of those not inline are then zero) */
-	size_t blob_cache;           /* bytes of decompressed blob chunks kept; 0: 64 MiB */
+	size_t blob_cache;           /* bytes of decompressed blob chunks kept (plus the one
+				      * chunk being read); 0: 64 MiB.  Also the most bytes of
+				      * stored blobs one record hands out (they are copied out
+				      * of the cache, valid until the next next/seek/rewind):
+				      * the blobs past it have data NULL and count in
+				      * tr_health.blobs_missing (their key is kept) */
 	char *errbuf;                /* why open failed */
 	size_t errbuf_len;
 };
@@ -191,7 +212,8 @@ struct tr_reader_opts {
  * .vgtl log is -EPROTO "not a vgt log"; another format version -EPROTONOSUPPORT),
  * finds the footer and index if there is a valid one.  A log with a
  * damaged header still opens (info says what is unknown).  open's errno,
- * -EISDIR, -ENOMEM. */
+ * -EISDIR, -EINVAL "not a regular file" (a FIFO, a device), -EPROTO
+ * "empty: not a vgt log" (a file of 0 bytes), -ENOMEM. */
 int tr_reader_open(const char *path, const struct tr_reader_opts *opts, struct tr_reader **out);
 void tr_reader_close(struct tr_reader *r);
 const struct tr_log_info *tr_reader_info(const struct tr_reader *r);
@@ -244,11 +266,16 @@ struct tr_problem {
 struct tr_health {
 	size_t sz;
 	uint64_t file_bytes;
-	uint64_t chunks_ok;          /* valid chunks read, every kind */
-	uint64_t event_chunks, blob_chunks;
+	uint64_t chunks_ok;          /* valid chunks read, every kind (with no_blobs, blob
+				      * chunks are not read: they are not counted here) */
+	uint64_t event_chunks;       /* valid event and loss chunks read */
+	uint64_t blob_chunks;        /* blob chunks passed: valid ones, or with no_blobs
+				      * those whose header is valid (payload unchecked) */
 	uint64_t chunks_bad;         /* chunks skipped: corrupt header or payload */
 	uint64_t bytes_skipped;      /* bytes not part of a valid chunk */
-	uint64_t events;             /* events read */
+	uint64_t events;             /* events of the valid event chunks read (health counts
+				      * each chunk once, whole, when it loads, whatever the
+				      * seeks; so do losses, lost_events) */
 	uint64_t events_lost;        /* in skipped chunks, as their headers said */
 	uint64_t losses, lost_events;/* loss records read, and the events they count */
 	uint64_t blobs_missing;      /* blob references whose bytes are not in the log */
@@ -390,7 +417,12 @@ struct tr_log_stats {
 	struct tr_vgpu_stats vgpu[MED_MAX_VGPUS + 1]; /* [id] */
 	uint64_t first_seq, last_seq, first_time, last_time; /* of the events read */
 	uint64_t out_of_order;        /* events whose seq is not above the one before */
-	uint64_t blob_refs, blob_ref_bytes; /* blobs attached to events, and their bytes */
+	uint64_t blob_refs, blob_ref_bytes; /* blobs attached to events longer than 64 bytes
+					     * (the ones a log stores in blob chunks; shorter
+					     * ones are inline in the event records), and their
+					     * bytes: dedup = blob_ref_bytes / the stored blobs'
+					     * bytes (chunk_raw[TR_CHUNK_BLOBS] less 8 per chunk
+					     * and 20 per blob) */
 	/* from the chunk headers */
 	uint64_t chunks[TR_CHUNK_INDEX + 1], chunk_stored[TR_CHUNK_INDEX + 1],
 		chunk_raw[TR_CHUNK_INDEX + 1]; /* by kind ([0]: other kinds) */

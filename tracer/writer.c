@@ -61,10 +61,12 @@ struct tr_writer {
 
 	struct index_entry *index;
 	size_t nindex, index_cap;
+	bool no_index;               /* the index could not grow: none is written */
 
 	struct tr_log_info info;     /* the HEADER chunk */
 	char host[256];
 	bool setup_done, header_written;
+	uint32_t salt;               /* the log's: in the preamble, every chunk header, the footer */
 	uint64_t max_seq;
 	struct tr_write_stats st;
 };
@@ -143,9 +145,26 @@ static int write_chunk(struct tr_writer *w, unsigned kind, const void *raw, size
 		.count = sp ? sp->count : 0, .aux = sp ? sp->aux : 0,
 		.first_seq = sp ? sp->first_seq : 0, .last_seq = sp ? sp->last_seq : 0,
 		.first_time = sp ? sp->first_time : 0, .last_time = sp ? sp->last_time : 0,
-		.wall_ns = tri_wall_ns(),
+		.wall_ns = tri_wall_ns(), .salt = w->salt,
 	};
 	tri_chunk_hdr_put(w->out.p, &h);
+	bool indexed = kind == TR_CHUNK_EVENTS || kind == TR_CHUNK_LOSS || kind == TR_CHUNK_BLOBS;
+	if (indexed && !w->no_index && w->nindex == w->index_cap) {
+		/* room before the chunk is written: a failure after it made the
+		 * caller write the chunk again.  Without room the log gets no
+		 * index (and no footer): still a valid log, read by scanning. */
+		size_t cap = w->index_cap ? w->index_cap * 2 : 256;
+		struct index_entry *ni = realloc(w->index, cap * sizeof(*ni));
+		if (ni) {
+			w->index = ni;
+			w->index_cap = cap;
+		} else {
+			free(w->index);
+			w->index = NULL;
+			w->nindex = w->index_cap = 0;
+			w->no_index = true;
+		}
+	}
 	uint64_t at = w->off;
 	if ((err = write_all(w, w->out.p, TRI_CHUNK_HDR_LEN + c)) || (err = do_sync(w)))
 		return err;
@@ -156,15 +175,7 @@ static int write_chunk(struct tr_writer *w, unsigned kind, const void *raw, size
 	} else if (kind == TR_CHUNK_BLOBS) {
 		w->st.blob_chunks++;
 	}
-	if (kind == TR_CHUNK_EVENTS || kind == TR_CHUNK_LOSS || kind == TR_CHUNK_BLOBS) {
-		if (w->nindex == w->index_cap) {
-			size_t cap = w->index_cap ? w->index_cap * 2 : 256;
-			struct index_entry *ni = realloc(w->index, cap * sizeof(*ni));
-			if (!ni)
-				return -ENOMEM; /* the chunk is written; the index loses it */
-			w->index = ni;
-			w->index_cap = cap;
-		}
+	if (indexed && !w->no_index) {
 		w->index[w->nindex++] = (struct index_entry){
 			.offset = at, .kind = kind, .count = h.count,
 			.first_seq = h.first_seq, .last_seq = h.last_seq,
@@ -296,6 +307,7 @@ static int writer_new(const struct tr_writer_opts *opts, struct tr_writer **out)
 		.host = w->host,
 	};
 	tri_codec_reset(&w->codec);
+	w->salt = tri_new_salt();
 	*out = w;
 	return 0;
 }
@@ -305,7 +317,7 @@ static int start(struct tr_writer *w)
 	uint8_t pre[TRI_PREAMBLE_LEN] = { 0 };
 	memcpy(pre, TRI_MAGIC, TRI_MAGIC_LEN);
 	tri_put32(pre + 8, TR_LOG_VERSION);
-	tri_put32(pre + 12, 0);
+	tri_put32(pre + TRI_PRE_SALT, w->salt);
 	return write_all(w, pre, sizeof(pre));
 }
 
@@ -521,6 +533,13 @@ int tr_writer_flush(struct tr_writer *w)
 		return -EINVAL;
 	if (w->err)
 		return w->err;
+	/* While the setup events are still coming, nothing is written: the
+	 * HEADER chunk (the first chunk written) must hold all of them however
+	 * the flushes fall (the in-process recorder flushes every 100 ms).
+	 * They are written when setup ends (the first other event, then the
+	 * next flush or a full chunk) or at close. */
+	if (!w->setup_done)
+		return 0;
 	return flush_events(w);
 }
 
@@ -541,8 +560,8 @@ int tr_writer_stats(const struct tr_writer *w, struct tr_write_stats *out)
 
 static int write_index(struct tr_writer *w)
 {
-	if ((size_t)w->nindex * TRI_INDEX_ENTRY_LEN > TRI_MAX_PAYLOAD)
-		return 0; /* too many chunks to index: the reader scans */
+	if (w->no_index || (size_t)w->nindex * TRI_INDEX_ENTRY_LEN > TRI_MAX_PAYLOAD)
+		return 0; /* no index (no memory for it, or too many chunks): the reader scans */
 	struct tri_buf b = { 0 };
 	int err = tri_buf_reserve(&b, w->nindex * TRI_INDEX_ENTRY_LEN + 1);
 	if (err)
@@ -567,7 +586,7 @@ static int write_index(struct tr_writer *w)
 	if (err)
 		return err;
 	uint8_t f[TRI_FOOTER_LEN];
-	tri_footer_put(f, at, w->off + TRI_FOOTER_LEN);
+	tri_footer_put(f, at, w->off + TRI_FOOTER_LEN, w->salt);
 	return write_all(w, f, sizeof(f));
 }
 
