@@ -601,6 +601,20 @@ static void heap_pop(struct wstate *s)
 		s->heap[i] = last;
 }
 
+/* Frees `h`'s room in the ring and wakes an emitter sleeping for room.
+ * Store-load ordering against wait_room (which stores `waiting`, then
+ * loads head): both sides use seq_cst accesses rather than a fence, which
+ * ThreadSanitizer cannot model. */
+static void ring_release(struct tr_ring *g, const struct tr_rec_hdr *h)
+{
+	__atomic_store_n(&g->head, g->head + h->len, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&g->waiting, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&g->lock);
+		pthread_cond_signal(&g->cond);
+		pthread_mutex_unlock(&g->lock);
+	}
+}
+
 /* Moves the shared ring's records into the heap: one ring's worth at most,
  * unless the merge waits for a seq (which may be behind them: the heap
  * then takes what arrives until then, gap_ms at most). */
@@ -625,14 +639,7 @@ static void pull_shared(struct wstate *s, bool stalled)
 		if (!copy)
 			break;
 		memcpy(copy, h, h->len);
-		tr_ring_pop(g, h);
-		/* store-load: the emitter stores `waiting` then loads head */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&g->waiting, __ATOMIC_ACQUIRE)) {
-			pthread_mutex_lock(&g->lock);
-			pthread_cond_signal(&g->cond);
-			pthread_mutex_unlock(&g->lock);
-		}
+		ring_release(g, h);
 		s->heap_bytes += copy->len;
 		heap_push(s, (struct held){ .seq = copy->seq, .rec = copy });
 	}
@@ -656,14 +663,7 @@ static void src_pop(struct wstate *s, unsigned src, struct tr_rec_hdr *h)
 		return;
 	}
 	struct tr_ring *g = s->r->rings[src];
-	tr_ring_pop(g, h);
-	/* store-load: the emitter stores `waiting` then loads head */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&g->waiting, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_lock(&g->lock);
-		pthread_cond_signal(&g->cond);
-		pthread_mutex_unlock(&g->lock);
-	}
+	ring_release(g, h);
 }
 
 /* Sleeps up to 1 ms, or until close wakes it. */
