@@ -73,10 +73,59 @@ static void deliver(struct med_sub *s, struct med_event *ev, uint64_t dseq, unsi
 	atomic_fetch_sub(&s->busy, 1);
 }
 
+/* ------------------------------------------------------------ the probes */
+
+#ifndef VGT_NO_PROBES
+/* The USDT semaphores (mediator/probes.h): in .probes, where the notes
+ * point and the kernel counts attached tracers. */
+__attribute__((section(".probes"), used)) unsigned short vgt_event_semaphore;
+__attribute__((section(".probes"), used)) unsigned short vgt_blob_semaphore;
+#endif
+
+/* Fires the "blob" probe for each piece of each blob, then the "event"
+ * probe: a tracer has every piece of an event's blobs when the event
+ * arrives (docs/PROBES.md). */
+__attribute__((noinline, cold)) static void probe_fire(const struct med_event *ev)
+{
+	if (VGT_PROBE_ON(blob)) {
+		unsigned char pad[MED_PROBE_PIECE];
+		for (uint32_t i = 0; i < ev->nblobs; i++) {
+			const struct med_blob *b = &ev->blobs[i];
+			uint32_t off = 0;
+			do {
+				uint32_t n = b->len - off < MED_PROBE_PIECE ? b->len - off : MED_PROBE_PIECE;
+				const void *p = pad;
+				if (n == MED_PROBE_PIECE) {
+					p = (const unsigned char *)b->data + off;
+				} else {
+					/* a tracefs uprobe reads MED_PROBE_PIECE bytes */
+					if (n)
+						memcpy(pad, (const unsigned char *)b->data + off, n);
+					memset(pad + n, 0, MED_PROBE_PIECE - n);
+				}
+				uint64_t seq = ev->seq;
+				VGT_PROBE_BLOB(seq, i, b, p, off, n);
+				(void)seq;
+				(void)p;
+				off += n;
+			} while (off < b->len);
+		}
+	}
+	const char *text = ev->text ? ev->text : "";
+	uint32_t type = ev->type, vgpu = ev->vgpu;
+	uint64_t seq = ev->seq;
+	VGT_PROBE_EVENT(ev, type, vgpu, seq, text, ev->nblobs);
+	(void)text;
+	(void)type;
+	(void)vgpu;
+	(void)seq;
+}
+
 void medi_ev_emit(struct med *m, struct med_event *ev)
 {
 	uint64_t bit = MED_EV_BIT(ev->type);
-	if (!(atomic_load_explicit(&m->ev_mask, memory_order_relaxed) & bit))
+	bool probe = VGT_PROBE_ON(event) && (bit & MED_PROBE_TYPES);
+	if (!(atomic_load_explicit(&m->ev_mask, memory_order_relaxed) & bit) && !probe)
 		return;
 	stamp_fields(ev);
 	/* seq, time and each subscriber's delivery number in one critical
@@ -104,6 +153,20 @@ void medi_ev_emit(struct med *m, struct med_event *ev)
 		to &= to - 1;
 		deliver(&m->subs[i], ev, dseq[i], gen[i]);
 	}
+	if (probe)
+		probe_fire(ev);
+}
+
+void medi_probe_config(struct med *m)
+{
+	struct med_event ev;
+	medi_ev_config(m, &ev);
+	stamp_fields(&ev);
+	pthread_mutex_lock(&m->seq_lock);
+	ev.seq = ++m->seq;
+	ev.time = med_now(m);
+	pthread_mutex_unlock(&m->seq_lock);
+	probe_fire(&ev);
 }
 
 static void recompute_mask(struct med *m)

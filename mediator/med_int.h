@@ -10,6 +10,7 @@
 #include "common/common.h"
 #include "gpu/gpu.h"
 #include "mediator/mediator.h"
+#include "mediator/probes.h"
 #include "scanner/scanner.h"
 #include "shadow/shadow.h"
 
@@ -418,9 +419,14 @@ void medi_ev_emit(struct med *m, struct med_event *ev);
 /* Whether an event of type t would reach anyone: test before building it. */
 static inline bool ev_want(const struct med *m, enum med_event_type t)
 {
-	return atomic_load_explicit(&((struct med *)m)->ev_mask, memory_order_relaxed) &
-	       MED_EV_BIT(t);
+	uint64_t mask = atomic_load_explicit(&((struct med *)m)->ev_mask, memory_order_relaxed);
+	if (VGT_PROBE_ON(event))
+		mask |= MED_PROBE_TYPES;
+	return mask & MED_EV_BIT(t);
 }
+/* At creation, with the "event" probe attached: the configuration, to the
+ * probe only (a subscriber gets its own when it subscribes). */
+void medi_probe_config(struct med *m);
 void medi_bus_init(struct med *m);
 void medi_bus_fini(struct med *m);
 /* CONFIG and VGPU_CREATE(existing) to one subscriber only (med_subscribe). */

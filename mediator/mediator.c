@@ -208,7 +208,10 @@ int med_new(const struct med_opts *opts, struct med **out)
 			gpu_ggtt_set(m->gpu, g, pte);
 	}
 	m->s.next_tick = m->tick_ns;
-	/* The first subscriber sees the configuration before anything else. */
+	/* A tracer attached to the probes, then the first subscriber, sees
+	 * the configuration before anything else. */
+	if (VGT_PROBE_ON(event))
+		medi_probe_config(m);
 	if (o.event) {
 		err = med_subscribe(m, o.event_mask ? o.event_mask : MED_EV_ALL, o.event,
 				    o.event_ctx, NULL);
