@@ -40,7 +40,11 @@ else
 endif
 CFLAGS  += $(CFLAGS_BASE) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS) -pthread
-LIBS    := -lzstd -lxxhash -lm
+# The capture sources (tracer/): libbpf, libtracefs/libtraceevent, libtracecmd.
+TRACE_PKGS   := libbpf libtracefs libtraceevent libtracecmd
+TRACE_CFLAGS := $(shell pkg-config --cflags $(TRACE_PKGS) 2>/dev/null)
+TRACE_LIBS   := $(or $(shell pkg-config --libs $(TRACE_PKGS) 2>/dev/null),-lbpf -ltracecmd -ltracefs -ltraceevent) -lelf -lz
+LIBS    := -lzstd -lxxhash $(TRACE_LIBS) -lm
 TESTLIBS := -lcmocka
 
 LIB_SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
@@ -65,17 +69,28 @@ BENCHES   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SUP_OBJS:.o=.d) \
              $(TESTS:%=%.d) $(BENCHES:%=%.d)
 
-DEB_PACKAGES := build-essential libbpf-dev bpftool clang libelf-dev zlib1g-dev \
-                libtraceevent-dev libtracefs-dev libzstd-dev libncurses-dev libdrm-dev \
+DEB_PACKAGES := build-essential pkg-config libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev \
+                libtraceevent-dev libtracefs-dev libtracecmd-dev trace-cmd bpftrace \
+                libzstd-dev libncurses-dev libdrm-dev \
                 libcmocka-dev libxxhash-dev systemtap-sdt-dev python3 xz-utils
 # Headers whose absence means `make deps` has not run on this machine, and
 # the Debian package of each (DEP_PKG_<file name>).
-DEP_HEADERS  ?= /usr/include/cmocka.h /usr/include/zstd.h /usr/include/xxhash.h
+DEP_HEADERS  ?= /usr/include/cmocka.h /usr/include/zstd.h /usr/include/xxhash.h \
+                /usr/include/bpf/libbpf.h /usr/include/tracefs/tracefs.h \
+                /usr/include/traceevent/event-parse.h /usr/include/trace-cmd/trace-cmd.h \
+                /usr/include/x86_64-linux-gnu/sys/sdt.h /usr/include/gelf.h
 DEP_PKG_cmocka.h := libcmocka-dev
 DEP_PKG_zstd.h   := libzstd-dev
 DEP_PKG_xxhash.h := libxxhash-dev
+DEP_PKG_libbpf.h := libbpf-dev
+DEP_PKG_tracefs.h := libtracefs-dev
+DEP_PKG_event-parse.h := libtraceevent-dev
+DEP_PKG_trace-cmd.h := libtracecmd-dev
+DEP_PKG_sdt.h    := systemtap-sdt-dev
+DEP_PKG_gelf.h   := libelf-dev
 # Programs the build runs, and their packages.
-DEP_TOOLS    := $(firstword $(CC)):build-essential ar:binutils $(LD):binutils $(OBJCOPY):binutils
+DEP_TOOLS    := $(firstword $(CC)):build-essential ar:binutils $(LD):binutils $(OBJCOPY):binutils \
+                pkg-config:pkg-config clang:clang bpftool:bpftool
 
 .PHONY: all deps depcheck buildcheck check unit e2e conformance bench run clean help
 all: $(BUILD)/vgt $(BUILD)/libvgt.a
@@ -134,6 +149,7 @@ $(CLI_OBJS): CFLAGS += -I$(BUILD)
 FORCE:
 
 $(LIB_OBJS): CFLAGS += -fvisibility=hidden
+$(BUILD)/obj/tracer/%.o: CFLAGS += $(TRACE_CFLAGS)
 
 # libvgt.a: one relocatable object whose hidden symbols are made local, so
 # only the public headers' declarations are global (tests/e2e_exports.sh).
