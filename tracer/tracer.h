@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "mediator/mediator.h"
 
@@ -473,6 +474,58 @@ int tr_perfetto_finish(struct tr_perfetto *p, struct tr_export_stats *st);
 /* The whole log: rewinds r, then new / record... / finish. */
 int tr_export_perfetto(struct tr_reader *r, FILE *out, const struct tr_perfetto_opts *opts,
 		       struct tr_export_stats *st);
+
+/* ===================================== capture from outside (vgt record)
+ * (tracer/capture.c and the sources: docs/PROBES.md, docs/LOGS.md)
+ *
+ * Records a running or started process's mediator through its USDT probes
+ * (provider "vgt"), with an eBPF program on a BPF ring buffer or with
+ * tracefs uprobe events, into a log like the in-process recorder's.  Needs
+ * root (or CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN); every failure to attach
+ * says what is missing, and everything created is removed on every exit. */
+
+enum tr_capture_source {
+	TR_CAPTURE_BPF = 1,          /* libbpf USDT programs, one BPF ring buffer */
+	TR_CAPTURE_TRACEFS,          /* tracefs uprobe events, per-CPU ring buffers */
+};
+/* "bpf", "tracefs"; -EINVAL. */
+int tr_capture_source_parse(const char *s, enum tr_capture_source *out);
+
+struct tr_capture_opts {
+	size_t sz;                   /* sizeof(struct tr_capture_opts) */
+	enum tr_capture_source source;
+	pid_t pid;                   /* attach to this running process, or ... */
+	char *const *argv;           /* ... start this command (PATH searched), attached
+				      * before it runs; exactly one of pid and argv */
+	const char *binary;          /* the executable holding the probes; NULL: the
+				      * process's (/proc/PID/exe) or the command's */
+	bool kernel;                 /* TR_CAPTURE_BPF: the kernel's gvt/i915 tracepoints
+				      * instead of the probes */
+	size_t buffer_bytes;         /* the BPF ring / each per-CPU tracefs buffer; 0: default */
+	struct tr_writer_opts writer;/* its source is set from `source`; errbuf unused */
+	const volatile int *stop;    /* optional: non-zero (a signal handler's flag) stops
+				      * the capture; a started command gets SIGINT then */
+	char *errbuf;                /* optional; must live until tr_capture returns */
+	size_t errbuf_len;
+};
+
+struct tr_capture_stats {
+	size_t sz;
+	struct tr_record_stats rec;  /* what the recorder wrote */
+	uint64_t events;             /* events assembled */
+	uint64_t pieces;             /* blob pieces taken */
+	uint64_t lost_events;        /* the source's overruns: events that never arrived */
+	uint64_t lost_pieces;        /* ... blob pieces */
+	uint64_t bad;                /* malformed records skipped */
+	uint64_t incomplete;         /* events written without some blob bytes */
+	int status;                  /* the started command's wait status; -1: none */
+};
+
+/* Captures into the log at path until the process exits or *stop is set.
+ * 0, or a negative errno with errbuf saying what failed and how to fix it
+ * (-EPERM: privileges, -ENOENT: no probes / no such process, -ENOTSUP:
+ * kernel without uprobes/BTF/tracefs).  st optional. */
+int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capture_stats *st);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus
