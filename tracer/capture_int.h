@@ -35,6 +35,7 @@
  * blob: seq u64, index u32, desc x64[3] (struct med_blob's first 24
  * bytes: kind, as, pad, len, addr, gpa), offset u32, len u32,
  * data0..data3 x64[64] (MED_PROBE_PIECE bytes). */
+#define TRA_PIECE       2048u /* MED_PROBE_PIECE: a piece's bytes at most */
 #define TRA_EVENT_WORDS 20
 #define TRA_DESC_WORDS  3
 #define TRA_DATA_FIELDS 4

@@ -118,6 +118,7 @@ struct tr_recorder {
 	/* published by the writer thread under `lock` */
 	struct tr_write_stats wstats;
 	uint64_t gaps;
+	uint64_t source_lost;       /* atomic: tr_recorder_source_lost */
 	int error;
 	char werr[256];             /* the writer's own errbuf */
 };
@@ -781,6 +782,13 @@ static void *writer_main(void *arg)
 		} while (h && h->seq == s->next);
 	}
 	flush_losses(s);
+	/* what an outside source lost beyond the holes the merge saw */
+	uint64_t src_lost = __atomic_load_n(&r->source_lost, __ATOMIC_ACQUIRE);
+	if (!s->dead && src_lost > r->gaps) {
+		struct tr_loss l = { .thread = GAP_THREAD, .reason = TR_LOSS_SOURCE,
+				     .count = src_lost - r->gaps };
+		write_loss(s, &l);
+	}
 	struct tr_write_stats st = { .sz = sizeof(st) };
 	if (!s->dead && s->unflushed)
 		flush(s);
@@ -953,6 +961,12 @@ int tr_recorder_stats(struct tr_recorder *r, struct tr_record_stats *out)
 	st.sz = sz;
 	memcpy(out, &st, sz);
 	return 0;
+}
+
+void tr_recorder_source_lost(struct tr_recorder *r, uint64_t events_total)
+{
+	if (r)
+		__atomic_store_n(&r->source_lost, events_total, __ATOMIC_RELEASE);
 }
 
 int tr_recorder_close(struct tr_recorder *r, struct tr_record_stats *st)

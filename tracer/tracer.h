@@ -363,6 +363,12 @@ struct tr_record_stats {
 	int error;                   /* the writer's first error (0: none) */
 };
 int tr_recorder_stats(struct tr_recorder *r, struct tr_record_stats *out);
+/* For a source outside the process (vgt record): how many events it knows
+ * it lost in all (its ring buffer's overruns).  The seqs that never arrive
+ * become gap losses; at close, the events lost beyond those (at the end,
+ * where no later seq shows the hole) are written as one TR_LOSS_SOURCE
+ * record, so the log's losses add up to what the source counted. */
+void tr_recorder_source_lost(struct tr_recorder *r, uint64_t events_total);
 /* Stops accepting events (later ones are counted as dropped), drains the
  * rings, closes the log, stops the thread, frees.  Unsubscribe first.
  * 0 or the writer's first error (errbuf says it). */
