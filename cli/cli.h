@@ -53,6 +53,9 @@ int cli_open_log(const char *cmd, const char *path, bool no_blobs, struct tr_rea
  * message on stderr, except for EPIPE: a reader that went away, as
  * `| head` does, is not an error to report). */
 bool cli_write_failed(const char *cmd, FILE *f, const char *what);
+/* "vgt ARGV..." with shell quoting where needed, for a log's header;
+ * malloc'd, NULL when out of memory. */
+char *cli_join_cmdline(int argc, char **argv);
 /* Largest input file a subcommand reads. */
 #define CLI_MAX_FILE ((size_t)256 << 20)
 

@@ -137,41 +137,6 @@ static int bad(const char *fmt, const char *arg)
 	return VGT_EXIT_USAGE;
 }
 
-/* "vgt sim ARGS..." for the log's header; arguments that a shell would
- * split or expand are single-quoted. */
-static char *join_cmdline(int argc, char **argv)
-{
-	size_t n = 4;
-	for (int i = 0; i < argc; i++)
-		n += 4 * strlen(argv[i]) + 3;
-	char *s = malloc(n), *p = s;
-	if (!s)
-		return NULL;
-	p += sprintf(p, "vgt");
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		bool plain = *a != 0;
-		for (const char *c = a; *c && plain; c++)
-			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "0123456789-_./,:=+@%", *c) != NULL;
-		*p++ = ' ';
-		if (plain) {
-			p = stpcpy(p, a);
-			continue;
-		}
-		*p++ = '\'';
-		for (const char *c = a; *c; c++) {
-			if (*c == '\'')
-				p = stpcpy(p, "'\\''");
-			else
-				*p++ = *c;
-		}
-		*p++ = '\'';
-	}
-	*p = 0;
-	return s;
-}
-
 /* The line under the table: what the log holds. */
 static int report_record(FILE *f, const char *path, const struct tr_record_stats *st, int rec_err,
 			 const char *why)
@@ -348,7 +313,7 @@ int cmd_sim(int argc, char **argv)
 	 * in the seqs the recorder sees. */
 	uint64_t mask = digests ? MED_EV_ALL : MED_EV_ALL & ~MED_EV_BIT(MED_EV_DIGEST);
 	if (record) {
-		cmdline = join_cmdline(argc, argv);
+		cmdline = cli_join_cmdline(argc, argv);
 		struct tr_recorder_opts ro = { .sz = sizeof(ro), .mode = rmode, .ring_bytes = rbuf,
 					       .errbuf = rerr, .errbuf_len = sizeof(rerr) };
 		ro.writer.sz = sizeof(ro.writer);

@@ -139,3 +139,36 @@ bool cli_write_failed(const char *cmd, FILE *f, const char *what)
 		fprintf(stderr, "vgt %s: writing %s: %s\n", cmd, what, strerror(errno));
 	return true;
 }
+
+char *cli_join_cmdline(int argc, char **argv)
+{
+	size_t n = 4;
+	for (int i = 0; i < argc; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	char *s = malloc(n), *p = s;
+	if (!s)
+		return NULL;
+	p += sprintf(p, "vgt");
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool plain = *a != 0;
+		for (const char *c = a; *c && plain; c++)
+			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789-_./,:=+@%", *c) != NULL;
+		*p++ = ' ';
+		if (plain) {
+			p = stpcpy(p, a);
+			continue;
+		}
+		*p++ = '\'';
+		for (const char *c = a; *c; c++) {
+			if (*c == '\'')
+				p = stpcpy(p, "'\\''");
+			else
+				*p++ = *c;
+		}
+		*p++ = '\'';
+	}
+	*p = 0;
+	return s;
+}
