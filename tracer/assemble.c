@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tracer/capture_int.h"
 #include "tracer/log_format.h"
@@ -23,6 +24,12 @@
  * the normal case; beyond this the oldest is given up. */
 #define PEND_MAX   256
 #define TEXT_MAX   4096
+/* The reorder buffer: emitters number events under a lock and fire the
+ * probe after it, so two threads' events may reach the ring out of seq
+ * order.  An event waits at most HOLD_MS for the seqs before it (then
+ * they are lost), and the buffer holds at most HOLD_BYTES. */
+#define HOLD_MS    200
+#define HOLD_BYTES ((size_t)256 << 20)
 
 struct pblob {
 	int present;           /* a piece arrived */
@@ -41,13 +48,33 @@ struct pend {
 	struct pblob *blobs;
 };
 
+/* An assembled event waiting for its turn (the reorder buffer). */
+struct held {
+	uint64_t seq;
+	uint64_t since_ms;     /* when it arrived */
+	size_t bytes;
+	struct med_event ev;   /* text and blobs point into memory it owns */
+};
+
 struct tr_asm {
 	struct tr_recorder *rec;
 	struct pend pend[PEND_MAX];
 	unsigned npend;
 	uint64_t clock;
+	/* the reorder buffer: a min-heap by seq */
+	struct held *heap;
+	size_t nheap, heap_cap, heap_bytes;
+	uint64_t next;         /* the seq expected next; 0: not known yet */
+	uint64_t first_ms;     /* when the first event arrived */
 	struct tra_stats st;
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 int tra_open(struct tr_recorder *rec, struct tr_asm **out)
 {
@@ -70,10 +97,21 @@ static void pend_free(struct tr_asm *a, struct pend *p)
 	a->npend--;
 }
 
+static void held_free(struct held *h)
+{
+	free((void *)h->ev.text);
+	for (uint32_t i = 0; i < h->ev.nblobs; i++)
+		free((void *)h->ev.blobs[i].data);
+	free((void *)h->ev.blobs);
+}
+
 void tra_close(struct tr_asm *a)
 {
 	if (!a)
 		return;
+	for (size_t i = 0; i < a->nheap; i++)
+		held_free(&a->heap[i]);
+	free(a->heap);
 	for (unsigned i = 0; i < PEND_MAX; i++) {
 		if (a->pend[i].used) {
 			a->st.orphans++;
@@ -180,6 +218,87 @@ int tra_piece(struct tr_asm *a, uint64_t seq, uint32_t index, const void *desc, 
 	return 0;
 }
 
+/* ------------------------------------------------------ the reorder buffer */
+
+static void heap_up(struct held *h, size_t i)
+{
+	while (i) {
+		size_t p = (i - 1) / 2;
+		if (h[p].seq <= h[i].seq)
+			break;
+		struct held t = h[p];
+		h[p] = h[i];
+		h[i] = t;
+		i = p;
+	}
+}
+
+static void heap_down(struct held *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && h[l].seq < h[m].seq)
+			m = l;
+		if (l + 1 < n && h[l + 1].seq < h[m].seq)
+			m = l + 1;
+		if (m == i)
+			break;
+		struct held t = h[m];
+		h[m] = h[i];
+		h[i] = t;
+		i = m;
+	}
+}
+
+static void emit_top(struct tr_asm *a)
+{
+	struct held h = a->heap[0];
+	a->heap[0] = a->heap[--a->nheap];
+	heap_down(a->heap, a->nheap, 0);
+	a->heap_bytes -= h.bytes;
+	tr_recorder_event(a->rec, &h.ev);
+	a->st.events++;
+	if (h.seq >= a->next)
+		a->next = h.seq + 1;
+	held_free(&h);
+}
+
+/* Hands the recorder every event whose turn has come: the next seq, or one
+ * that waited HOLD_MS (the seqs before it are lost), or any when `all`. */
+static void release(struct tr_asm *a, uint64_t t, bool all)
+{
+	while (a->nheap) {
+		struct held *top = &a->heap[0];
+		if (!a->next) {
+			/* attached mid-run, the first seq is not 1: wait for
+			 * earlier ones from other threads first */
+			if (!all && top->seq != 1 && t - a->first_ms < HOLD_MS &&
+			    a->heap_bytes < HOLD_BYTES)
+				break;
+			a->next = top->seq;
+		}
+		if (all || top->seq <= a->next || t - top->since_ms >= HOLD_MS ||
+		    a->heap_bytes >= HOLD_BYTES)
+			emit_top(a);
+		else
+			break;
+	}
+}
+
+void tra_tick(struct tr_asm *a)
+{
+	if (a && a->nheap)
+		release(a, now_ms(), false);
+}
+
+void tra_flush(struct tr_asm *a)
+{
+	if (a)
+		release(a, 0, true);
+}
+
+/* ----------------------------------------------------------------- events */
+
 int tra_event(struct tr_asm *a, const void *evp, size_t len, const char *text, size_t text_len)
 {
 	if (!a || !evp)
@@ -194,28 +313,41 @@ int tra_event(struct tr_asm *a, const void *evp, size_t len, const char *text, s
 	memset(&ev, 0, sizeof(ev));
 	memcpy(&ev, evp, len < sizeof(ev) ? len : sizeof(ev));
 	if (ev.version != MED_EVENT_VERSION || ev.size != sizeof(struct med_event) || !ev.type ||
-	    ev.type >= MED_EV_TYPE_COUNT || ev.nblobs > TRI_MAX_BLOBS) {
+	    ev.type >= MED_EV_TYPE_COUNT || ev.nblobs > TRI_MAX_BLOBS || !ev.seq) {
 		a->st.bad++;
 		return -EPROTO;
+	}
+	if (a->nheap == a->heap_cap) {
+		size_t nc = a->heap_cap ? 2 * a->heap_cap : 1024;
+		struct held *nh = realloc(a->heap, nc * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		a->heap = nh;
+		a->heap_cap = nc;
 	}
 	uint32_t want = ev.nblobs;
 	ev.text = NULL;
 	ev.blobs = NULL;
 	ev.nblobs = 0;
 	ev.dseq = 0;
-	char tbuf[TEXT_MAX];
+	size_t bytes = sizeof(ev);
 	if (text && text_len) {
 		size_t tl = strnlen(text, text_len < TEXT_MAX - 1 ? text_len : TEXT_MAX - 1);
-		memcpy(tbuf, text, tl);
-		tbuf[tl] = 0;
-		if (tl)
-			ev.text = tbuf;
+		if (tl) {
+			char *t = malloc(tl + 1);
+			if (!t)
+				return -ENOMEM;
+			memcpy(t, text, tl);
+			t[tl] = 0;
+			ev.text = t;
+			bytes += tl;
+		}
 	}
 	struct pend *p = want ? pend_find(a, ev.seq) : NULL;
-	struct med_blob *blobs = NULL;
 	if (want) {
-		blobs = calloc(want, sizeof(*blobs));
+		struct med_blob *blobs = calloc(want, sizeof(*blobs));
 		if (!blobs) {
+			free((void *)ev.text);
 			if (p)
 				pend_free(a, p);
 			return -ENOMEM;
@@ -227,8 +359,11 @@ int tra_event(struct tr_asm *a, const void *evp, size_t len, const char *text, s
 				missing++; /* a piece was lost: not half a blob */
 				continue;
 			}
+			/* the bytes move from the pending table to the event */
 			blobs[n++] = (struct med_blob){ .kind = pb->kind, .as = pb->as, .len = pb->len,
 							.addr = pb->addr, .gpa = pb->gpa, .data = pb->data };
+			bytes += pb->len;
+			pb->data = NULL;
 		}
 		ev.blobs = blobs;
 		ev.nblobs = n;
@@ -238,10 +373,14 @@ int tra_event(struct tr_asm *a, const void *evp, size_t len, const char *text, s
 			a->st.incomplete++;
 		}
 	}
-	tr_recorder_event(a->rec, &ev);
-	a->st.events++;
-	free(blobs);
 	if (p)
 		pend_free(a, p);
+	uint64_t t = now_ms();
+	if (!a->first_ms)
+		a->first_ms = t;
+	a->heap[a->nheap] = (struct held){ .seq = ev.seq, .since_ms = t, .bytes = bytes, .ev = ev };
+	heap_up(a->heap, a->nheap++);
+	a->heap_bytes += bytes;
+	release(a, t, false);
 	return 0;
 }

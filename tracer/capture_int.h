@@ -46,7 +46,7 @@
 struct tr_asm;
 
 struct tra_stats {
-	uint64_t events;        /* events handed to the recorder */
+	uint64_t events;        /* events handed to the recorder (not those still held) */
 	uint64_t pieces;        /* blob pieces taken */
 	uint64_t bad;           /* records refused as malformed (counted, skipped) */
 	uint64_t incomplete;    /* events whose blobs lacked a piece (MED_EVF_BLOBS_DROPPED) */
@@ -70,6 +70,12 @@ int tra_piece(struct tr_asm *a, uint64_t seq, uint32_t index, const void *desc, 
  * text[0..text_len) its text (no NUL needed).  Its pieces, if any, were
  * taken before; the event goes to the recorder with its blobs. */
 int tra_event(struct tr_asm *a, const void *ev, size_t len, const char *text, size_t text_len);
+/* Events wait in a reorder buffer (two threads' events may reach a ring
+ * out of seq order) until their turn: tra_tick hands over those that
+ * waited long enough (call it after every poll), tra_flush all of them
+ * (at the end, before closing the recorder). */
+void tra_tick(struct tr_asm *a);
+void tra_flush(struct tr_asm *a);
 /* What the source knows it lost (ring-buffer overruns): counted; the
  * seqs that never arrive become the recorder's gap losses, and at close
  * the events lost beyond those are written as one TR_LOSS_SOURCE record. */

@@ -888,7 +888,7 @@ int tr_recorder_open(const char *path, const struct tr_recorder_opts *opts, stru
 	r->reserve = cap / 8;
 	r->max_threads = maxt;
 	r->flush_ns = (uint64_t)(o.flush_ms ? o.flush_ms : 100) * 1000000ull;
-	r->gap_ns = (uint64_t)(o.gap_ms ? o.gap_ms : 1000) * 1000000ull;
+	r->gap_ns = o.ordered ? 0 : (uint64_t)(o.gap_ms ? o.gap_ms : 1000) * 1000000ull;
 	r->delay_ns = o.writer_delay_ns;
 	r->errbuf = eb;
 	r->errbuf_len = el;

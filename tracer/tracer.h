@@ -341,6 +341,9 @@ struct tr_recorder_opts {
 	char *errbuf;                /* optional; written at open and at close, so it must
 				      * live until tr_recorder_close returns */
 	size_t errbuf_len;
+	bool ordered;                /* events come in seq order from one thread (an outside
+				      * source that orders them itself): a hole in the seqs
+				      * is a loss at once, gap_ms is not waited */
 };
 
 /* Opens the log and starts the writer thread.  Errors as tr_writer_open. */
