@@ -150,6 +150,7 @@ FORCE:
 
 $(LIB_OBJS): CFLAGS += -fvisibility=hidden
 $(BUILD)/obj/tracer/%.o: CFLAGS += $(TRACE_CFLAGS)
+$(TESTS) $(BENCHES): CFLAGS += $(TRACE_CFLAGS)
 
 # libvgt.a: one relocatable object whose hidden symbols are made local, so
 # only the public headers' declarations are global (tests/e2e_exports.sh).

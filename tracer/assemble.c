@@ -293,8 +293,16 @@ void tra_tick(struct tr_asm *a)
 
 void tra_flush(struct tr_asm *a)
 {
-	if (a)
-		release(a, 0, true);
+	if (!a)
+		return;
+	release(a, 0, true);
+	/* the end: pieces still waiting lost their event */
+	for (unsigned i = 0; i < PEND_MAX && a->npend; i++) {
+		if (a->pend[i].used) {
+			a->st.orphans++;
+			pend_free(a, &a->pend[i]);
+		}
+	}
 }
 
 /* ----------------------------------------------------------------- events */

@@ -73,7 +73,8 @@ int tra_event(struct tr_asm *a, const void *ev, size_t len, const char *text, si
 /* Events wait in a reorder buffer (two threads' events may reach a ring
  * out of seq order) until their turn: tra_tick hands over those that
  * waited long enough (call it after every poll), tra_flush all of them
- * (at the end, before closing the recorder). */
+ * (at the end, before closing the recorder: pieces still waiting for an
+ * event are orphans then). */
 void tra_tick(struct tr_asm *a);
 void tra_flush(struct tr_asm *a);
 /* What the source knows it lost (ring-buffer overruns): counted; the
