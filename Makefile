@@ -2,6 +2,8 @@
 # `make check` builds and runs every test (REQUIRE_ALL=1: a skipped test fails);
 # `make check SAN=1` under ASan+UBSan;
 # `make check SAN=thread` under TSan; `make bench` runs the benchmarks;
+# `make PROBES=0` builds everything without the USDT probes (-DVGT_NO_PROBES)
+# into build-noprobes/ (bench_probes compares the two builds);
 # `make deps` installs the Debian packages the project needs (as root); without
 # them, `make` stops before compiling and lists what is missing.
 #
@@ -18,6 +20,7 @@ PYTHON  ?= python3
 SAN     ?=
 WERROR  ?= $(if $(CI),1,)
 O       ?= 2
+PROBES  ?= 1
 
 # The version `vgt --version` prints: `git describe` of the checkout, or the
 # fallback below outside one (a release tarball).  Written to
@@ -26,11 +29,12 @@ VGT_VERSION_FALLBACK := 0.1.0
 VGT_VERSION := $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VGT_VERSION_FALLBACK))
 
 PARTS   := common scanner shadow gpu mediator guest sim tracer replay tui corpus
-BUILD   := build$(if $(SAN),-san$(subst 1,,$(SAN)),)
+BUILD   := build$(if $(SAN),-san$(subst 1,,$(SAN)),)$(if $(filter 0,$(PROBES)),-noprobes,)
 
 CFLAGS_BASE := -std=gnu11 -O$(O) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
                -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
-               -D_GNU_SOURCE -I. -pthread $(if $(filter 1,$(WERROR)),-Werror,)
+               -D_GNU_SOURCE -I. -pthread $(if $(filter 1,$(WERROR)),-Werror,) \
+               $(if $(filter 0,$(PROBES)),-DVGT_NO_PROBES,)
 ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else ifeq ($(SAN),thread)
@@ -199,8 +203,11 @@ check: depcheck
 	@VGT=$(CURDIR)/$(BUILD)/vgt VGT_SHARED=$${VGT_SHARED:-../shared} REQUIRE_ALL=$(REQUIRE_ALL) \
 	  bash tests/support/run.sh $(TESTS) $(E2E)
 
+# bench_probes compares this build with the same one without probes: the
+# second make builds build-noprobes/vgt and its emitter.
 bench: depcheck
 	@$(MAKE) --no-print-directory O=2 SAN= all $(BENCHES)
+	@$(MAKE) --no-print-directory O=2 SAN= PROBES=0 build-noprobes/vgt build-noprobes/bench/bench_probes
 	@for b in $(BENCHES); do echo "== $$b"; VGT_SHARED=$${VGT_SHARED:-../shared} $$b || exit 1; done
 
 run: depcheck
@@ -219,6 +226,6 @@ soak: depcheck
 	  --profile 3d,blit,media,hostile,compute,desktop --duration $(SOAK_SECONDS) --seed $$(date +%s)
 
 clean:
-	rm -rf build build-san*
+	rm -rf build build-san* build-noprobes
 
 -include $(DEPFILES)
