@@ -534,13 +534,14 @@ static bool tracefs_ok(void)
 	return !access(TFS "/uprobe_events", W_OK);
 }
 
-/* Creates vgtbench/NAME on the vgt:event site of `bin`, fetching `fetch`
- * (with ARG0..ARG5 replaced by the note's registers), enabled in our own
- * instance with buf_kb per CPU. */
-static int uprobe_create(const char *bin, const char *name, const char *fetch, unsigned buf_kb)
+/* Creates vgtbench/NAME on the site of vgt:PROBE in `bin`, fetching
+ * `fetch` (ARG0..ARG5 replaced by the note's registers), enabled in our
+ * own instance with buf_kb per CPU. */
+static int uprobe_create_at(const char *bin, const char *probe, const char *name, const char *fetch,
+			    unsigned buf_kb)
 {
 	struct sdt_probe p;
-	if (sdt_find(bin, "event", &p))
+	if (sdt_find(bin, probe, &p))
 		return -ENOENT;
 	char line[1024], reg[8][16];
 	for (unsigned i = 0; i < 6; i++)
@@ -571,6 +572,11 @@ static int uprobe_create(const char *bin, const char *name, const char *fetch, u
 	if ((e = write_file(path, "1", false)))
 		return e;
 	return write_file(TFS_INST "/tracing_on", "1", false);
+}
+
+static int uprobe_create(const char *bin, const char *name, const char *fetch, unsigned buf_kb)
+{
+	return uprobe_create_at(bin, "event", name, fetch, buf_kb);
 }
 
 /* Entries kept and overrun (lost) in our instance's buffer. */
@@ -1170,9 +1176,66 @@ static double time_cmd(char *const argv[], const char *out, int max_status)
 	return (double)(now_ns() - t0) / 1e9;
 }
 
+/* vgt's own tracefs format (tracer/capture_int.h), what vgt import reads:
+ * GROUP/event and GROUP/blob */
+#define VGT_EVENT_FETCH \
+	"type=ARG1:u32 vgpu=ARG2:u32 seq=ARG3:u64 ev=+0(ARG0):x64[20] text=+0(ARG4):ustring nblobs=ARG5:u32"
+#define VGT_BLOB_FETCH                                                                                 \
+	"seq=ARG0:u64 index=ARG1:u32 desc=+0(ARG2):x64[3] offset=ARG4:u32 len=ARG5:u32 "                 \
+	"data0=+0(ARG3):x64[64] data1=+512(ARG3):x64[64] data2=+1024(ARG3):x64[64] data3=+1536(ARG3):x64[64]"
+
+/* Times vgt import of `dat` against trace-cmd report of it. */
+static void import_time(const char *what, const char *dat, unsigned long long records)
+{
+	struct stat dst;
+	if (stat(dat, &dst)) {
+		printf("  %s: no file\n", what);
+		return;
+	}
+	unsigned reps = quick ? 3 : 5;
+	double ti[8], tr[8];
+	for (unsigned k = 0; k < reps; k++) {
+		char *rep[] = { "trace-cmd", "report", "-i", (char *)dat, NULL };
+		char *imp[] = { vgt_bin, "import", (char *)dat, "-o", (char *)vgt_log, NULL };
+		unlink(vgt_log);
+		tr[k] = time_cmd(rep, "/dev/null", 0);
+		ti[k] = time_cmd(imp, "/dev/null", 1); /* 1: imported, losses */
+		if (ti[k] < 0) {
+			printf("  %s: vgt import failed (/tmp/vgt-bench-import.err)\n", what);
+			return;
+		}
+	}
+	long long ev, lost;
+	vgt_log_counts(&ev, &lost);
+	double mi = median(ti, reps), mr = median(tr, reps);
+	printf("  %s: %llu records, %.1f MB\n", what, records, dst.st_size / 1e6);
+	printf("    vgt import   %.3f s: %lld events in the log (%lld lost), %.0f events/s, %.1f MB/s of file (median of %u)\n",
+	       mi, ev, lost, ev / mi, dst.st_size / 1e6 / mi, reps);
+	if (mr > 0)
+		printf("    trace-cmd report to /dev/null (baseline) %.3f s, %.0f records/s: vgt import takes %.2fx its time\n",
+		       mr, records / mr, mi / mr);
+	unlink(vgt_log);
+}
+
+static int extract(const char *dat, unsigned long long *records)
+{
+	unsigned long long ovr;
+	write_file(TFS_INST "/events/vgtbench/enable", "0", false);
+	uprobe_stats(records, &ovr);
+	unlink(dat);
+	char *ex[] = { "trace-cmd", "extract", "-B", "vgtbench", "-o", (char *)dat, NULL };
+	double te = time_cmd(ex, "/dev/null", 0);
+	uprobe_remove("event");
+	uprobe_remove("blob");
+	instance_remove();
+	if (ovr)
+		printf("  (%llu records overwritten: the buffer was too small)\n", ovr);
+	return te < 0 || !is_file(dat) ? -1 : 0;
+}
+
 static void part_import(void)
 {
-	printf("vgt import of a trace-cmd file (vgt's tracefs events on this program, trace-cmd extract)\n");
+	printf("vgt import of trace-cmd files (vgt's tracefs events, in our own instance, then trace-cmd extract)\n");
 	char *help[] = { vgt_bin, "import", "--help", NULL };
 	char out[4096];
 	if (capture(help, out, sizeof(out)) != 0 || !strstr(out, "import")) {
@@ -1184,15 +1247,12 @@ static void part_import(void)
 		return;
 	}
 	const char *dat = "/tmp/vgt-bench-import.dat";
+	unsigned long long rec;
+	/* 1: blob-less events, this program's trapped reads */
 	unsigned n = quick ? 50000 : 200000;
-	struct tracer t = { "vgtfmt", T_UPROBE,
-			    "type=ARG1:u32 vgpu=ARG2:u32 seq=ARG3:u64 ev=+0(ARG0):x64[20] text=+0(ARG4):ustring "
-			    "nblobs=ARG5:u32",
-			    false };
-	/* the group's name and the events' are what the import looks for:
-	 * event records "event" in any group */
 	uprobe_remove("event");
-	if (uprobe_create(self_exe, "event", t.arg, 65536)) {
+	uprobe_remove("blob");
+	if (uprobe_create(self_exe, "event", VGT_EVENT_FETCH, 65536)) {
 		printf("  skipped: the uprobe event was refused\n\n");
 		uprobe_remove("event");
 		instance_remove();
@@ -1204,55 +1264,34 @@ static void part_import(void)
 	int fd;
 	pid_t pid = spawn(em, &fd, NULL, NULL, NULL);
 	char line[256];
-	unsigned got = 0;
-	double secs;
-	if (read_line(fd, line, sizeof(line), 30000) >= 0 && read_line(fd, line, sizeof(line), 300000) >= 0)
-		sscanf(line, "rate %u %lf", &got, &secs);
+	if (read_line(fd, line, sizeof(line), 30000) >= 0)
+		read_line(fd, line, sizeof(line), 300000);
 	kill(pid, SIGTERM);
 	reap(pid, 30000, SIGKILL, NULL);
 	close(fd);
-	write_file(TFS_INST "/events/vgtbench/event/enable", "0", false);
-	unsigned long long ent, ovr;
-	uprobe_stats(&ent, &ovr);
+	if (extract(dat, &rec))
+		printf("  blob-less: trace-cmd extract failed (/tmp/vgt-bench-import.err)\n");
+	else
+		import_time("blob-less mmio-read events (bench_probes emit)", dat, rec);
 	unlink(dat);
-	char *ex[] = { "trace-cmd", "extract", "-B", "vgtbench", "-o", (char *)dat, NULL };
-	double te = time_cmd(ex, "/dev/null", 0);
-	uprobe_remove("event");
-	instance_remove();
-	/* trace-cmd extract -B writes the instance as a buffer of the file;
-	 * the top instance may be empty */
-	if (te < 0 || !is_file(dat)) {
-		printf("  skipped: trace-cmd extract failed (/tmp/vgt-bench-import.err)\n\n");
+	/* 2: a vgt sim run with its blobs (pieces of 2048 bytes) */
+	if (uprobe_create_at(vgt_bin, "blob", "blob", VGT_BLOB_FETCH, 131072) ||
+	    uprobe_create(vgt_bin, "event", VGT_EVENT_FETCH, 131072)) {
+		printf("  vgt sim: the uprobe events were refused\n\n");
+		uprobe_remove("event");
+		uprobe_remove("blob");
+		instance_remove();
 		return;
 	}
-	struct stat dst;
-	stat(dat, &dst);
-	printf("  %u events emitted (%llu in the buffer with the warm-up, %llu overwritten); %s: %.1f MB\n", got, ent,
-	       ovr, dat, dst.st_size / 1e6);
-	unsigned reps = quick ? 3 : 5;
-	double ti[8], tr[8];
-	for (unsigned k = 0; k < reps; k++) {
-		char *rep[] = { "trace-cmd", "report", "-i", (char *)dat, NULL };
-		char *imp[] = { vgt_bin, "import", (char *)dat, "-o", (char *)vgt_log, NULL };
-		unlink(vgt_log);
-		tr[k] = time_cmd(rep, "/dev/null", 0);
-		ti[k] = time_cmd(imp, "/dev/null", 1); /* 1: imported, losses */
-		if (ti[k] < 0) {
-			printf("  vgt import failed (/tmp/vgt-bench-import.err)\n\n");
-			return;
-		}
-	}
-	long long ev, lost;
-	vgt_log_counts(&ev, &lost);
-	double mi = median(ti, reps), mr = median(tr, reps);
-	printf("  vgt import: %.3f s for %lld events (%lld lost): %.0f events/s (median of %u)\n", mi, ev, lost,
-	       ev / mi, reps);
-	if (mr > 0)
-		printf("  trace-cmd report of the same file to /dev/null (baseline): %.3f s, %.0f records/s; "
-		       "vgt import takes %.2fx its time\n",
-		       mr, ent / mr, mi / mr);
-	unlink(dat);
-	unlink(vgt_log);
+	char *sim[] = { vgt_bin, "sim", "--deterministic", "--vgpus", "2", "--profile", "3d,blit",
+			"--submissions", quick ? "50" : "200", "--shm", "none", NULL };
+	double ts = time_cmd(sim, "/dev/null", 0);
+	if (ts < 0 || extract(dat, &rec))
+		printf("  vgt sim: the run or trace-cmd extract failed (/tmp/vgt-bench-import.err)\n");
+	else
+		import_time("vgt sim --deterministic, 2 vGPUs 3d,blit, with blobs", dat, rec);
+	if (!getenv("BENCH_PROBES_KEEP"))
+		unlink(dat);
 	printf("\n");
 }
 
