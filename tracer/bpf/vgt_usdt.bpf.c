@@ -60,12 +60,14 @@ static __always_inline __u64 submit_flags(void)
 									: BPF_RB_NO_WAKEUP;
 }
 
+/* Only the two pointer arguments are fetched (each bpf_usdt_arg looks the
+ * site's spec up again): type, vgpu, seq and nblobs are in *ev. */
 SEC("usdt")
-int BPF_USDT(vgt_event, const void *ev, __u32 type, __u32 vgpu, __u64 seq, const char *text,
-	     __u32 nblobs)
+int vgt_event(struct pt_regs *ctx)
 {
 	struct vgt_bpf_event *r = bpf_ringbuf_reserve(&ring, sizeof(*r), 0);
 	struct vgt_bpf_lost *l;
+	long ev = 0, text = 0;
 	__u64 n;
 	long t;
 
@@ -76,20 +78,24 @@ int BPF_USDT(vgt_event, const void *ev, __u32 type, __u32 vgpu, __u64 seq, const
 		return 0;
 	}
 	r->kind = VGT_BPF_REC_EVENT;
-	r->seq = seq;
-	r->type = type;
-	r->nblobs = nblobs;
-	/* the header first: its `size` says how much of it there is */
-	if (bpf_probe_read_user(r->ev, 8, ev))
+	if (bpf_usdt_arg(ctx, 0, &ev) || bpf_usdt_arg(ctx, 4, &text))
 		goto unreadable;
+	/* all of it at once (version 3 is VGT_BPF_EV_MAX bytes); then
+	 * `size` says how much of it is the event */
+	if (bpf_probe_read_user(r->ev, VGT_BPF_EV_MAX, (const void *)ev)) {
+		/* a shorter event at the end of a mapping: its header first */
+		if (bpf_probe_read_user(r->ev, 8, (const void *)ev))
+			goto unreadable;
+		n = *(__u16 *)(r->ev + 6);
+		if (n > VGT_BPF_EV_MAX)
+			n = VGT_BPF_EV_MAX;
+		barrier_var(n);
+		if (n > 8 && bpf_probe_read_user(r->ev, n, (const void *)ev))
+			goto unreadable;
+	}
 	n = *(__u16 *)(r->ev + 6);
-	if (n > VGT_BPF_EV_MAX)
-		n = VGT_BPF_EV_MAX;
-	barrier_var(n);
-	if (n > 8 && bpf_probe_read_user(r->ev, n, ev))
-		goto unreadable;
-	r->ev_len = n;
-	t = bpf_probe_read_user_str(r->text, VGT_BPF_TEXT_MAX, text);
+	r->ev_len = n < VGT_BPF_EV_MAX ? n : VGT_BPF_EV_MAX;
+	t = bpf_probe_read_user_str(r->text, VGT_BPF_TEXT_MAX, (const void *)text);
 	r->text_len = t > 0 ? t - 1 : 0;
 	r->text_cut = t == VGT_BPF_TEXT_MAX;
 	bpf_ringbuf_submit(r, submit_flags());

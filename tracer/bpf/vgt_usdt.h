@@ -35,9 +35,6 @@ struct vgt_bpf_event {
 	__u32 ev_len;
 	__u32 text_len;
 	__u32 text_cut;
-	__u64 seq;      /* the probe's own arguments, for checking */
-	__u32 type;
-	__u32 nblobs;
 	__u8 ev[VGT_BPF_EV_MAX];
 	char text[VGT_BPF_TEXT_MAX];
 };
