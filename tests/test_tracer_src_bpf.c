@@ -259,7 +259,7 @@ static void cap_finish(struct cap *c, bool poll_during, struct tra_stats *as)
 #define ATTACH_OR_SKIP(c, det, ring)                                                  \
 	do {                                                                          \
 		int rc_ = cap_start((c), (det), (ring));                              \
-		if (rc_ == -EPERM) {                                                  \
+		if (rc_ == -EPERM || rc_ == -ENOTSUP) {                               \
 			vgt_skip(SKIP_NO_BPF, "%s", (c)->err);                        \
 			return;                                                       \
 		}                                                                     \

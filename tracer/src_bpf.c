@@ -78,6 +78,9 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 		size_t n = strlen(last_msg);
 		while (n && (last_msg[n - 1] == '\n' || last_msg[n - 1] == ' '))
 			last_msg[--n] = 0;
+		for (char *c = last_msg; *c; c++)
+			if (*c == '\n' || *c == '\t')
+				*c = ' '; /* our errors are one line */
 	}
 	return 0;
 }
