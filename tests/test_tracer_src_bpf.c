@@ -129,6 +129,8 @@ struct child {
 
 /* Forks a child that runs the simulation once told to (deterministic or
  * threaded), or exits 3 if the parent closes the pipe first. */
+static const char *exec_vgt; /* non-NULL: the child execs this vgt binary instead */
+
 static struct child child_start(bool det)
 {
 	int p[2];
@@ -141,6 +143,13 @@ static struct child child_start(bool det)
 		char c;
 		if (read(p[0], &c, 1) != 1)
 			_exit(3);
+		if (exec_vgt) {
+			if (!freopen("/dev/null", "w", stdout))
+				_exit(4);
+			execl(exec_vgt, "vgt", "sim", "--deterministic", "--vgpus", "2", "--submissions",
+			      "5", "--shm", "none", (char *)NULL);
+			_exit(5);
+		}
 		char err[256] = "";
 		struct sim_opts o = run_opts(det, err, sizeof(err));
 		struct sim_result *res = NULL;
@@ -212,7 +221,8 @@ static int cap_start(struct cap *c, bool det, size_t ring)
 	ro.writer.source = TR_SOURCE_BPF;
 	assert_int_equal(tr_recorder_open(c->path, &ro, &c->rec), 0);
 	assert_int_equal(tra_open(c->rec, &c->a), 0);
-	c->t = (struct trs_target){ .pid = c->child.pid, .binary = self_exe(), .buffer_bytes = ring,
+	c->t = (struct trs_target){ .pid = c->child.pid, .binary = exec_vgt ? exec_vgt : self_exe(),
+				    .buffer_bytes = ring,
 				    .errbuf = c->err, .errbuf_len = sizeof(c->err) };
 	int rc = trs_bpf_ops.attach(&c->t, c->a, &c->src);
 	if (rc) {
@@ -363,6 +373,54 @@ static void test_a_threaded_run_arrives_whole_every_seq_once(void **state)
 		last = x->ev.seq;
 		if (last == 1)
 			assert_int_equal(x->ev.type, MED_EV_CONFIG);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(last, as.events);
+	tr_reader_close(rd);
+	unlink(c.path);
+}
+
+/* What vgt record does with a command: the process exists (forked, not
+ * yet exec'd) when the source attaches to it and to the binary it will
+ * run; the probes fire in the new image, from its first event. */
+static void test_a_process_attached_before_its_exec_delivers_from_the_first_event(void **state)
+{
+	static char vgt[4096];
+	snprintf(vgt, sizeof(vgt), "%s", self_exe());
+	char *slash = strrchr(vgt, '/');
+	assert_non_null(slash);
+	*slash = 0; /* BUILD/tests */
+	slash = strrchr(vgt, '/');
+	assert_non_null(slash);
+	strcpy(slash, "/vgt"); /* BUILD/vgt */
+	if (access(vgt, X_OK) != 0)
+		fail_msg("%s: not built (make all first)", vgt);
+	exec_vgt = vgt;
+	struct cap c;
+	int rc = cap_start(&c, true, 16u << 20);
+	exec_vgt = NULL;
+	if (rc == -EPERM || rc == -ENOTSUP) {
+		vgt_skip(SKIP_NO_BPF, "%s", c.err);
+		return;
+	}
+	if (rc)
+		fail_msg("attach: %d %s", rc, c.err);
+	struct tra_stats as;
+	cap_finish(&c, true, &as);
+	assert_int_equal(as.lost_events + as.lost_pieces + as.bad + as.incomplete + as.orphans, 0);
+	assert_true(as.events > 100);
+	assert_true(as.pieces > 100);
+	struct tr_reader_opts rdo = { .sz = sizeof(rdo), .no_blobs = true };
+	struct tr_reader *rd = NULL;
+	assert_int_equal(tr_reader_open(c.path, &rdo, &rd), 0);
+	const struct tr_record *x;
+	uint64_t last = 0;
+	while ((rc = tr_reader_next(rd, &x)) == 1) {
+		assert_int_equal(x->kind, TR_REC_EVENT);
+		assert_int_equal(x->ev.seq, last + 1);
+		if (!last)
+			assert_int_equal(x->ev.type, MED_EV_CONFIG);
+		last = x->ev.seq;
 	}
 	assert_int_equal(rc, 0);
 	assert_int_equal(last, as.events);
@@ -532,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_deterministic_run_arrives_as_the_in_process_subscriber_saw_it),
 		cmocka_unit_test(test_a_threaded_run_arrives_whole_every_seq_once),
+		cmocka_unit_test(test_a_process_attached_before_its_exec_delivers_from_the_first_event),
 		cmocka_unit_test(test_an_overrun_ring_counts_what_it_dropped),
 		cmocka_unit_test(test_a_process_that_is_gone_is_named),
 		cmocka_unit_test(test_a_missing_binary_is_named),
