@@ -53,11 +53,17 @@ static __always_inline struct vgt_bpf_lost *lost_slot(void)
 	return bpf_map_lookup_elem(&lost, &k);
 }
 
-/* Wake the reader only when the ring fills up past wake_bytes. */
-static __always_inline __u64 submit_flags(void)
+/* Wake the reader only when this record takes the ring past wake_bytes:
+ * once woken, it consumes until the ring is empty (its epoll is level-
+ * triggered), so records after the crossing need no wake-up of their own
+ * (each would cost an irq_work, an interrupt on this CPU); one missed
+ * by two CPUs crossing together is covered by the reader's timeout. */
+static __always_inline __u64 submit_flags(__u64 size)
 {
-	return bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) > wake_bytes ? BPF_RB_FORCE_WAKEUP
-									: BPF_RB_NO_WAKEUP;
+	__u64 avail = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+
+	return avail > wake_bytes && avail - size <= wake_bytes ? BPF_RB_FORCE_WAKEUP
+								 : BPF_RB_NO_WAKEUP;
 }
 
 /* Only the two pointer arguments are fetched (each bpf_usdt_arg looks the
@@ -98,7 +104,7 @@ int vgt_event(struct pt_regs *ctx)
 	t = bpf_probe_read_user_str(r->text, VGT_BPF_TEXT_MAX, (const void *)text);
 	r->text_len = t > 0 ? t - 1 : 0;
 	r->text_cut = t == VGT_BPF_TEXT_MAX;
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 	return 0;
 unreadable:
 	bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
@@ -134,7 +140,7 @@ int BPF_USDT(vgt_blob, __u64 seq, __u32 index, const void *desc, const void *dat
 		goto unreadable;
 	if (n && bpf_probe_read_user(r->data, n, data))
 		goto unreadable;
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 	return 0;
 unreadable:
 	bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
@@ -183,7 +189,7 @@ int vgt_k_inject_msi(struct bpf_raw_tracepoint_args *ctx)
 	r->id = (__s32)ctx->args[0];
 	r->reg = (__u32)ctx->args[1];
 	r->new_val = (__u32)ctx->args[2];
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 	return 0;
 }
 
@@ -200,7 +206,7 @@ int vgt_k_write_ir(struct bpf_raw_tracepoint_args *ctx)
 	r->new_val = (__u32)ctx->args[3];
 	r->old_val = (__u32)ctx->args[4];
 	r->changed = (__u32)(ctx->args[5] & 1);
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 	return 0;
 }
 
@@ -214,7 +220,7 @@ int vgt_k_propagate_event(struct bpf_raw_tracepoint_args *ctx)
 	r->id = (__s32)ctx->args[0];
 	kernel_name(r, ctx->args[1]);
 	r->id2 = (__s32)ctx->args[2];
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 	return 0;
 }
 
@@ -231,6 +237,6 @@ int vgt_k_render_mmio(struct bpf_raw_tracepoint_args *ctx)
 	r->reg = (__u32)ctx->args[3];
 	r->old_val = (__u32)ctx->args[4];
 	r->new_val = (__u32)ctx->args[5];
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 	return 0;
 }
