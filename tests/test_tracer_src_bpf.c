@@ -281,10 +281,10 @@ static void cap_finish(struct cap *c, bool poll_during, struct tra_stats *as)
 
 static void test_a_deterministic_run_arrives_as_the_in_process_subscriber_saw_it(void **state)
 {
-	struct ref ref;
-	reference_run(&ref);
 	struct cap c;
 	ATTACH_OR_SKIP(&c, true, 16u << 20);
+	struct ref ref; /* the child waits meanwhile: the probes are its own */
+	reference_run(&ref);
 	struct tra_stats as;
 	cap_finish(&c, true, &as);
 	assert_int_equal(as.lost_events, 0);
@@ -430,10 +430,10 @@ static void test_a_process_attached_before_its_exec_delivers_from_the_first_even
 
 static void test_an_overrun_ring_counts_what_it_dropped(void **state)
 {
-	struct ref ref;
-	reference_run(&ref);
 	struct cap c;
 	ATTACH_OR_SKIP(&c, true, 1); /* the smallest ring: one page */
+	struct ref ref;
+	reference_run(&ref);
 	struct tra_stats as;
 	cap_finish(&c, false, &as);
 	assert_true(as.lost_events > 0);
