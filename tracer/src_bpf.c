@@ -21,8 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -230,13 +233,41 @@ static int ring_size(size_t want, uint32_t *out)
 	return 0;
 }
 
+/* "; this process lacks CAP_X, CAP_Y" for the capabilities a capture
+ * needs that are not in this process's effective set, or "". */
+static const char *caps_missing(char *buf, size_t len)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} need[] = { { CAP_BPF, "CAP_BPF" }, { CAP_PERFMON, "CAP_PERFMON" },
+		     { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" } };
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	buf[0] = 0;
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) != 0)
+		return buf;
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (d[need[i].cap / 32].effective & (1u << (need[i].cap % 32)))
+			continue;
+		int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "; this process lacks ",
+				 need[i].name);
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+	return buf;
+}
+
 static int perm_error(const struct trs_target *t, const char *what, int err)
 {
-	char lb[320];
+	char lb[320], caps[96];
 	vgt_errbuf_set(t->errbuf, t->errbuf_len,
-		       "bpf: %s: permission denied%s; run vgt record as root (or with CAP_BPF, "
+		       "bpf: %s: permission denied%s%s; run vgt record as root (or with CAP_BPF, "
 		       "CAP_PERFMON and CAP_SYS_ADMIN)",
-		       what, libbpf_said(lb, sizeof(lb)));
+		       what, libbpf_said(lb, sizeof(lb)), caps_missing(caps, sizeof(caps)));
 	return -EPERM;
 }
 
