@@ -44,6 +44,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -59,6 +60,7 @@
 #include <unistd.h>
 
 #include "mediator/mediator.h"
+#include "tracer/capture_int.h"
 #include "tracer/tracer.h"
 
 #define REG_INSTPM 0x20c0u /* a plain virtual register: no handler, no side effect */
@@ -147,17 +149,41 @@ static __attribute__((noinline)) void empty_sub(void *ctx, const struct med_even
 	__asm__ __volatile__("" : : "r"(ctx), "r"(ev) : "memory");
 }
 
+struct pacer {
+	struct med_vgpu *v;
+	double rate;       /* events/s of this thread; 0: flat out */
+	unsigned count;
+	uint64_t t0;
+	pthread_t th;
+};
+
+static void *pace(void *arg)
+{
+	struct pacer *p = arg;
+	uint64_t val;
+	for (unsigned i = 0; i < p->count; i++) {
+		if (p->rate > 0) {
+			uint64_t due = p->t0 + (uint64_t)((double)i * 1e9 / p->rate);
+			while (now_ns() < due)
+				;
+		}
+		med_mmio_read(p->v, REG_INSTPM, 4, &val);
+	}
+	return NULL;
+}
+
 /*
  * bench_probes emit [--bursts B] [--burst N] [--base-only] [--wait]
- *                   [--sub empty|recorder] [--rate R --count N]
+ *                   [--sub empty|recorder] [--rate R --count N [--threads T]]
  * Prints "base MEDIAN BEST" (nothing attached), then with --wait "ready PID"
  * and waits (60 s at most) until something wants mmio-read events (a
  * tracer raised the probe's semaphore); then "traced MEDIAN BEST EVENTS",
- * or with --rate "rate EVENTS SECONDS" (R events/s, 0: flat out).
+ * or with --rate "rate EVENTS SECONDS" (R events/s in all, 0: flat out; T
+ * threads on a vGPU each, R / T events/s each).
  */
 static int emit_main(int argc, char **argv)
 {
-	unsigned bursts = 15, burst = 20000, count = 0;
+	unsigned bursts = 15, burst = 20000, count = 0, threads = 1;
 	double rate = -1;
 	bool wait = false, base_only = false;
 	const char *sub = NULL;
@@ -171,6 +197,8 @@ static int emit_main(int argc, char **argv)
 			rate = atof(x), i++;
 		else if (!strcmp(a, "--count"))
 			count = (unsigned)atoi(x), i++;
+		else if (!strcmp(a, "--threads"))
+			threads = (unsigned)atoi(x), i++;
 		else if (!strcmp(a, "--sub"))
 			sub = x, i++;
 		else if (!strcmp(a, "--wait"))
@@ -182,7 +210,7 @@ static int emit_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!bursts || !burst)
+	if (!bursts || !burst || threads < 1 || threads > 4)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct emitter e;
@@ -230,18 +258,24 @@ static int emit_main(int argc, char **argv)
 		sleep_ms(300); /* the tracer's other probe, its reader */
 	}
 	if (rate >= 0) {
-		/* paced: event i is due at t0 + i / rate */
+		/* paced: a thread's event i is due at t0 + i / its rate */
+		struct pacer p[4];
 		uint64_t t0 = now_ns();
-		uint64_t val;
-		for (unsigned i = 0; i < count; i++) {
-			if (rate > 0) {
-				uint64_t due = t0 + (uint64_t)((double)i * 1e9 / rate);
-				while (now_ns() < due)
-					;
-			}
-			med_mmio_read(e.v, REG_INSTPM, 4, &val);
+		for (unsigned k = 0; k < threads; k++) {
+			p[k] = (struct pacer){ .v = e.v, .rate = rate / threads, .count = count / threads, .t0 = t0 };
+			struct med_vgpu_opts vo = { .sz = sizeof(vo), .type = MED_VGPU_TYPE_8, .mem_size = 64ull << 20 };
+			if (k && med_vgpu_create(e.m, &vo, &p[k].v))
+				return 2;
 		}
-		printf("rate %u %.6f\n", count, (double)(now_ns() - t0) / 1e9);
+		t0 = p[0].t0 = now_ns();
+		for (unsigned k = 1; k < threads; k++) {
+			p[k].t0 = t0;
+			pthread_create(&p[k].th, NULL, pace, &p[k]);
+		}
+		pace(&p[0]);
+		for (unsigned k = 1; k < threads; k++)
+			pthread_join(p[k].th, NULL);
+		printf("rate %u %.6f\n", count / threads * threads, (double)(now_ns() - t0) / 1e9);
 	} else {
 		emit_n(e.v, burst); /* warm, attached */
 		time_bursts(e.v, bursts, burst, &med, &best);
@@ -264,6 +298,66 @@ static int emit_main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	return 0;
+}
+
+/* =========================================== the eBPF source, in-bench */
+
+static volatile sig_atomic_t capture_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+/*
+ * bench_probes capture PID BINARY OUT: the eBPF source (trs_bpf_ops) into
+ * a log, as `vgt record --source bpf --pid PID` does it, for as long as
+ * PID lives or until SIGINT; so the source can be measured before, and
+ * beside, the command.  Exit 0, or 2 when it cannot attach.
+ */
+static int capture_main(int argc, char **argv)
+{
+	if (argc != 5)
+		return 2;
+	pid_t pid = (pid_t)atoi(argv[2]);
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	char err[512] = "";
+	struct tr_recorder_opts ro = { .sz = sizeof(ro), .ordered = true };
+	ro.writer.sz = sizeof(ro.writer);
+	ro.writer.source = TR_SOURCE_BPF;
+	ro.writer.cmdline = "bench_probes capture";
+	struct tr_recorder *rec;
+	struct tr_asm *a;
+	if (tr_recorder_open(argv[4], &ro, &rec) || tra_open(rec, &a))
+		return 2;
+	struct trs_target t = { .pid = pid, .binary = argv[3], .errbuf = err, .errbuf_len = sizeof(err) };
+	void *src = NULL;
+	int rc = trs_bpf_ops.attach(&t, a, &src);
+	if (rc) {
+		fprintf(stderr, "bench_probes capture: %s (%d)\n", err, rc);
+		tra_close(a);
+		struct tr_record_stats st = { .sz = sizeof(st) };
+		tr_recorder_close(rec, &st);
+		return 2;
+	}
+	while (!capture_stop && !(kill(pid, 0) && errno == ESRCH)) {
+		if (trs_bpf_ops.poll(src, 50) < 0)
+			break;
+		tra_tick(a);
+	}
+	trs_bpf_ops.drain(src);
+	trs_bpf_ops.detach(src);
+	tra_flush(a);
+	struct tra_stats as;
+	tra_stats(a, &as);
+	tra_close(a);
+	struct tr_record_stats st = { .sz = sizeof(st) };
+	tr_recorder_close(rec, &st);
+	fprintf(stderr, "bench_probes capture: %llu events, %llu lost\n", (unsigned long long)as.events,
+		(unsigned long long)as.lost_events);
 	return 0;
 }
 
@@ -778,7 +872,7 @@ static void part_micro(void)
 
 /* ================================================ part 3: the tracers */
 
-enum tkind { T_NONE, T_SUB_EMPTY, T_SUB_REC, T_BPFTRACE, T_UPROBE, T_VGT };
+enum tkind { T_NONE, T_SUB_EMPTY, T_SUB_REC, T_BPFTRACE, T_UPROBE, T_VGT, T_LIB };
 
 struct tracer {
 	const char *name;
@@ -799,6 +893,7 @@ static const struct tracer tracers[] = {
 	{ "tracefs uprobe, vgt's event format", T_UPROBE,
 	  "type=ARG1:u32 vgpu=ARG2:u32 seq=ARG3:u64 ev=+0(ARG0):x64[20] text=+0(ARG4):ustring nblobs=ARG5:u32",
 	  false },
+	{ "eBPF source, in-bench reader (trs_bpf_ops)", T_LIB, "bpf", false },
 	{ "vgt record --source bpf", T_VGT, "bpf", false },
 	{ "vgt record --source tracefs", T_VGT, "tracefs", false },
 };
@@ -889,6 +984,11 @@ static pid_t tracer_start(const struct tracer *t, pid_t pid, const char *rate_ou
 	}
 	case T_UPROBE:
 		return uprobe_create(self_exe, uprobe_name(t), t->arg, 4096) ? -1 : 0;
+	case T_LIB: {
+		unlink(vgt_log);
+		char *argv[] = { self_exe, "capture", pids, self_exe, (char *)vgt_log, NULL };
+		return spawn(argv, NULL, "/dev/null", "/tmp/vgt-bench-record.err", NULL);
+	}
 	default:
 		return 0;
 	}
@@ -926,7 +1026,8 @@ static void tracer_stop(const struct tracer *t, pid_t tp, struct run *r)
 		snprintf(r->note, sizeof(r->note), "%llu in the buffer, %llu overwritten (no reader)", e, o);
 		break;
 	}
-	case T_VGT: {
+	case T_VGT:
+	case T_LIB: {
 		/* it ends when the traced process does; else a stop */
 		int st = reap(tp, 10000, SIGINT, NULL);
 		long long ev, lost;
@@ -986,7 +1087,7 @@ static int run_tracer(const struct tracer *t, struct run *r)
 out:
 	/* vgt record ends with the traced process; the others are stopped
 	 * while it lives (it waits for that once it printed its figures) */
-	if (rc || t->kind == T_VGT) {
+	if (rc || t->kind == T_VGT || t->kind == T_LIB) {
 		kill(pid, SIGTERM);
 		reap(pid, 30000, SIGKILL, NULL);
 	}
@@ -994,7 +1095,7 @@ out:
 	snprintf(keep, sizeof(keep), "%s", r->note);
 	if (tp > 0 || (t->kind == T_UPROBE && !tp))
 		tracer_stop(t, tp, r);
-	if (!rc && t->kind != T_VGT) {
+	if (!rc && t->kind != T_VGT && t->kind != T_LIB) {
 		kill(pid, SIGTERM);
 		reap(pid, 30000, SIGKILL, NULL);
 	}
@@ -1087,7 +1188,7 @@ static void part_tracers(void)
 	}
 	for (size_t i = 0; i < NTRACERS; i++) {
 		const struct tracer *t = &tracers[i];
-		if (!ok[i] || t->kind != T_VGT)
+		if (!ok[i] || (t->kind != T_VGT && t->kind != T_LIB))
 			continue;
 		bool bpf = !strcmp(t->arg, "bpf");
 		double target = bpf ? 1000 : 2500, anchor = bpf ? cnt : tfs96, anchor_issue = bpf ? 500 : 2000;
@@ -1109,25 +1210,40 @@ static void part_tracers(void)
 static void part_rate(void)
 {
 	printf("highest lossless rate of `vgt record --source S --pid`: the emitter paced, losses from `vgt stat --json`\n");
-	static const double rates[] = { 100e3, 250e3, 500e3, 750e3, 1e6, 0 };
-	static const char *const srcs[] = { "bpf", "tracefs" };
-	for (size_t s = 0; s < 2; s++) {
-		const struct tracer t = { srcs[s], T_VGT, srcs[s], false };
-		if (!vgt_has_source(srcs[s])) {
-			printf("  %-8s skipped: `vgt record --help` lists no --source %s\n", srcs[s], srcs[s]);
+	/* one emitting thread, then two (a vGPU each) past what one can do */
+	static const struct {
+		double rate;
+		unsigned threads;
+	} steps[] = { { 100e3, 1 }, { 250e3, 1 }, { 500e3, 1 }, { 0, 1 },
+		      { 500e3, 2 }, { 750e3, 2 }, { 1e6, 2 }, { 0, 2 } };
+	static const struct tracer srcl[] = {
+		{ "bpf (in-bench reader)", T_LIB, "bpf", false },
+		{ "bpf", T_VGT, "bpf", false },
+		{ "tracefs", T_VGT, "tracefs", false },
+	};
+	const char *sel = getenv("BENCH_PROBES_TRACER");
+	for (size_t s = 0; s < sizeof(srcl) / sizeof(srcl[0]); s++) {
+		const struct tracer t = srcl[s];
+		const char *name = t.name;
+		if (sel && !strstr(name, sel))
+			continue;
+		if (t.kind == T_VGT && !vgt_has_source(t.arg)) {
+			printf("  %-8s skipped: `vgt record --help` lists no --source %s\n", name, t.arg);
 			continue;
 		}
 		double best = 0;
 		unsigned lossy = 0;
-		for (size_t k = 0; k < sizeof(rates) / sizeof(rates[0]) && lossy < 2; k++) {
-			double rate = rates[k];
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]) && lossy < 2; k++) {
+			double rate = steps[k].rate;
+			char ths[8];
+			snprintf(ths, sizeof(ths), "%u", steps[k].threads);
 			unsigned count = quick ? 200000 : (rate > 0 ? (unsigned)(rate * 2) : 2000000);
 			if (count < 200000)
 				count = 200000;
 			char rs[32], cs[16];
 			snprintf(rs, sizeof(rs), "%.0f", rate);
 			snprintf(cs, sizeof(cs), "%u", count);
-			char *argv[] = { self_exe, "emit", "--wait", "--rate", rs, "--count", cs, NULL };
+			char *argv[] = { self_exe, "emit", "--wait", "--rate", rs, "--count", cs, "--threads", ths, NULL };
 			int fd;
 			pid_t pid = spawn(argv, &fd, NULL, NULL, NULL), tp = 0;
 			char line[256];
@@ -1148,21 +1264,24 @@ static void part_rate(void)
 				vgt_log_counts(&ev, &lost);
 			}
 			if (!n || ev < 0) {
-				printf("  %-8s %9s: failed (%s)\n", srcs[s], rs, tp > 0 ? r.note : "no tracer");
+				printf("  %-8s %9s: failed (%s)\n", name, rs, tp > 0 ? r.note : "no tracer");
 				lossy++;
 				continue;
 			}
 			bool ok = lost == 0 && ev >= (long long)n;
 			char want[32];
-			snprintf(want, sizeof(want), rate > 0 ? "%.0f/s" : "flat out", rate);
-			printf("  %-8s asked %9s  achieved %9.0f events/s  %u emitted, %lld in the log, %lld lost: %s\n",
-			       srcs[s], want, n / secs, n, ev, lost, ok ? "lossless" : "LOSS");
+			if (rate > 0)
+				snprintf(want, sizeof(want), "%.0f/s", rate);
+			else
+				snprintf(want, sizeof(want), "flat out");
+			printf("  %-8s %u thread(s), asked %9s  achieved %7.0f events/s  %u emitted, %lld in the log, %lld lost: %s\n",
+			       name, steps[k].threads, want, n / secs, n, ev, lost, ok ? "lossless" : "LOSS");
 			if (ok && n / secs > best)
 				best = n / secs;
 			lossy = ok ? 0 : lossy + 1;
 		}
-		printf("  %-8s highest lossless rate measured: %.0f events/s%s\n", srcs[s], best,
-		       !strcmp(srcs[s], "bpf") ? (best >= 500e3 ? " (target >= 500,000: met)"
+		printf("  %-8s highest lossless rate measured: %.0f events/s%s\n", name, best,
+		       !strcmp(t.arg, "bpf") ? (best >= 500e3 ? " (target >= 500,000: met)"
 							 : " (target >= 500,000: MISSED)")
 					       : "");
 	}
@@ -1305,6 +1424,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "emit"))
 		return emit_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "capture"))
+		return capture_main(argc, argv);
 	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	if (n <= 0)
 		return 1;
