@@ -45,7 +45,8 @@ static void usage(FILE *f)
 	      "                (rcs, bcs, vcs, vecs, or - for none); default rcs,bcs,vcs,vcs,vecs\n"
 	      "\n"
 	      "exit status: 0 imported, nothing lost; 1 imported, but records were lost or\n"
-	      "malformed, or nothing in the recording is importable (said on stderr); 2 usage, not a\n"
+	      "malformed, or nothing in the recording is importable or no event was imported (said\n"
+	      "on stderr); 2 usage, not a\n"
 	      "trace-cmd recording, truncated or corrupt headers, or the log cannot be written\n",
 	      f);
 }
@@ -237,6 +238,12 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "vgt import: %s: nothing to import: none of vgt's probe events, no gvt or "
 				"i915 tracepoints (%" PRIu64 " records skipped)\n",
 			dat, s.skipped);
+		return VGT_EXIT_BAD;
+	}
+	if (!s.events) {
+		fprintf(stderr, "vgt import: %s: nothing imported: it has the formats of %s events but "
+				"no record of them (%" PRIu64 " records read)\n",
+			dat, s.kind == TR_IMPORT_PROBES ? "vgt's probe" : "gvt/i915", s.records);
 		return VGT_EXIT_BAD;
 	}
 	if (s.missed || s.missed_unknown || s.lost_events || s.bad || s.unknown || s.incomplete ||

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <trace-cmd.h>
@@ -357,29 +358,12 @@ static int close_output(struct imp *m, int err)
 	return err;
 }
 
-int tr_import(const char *dat, const char *out, const struct tr_import_opts *opts,
-	      struct tr_import_stats *stp)
+/* The import itself, in this process. */
+static int import_here(const char *dat, const char *out, const struct tr_import_opts *opts,
+		       struct tr_import_stats *st, char *eb, size_t el)
 {
-	char *eb = VGT_OPT(opts, errbuf, NULL);
-	size_t el = VGT_OPT(opts, errbuf_len, 0);
-	struct tr_import_opts o = { .sz = sizeof(o) };
-	struct tr_import_stats local;
-	struct tr_import_stats *st = stp ? stp : &local;
-	memset(st, 0, sizeof(*st));
-	st->sz = sizeof(*st);
-	if (!dat || !out) {
-		vgt_errbuf_set(eb, el, "import: no input or no output named");
-		return -EINVAL;
-	}
-	int err = VGT_OPTS_LOAD(&o, opts);
-	if (err) {
-		vgt_errbuf_set(eb, el, "%s: import options: %s", dat,
-			       err == -E2BIG ? "fields this build does not know are set" : "bad sz");
-		return err;
-	}
-	if ((err = check_file(dat, eb, el)))
-		return err;
-
+	struct tr_import_opts o = *opts;
+	int err;
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	struct tracecmd_input *h =
 		tracecmd_open(dat, TRACECMD_FL_LOAD_NO_PLUGINS | TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS);
@@ -432,4 +416,125 @@ out:
 		tracecmd_close(hs[i]);
 	free(hs);
 	return err;
+}
+
+/* What the child sends back. */
+struct child_msg {
+	int err;
+	struct tr_import_stats st;
+	char eb[512];
+};
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got == len ? 0 : -EIO;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	size_t put = 0;
+	while (put < len) {
+		ssize_t n = write(fd, (const char *)buf + put, len - put);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		put += (size_t)n;
+	}
+}
+
+/* libtracecmd trusts the file: some corrupt ones make it dereference NULL
+ * (measured: a damaged instance buffer header crashes inside
+ * tracecmd_buffer_instance_handle).  The import runs in a child process
+ * so that such a file is an error, not a crash of the caller. */
+static int import_isolated(const char *dat, const char *out, const struct tr_import_opts *o,
+			   struct tr_import_stats *st, char *eb, size_t el)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC)) {
+		int err = -errno;
+		vgt_errbuf_set(eb, el, "%s: cannot start the import: pipe: %s", dat, strerror(errno));
+		return err;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		vgt_errbuf_set(eb, el, "%s: cannot start the import: fork: %s", dat, strerror(errno));
+		return err;
+	}
+	if (!pid) {
+		close(pfd[0]);
+		struct child_msg *msg = calloc(1, sizeof(*msg));
+		if (msg) {
+			msg->err = import_here(dat, out, o, &msg->st, msg->eb, sizeof(msg->eb));
+			write_all(pfd[1], msg, sizeof(*msg));
+		}
+		_exit(msg ? 0 : 1);
+	}
+	close(pfd[1]);
+	struct child_msg *msg = calloc(1, sizeof(*msg));
+	int rd = msg ? read_all(pfd[0], msg, sizeof(*msg)) : -ENOMEM;
+	close(pfd[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!rd) {
+		*st = msg->st;
+		if (msg->err)
+			vgt_errbuf_set(eb, el, "%s", msg->eb);
+		int err = msg->err;
+		free(msg);
+		return err;
+	}
+	free(msg);
+	/* half a log would pass for the whole import: none */
+	unlink(out);
+	if (WIFSIGNALED(status))
+		vgt_errbuf_set(eb, el, "%s: corrupt: reading it crashed libtracecmd (%s); no log written",
+			       dat, strsignal(WTERMSIG(status)));
+	else
+		vgt_errbuf_set(eb, el, "%s: the import stopped without a result (%s)", dat,
+			       rd == -ENOMEM ? "out of memory" : "exit status");
+	return rd == -ENOMEM ? -ENOMEM : -EPROTO;
+}
+
+int tr_import(const char *dat, const char *out, const struct tr_import_opts *opts,
+	      struct tr_import_stats *stp)
+{
+	char *eb = VGT_OPT(opts, errbuf, NULL);
+	size_t el = VGT_OPT(opts, errbuf_len, 0);
+	struct tr_import_opts o = { .sz = sizeof(o) };
+	struct tr_import_stats local;
+	struct tr_import_stats *st = stp ? stp : &local;
+	memset(st, 0, sizeof(*st));
+	st->sz = sizeof(*st);
+	if (!dat || !out) {
+		vgt_errbuf_set(eb, el, "import: no input or no output named");
+		return -EINVAL;
+	}
+	int err = VGT_OPTS_LOAD(&o, opts);
+	if (err) {
+		vgt_errbuf_set(eb, el, "%s: import options: %s", dat,
+			       err == -E2BIG ? "fields this build does not know are set" : "bad sz");
+		return err;
+	}
+	if ((err = check_file(dat, eb, el)))
+		return err;
+	o.errbuf = NULL;
+	o.errbuf_len = 0;
+	if (o.in_process)
+		return import_here(dat, out, &o, st, eb, el);
+	return import_isolated(dat, out, &o, st, eb, el);
 }

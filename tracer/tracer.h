@@ -574,6 +574,9 @@ struct tr_import_opts {
 				      * 16 entries; NULL: rcs, bcs, vcs, vcs, vecs */
 	char *errbuf;                /* optional: what failed, naming the file */
 	size_t errbuf_len;
+	bool in_process;             /* read in this process: by default a child process reads
+				      * the recording (libtracecmd crashes on some corrupt
+				      * files: that becomes -EPROTO, not a crash) */
 };
 
 #define TR_IMPORT_NAMES 16

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# End-to-end tests of `vgt import` (a trace-cmd recording into a log):
+#  - bad input needs no privilege: no file, a directory, an empty file,
+#    a file that is not a recording, a missing -o: one line naming the
+#    input, exit 2; --help;
+#  - vgt's probes recorded by trace-cmd: uprobe events created through
+#    tracefs in an instance of our own (the lines from `vgt probes
+#    --uprobe-events` when that exists, else derived here from `readelf -n`,
+#    with the semaphores' REF_CTR suffix), a deterministic `vgt sim` run,
+#    `trace-cmd extract -B`; the imported log has the same events, per
+#    vGPU, as `vgt sim --record` of the same run (vgt dump --json --keys:
+#    payloads and blob keys; the real-time scan_ns aside), its header says
+#    source import, and vgt stat calls it whole;
+#  - a truncated and a corrupted copy of that recording: exit 2 with one
+#    line naming the file, or (damage inside the event data) exit 1 and
+#    the losses said; never a crash;
+#  - the uprobe events and the instance are removed on every exit (trap).
+# Needs root, tracefs, trace-cmd, python3; CI runs as root (REQUIRE_ALL=1),
+# where a skip fails.
+set -u
+VGT=${VGT:-build/vgt}
+VGT=$(readlink -f "$VGT")
+tmp=$(mktemp -d)
+T=/sys/kernel/tracing
+G=vgtimp$$
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+created=0
+cleanup() {
+	if [ $created = 1 ]; then
+		[ -d "$T/instances/$G" ] && echo 0 >"$T/instances/$G/events/$G/enable" 2>/dev/null
+		echo 0 >"$T/events/$G/enable" 2>/dev/null
+		[ -d "$T/instances/$G" ] && rmdir "$T/instances/$G" 2>/dev/null
+		for e in $(sed -n "s/^p:$G\/\([^ ]*\) .*/\1/p" "$T/uprobe_events" 2>/dev/null); do
+			echo "-:$G/$e" >>"$T/uprobe_events" 2>/dev/null
+		done
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+. "$(dirname "$0")/support/skip.sh"
+
+expect_rc() {
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "exit $rc (want $want): $*"
+		sed 's/^/    /' "$tmp/out" "$tmp/err" | head -8
+		return 1
+	fi
+	return 0
+}
+one_line_naming() {
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$2: not one line: $(cat "$tmp/err")"
+	grep -qF -- "$1" "$tmp/err" || fail "$2: '$1' is not named: $(cat "$tmp/err")"
+}
+
+# --- bad input first: no privilege needed
+expect_rc 0 "$VGT" import --help && grep -q "usage: vgt import" "$tmp/out" || fail "--help"
+expect_rc 2 "$VGT" import "$tmp/none.dat" -o "$tmp/x.vgtl" &&
+	one_line_naming "$tmp/none.dat" "missing file"
+expect_rc 2 "$VGT" import "$tmp" -o "$tmp/x.vgtl" && one_line_naming "$tmp" "directory"
+: >"$tmp/empty.dat"
+expect_rc 2 "$VGT" import "$tmp/empty.dat" -o "$tmp/x.vgtl" &&
+	one_line_naming "$tmp/empty.dat" "empty file"
+echo "not a recording at all" >"$tmp/text.dat"
+expect_rc 2 "$VGT" import "$tmp/text.dat" -o "$tmp/x.vgtl" &&
+	one_line_naming "$tmp/text.dat" "not a recording"
+expect_rc 2 "$VGT" import "$tmp/text.dat" && grep -q -- "-o" "$tmp/err" || fail "no -o"
+expect_rc 2 "$VGT" import "$tmp/text.dat" -o "$tmp/x.vgtl" --rings rcs,xcs &&
+	grep -q "xcs" "$tmp/err" || fail "--rings xcs"
+[ -e "$tmp/x.vgtl" ] && fail "a refused import created the log"
+
+# --- what the rest needs
+[ "$(id -u)" = 0 ] || vgt_skip_all "not root" "uprobe events through tracefs need root (CI runs as root)"
+if [ ! -w "$T/uprobe_events" ]; then
+	mount -t tracefs nodev "$T" 2>/dev/null
+	[ -w "$T/uprobe_events" ] || vgt_skip_all "no tracefs" "no writable $T/uprobe_events"
+fi
+command -v trace-cmd >/dev/null 2>&1 || vgt_skip_all "no trace-cmd" "trace-cmd is not installed (make deps)"
+[ $have_python3 = 1 ] || vgt_skip_all "no python3" "the comparison of the logs did not run"
+
+# The uprobe_events lines for vgt's probes in group $G (docs/PROBES.md,
+# tracer/capture_int.h: event and blob with these fields).
+uprobe_lines() {
+	if "$VGT" probes --uprobe-events "$G" >"$tmp/lines" 2>/dev/null && [ -s "$tmp/lines" ]; then
+		cat "$tmp/lines"
+		return
+	fi
+	readelf -nW "$VGT" >"$tmp/notes" && readelf -lW "$VGT" >"$tmp/segs" &&
+		readelf -SW "$VGT" >"$tmp/secs" || return 1
+	python3 - "$VGT" "$G" "$tmp/notes" "$tmp/segs" "$tmp/secs" <<'EOF'
+import re, sys
+binary, group, notes, segs, secs = sys.argv[1:]
+loads = []
+for l in open(segs):
+    f = l.split()
+    if f and f[0] == "LOAD":
+        loads.append((int(f[2], 16), int(f[1], 16), int(f[5], 16)))  # vaddr, offset, memsz
+base_sec = None
+for l in open(secs):
+    m = re.search(r"\.stapsdt\.base\s+\S+\s+([0-9a-f]+)", l)
+    if m:
+        base_sec = int(m.group(1), 16)
+def off(a):
+    for v, o, n in loads:
+        if v <= a < v + n:
+            return a - v + o
+    raise SystemExit("address 0x%x in no LOAD segment" % a)
+def reg(r):
+    r = r.lstrip("%")
+    m = re.fullmatch(r"r(\d+)[dwb]?", r)
+    if m:
+        return "%r" + m.group(1)
+    r = re.sub(r"^[re]", "", r) if len(r) == 3 else r
+    return "%" + r
+def arg(a):
+    a = a.split("@", 1)[1] if "@" in a else a
+    m = re.fullmatch(r"(-?\d*)\((%\w+)\)", a)
+    if m:
+        return "+%s(%s)" % (m.group(1) or "0", reg(m.group(2)))
+    return reg(a)
+probes, cur = [], None
+for l in open(notes):
+    m = re.search(r"Provider: (\S+)", l)
+    if m:
+        cur = {"provider": m.group(1)}
+        probes.append(cur)
+        continue
+    l = l.strip()
+    if l.startswith("Name:") and cur is not None:
+        cur["name"] = l.split()[1]
+    elif l.startswith("Location:") and cur is not None:
+        m = re.findall(r"(\w+): (0x[0-9a-f]+)", l)
+        cur.update({k: int(v, 16) for k, v in m})
+    elif l.startswith("Arguments:") and cur is not None:
+        cur["args"] = [arg(a) for a in l.split()[1:]]
+count = {}
+for p in probes:
+    if p.get("provider") != "vgt" or p.get("name") not in ("event", "blob"):
+        continue
+    adj = (base_sec - p["Base"]) if base_sec is not None else 0
+    loc, sem = off(p["Location"] + adj), off(p["Semaphore"] + adj)
+    a = p["args"]
+    n = count.get(p["name"], 0)
+    count[p["name"]] = n + 1
+    name = p["name"] + ("_%d" % n if n else "")
+    if p["name"] == "event":
+        fields = ("type=%s:u32 vgpu=%s:u32 seq=%s:u64 ev=+0(%s):x64[20] text=+0(%s):ustring "
+                  "nblobs=%s:u32" % (a[1], a[2], a[3], a[0], a[4], a[5]))
+    else:
+        data = " ".join("data%d=+%d(%s):x64[64]" % (i, 512 * i, a[3]) for i in range(4))
+        fields = ("seq=%s:u64 index=%s:u32 desc=+0(%s):x64[3] offset=%s:u32 len=%s:u32 %s"
+                  % (a[0], a[1], a[2], a[4], a[5], data))
+    print("p:%s/%s %s:0x%x(0x%x) %s" % (group, name, binary, loc, sem, fields))
+EOF
+}
+
+uprobe_lines >"$tmp/events" || { fail "cannot make the uprobe_events lines"; exit 1; }
+[ -s "$tmp/events" ] || { fail "no vgt probes found in $VGT"; exit 1; }
+created=1
+while read -r line; do
+	echo "$line" >>"$T/uprobe_events" ||
+		{ fail "uprobe_events refused: $line: $(tail -2 "$T/error_log" 2>/dev/null)"; exit 1; }
+done <"$tmp/events"
+mkdir "$T/instances/$G" || { fail "cannot create the instance $G"; exit 1; }
+echo 0 >"$T/instances/$G/options/overwrite"
+echo 32768 >"$T/instances/$G/buffer_size_kb"
+echo 1 >"$T/instances/$G/events/$G/enable" || { fail "cannot enable $G"; exit 1; }
+
+run=(sim --deterministic --vgpus 2 --submissions 5 --shm none)
+"$VGT" "${run[@]}" >"$tmp/sim.out" 2>&1 || fail "vgt ${run[*]}: exit $?"
+echo 0 >"$T/instances/$G/events/$G/enable"
+grep -h "dropped events" "$T/instances/$G"/per_cpu/cpu*/stats | grep -qv ": 0$" &&
+	fail "the tracefs buffer dropped events (raise buffer_size_kb)"
+(cd "$tmp" && trace-cmd extract -B "$G" -o "$tmp/f.dat" >"$tmp/extract.out" 2>&1) ||
+	{ fail "trace-cmd extract: $(tail -2 "$tmp/extract.out")"; exit 1; }
+cleanup_events() {
+	[ -d "$T/instances/$G" ] && rmdir "$T/instances/$G"
+	while read -r line; do
+		echo "-:$G/$(echo "$line" | sed 's/^p:[^/]*\/\([^ ]*\) .*/\1/')" >>"$T/uprobe_events"
+	done <"$tmp/events"
+}
+cleanup_events || fail "removing the uprobe events"
+grep -q "^p:$G/" "$T/uprobe_events" && fail "uprobe events of $G left behind"
+created=0
+
+"$VGT" "${run[@]}" --record "$tmp/g.vgtl" >/dev/null 2>&1 || fail "vgt sim --record: exit $?"
+
+if expect_rc 0 "$VGT" import "$tmp/f.dat" -o "$tmp/f.vgtl"; then
+	grep -q "vgt-probes" "$tmp/out" || fail "the report does not say vgt-probes"
+	grep -q "losses     none" "$tmp/out" || fail "the report does not say nothing was lost"
+fi
+expect_rc 0 "$VGT" import "$tmp/f.dat" -o "$tmp/j.vgtl" --json &&
+	python3 - "$tmp/out" <<'EOF' || fail "--json report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["kind"] == "vgt-probes", r
+assert r["events"] > 0 and r["bad"] == 0 and r["missed"] == 0 and r["losses"] == 0, r
+assert sum(r["by_type"].values()) == r["events"], r
+assert "digest" not in r["types"] and "config" in r["types"], r
+EOF
+expect_rc 0 "$VGT" stat "$tmp/f.vgtl" && grep -qE "source +import" "$tmp/out" ||
+	fail "vgt stat: not whole, or the source is not import"
+"$VGT" dump --json --keys "$tmp/f.vgtl" >"$tmp/f.json" || fail "vgt dump f.vgtl: exit $?"
+"$VGT" dump --json --keys "$tmp/g.vgtl" >"$tmp/g.json" || fail "vgt dump g.vgtl: exit $?"
+python3 - "$tmp/f.json" "$tmp/g.json" <<'EOF' || fail "the imported log differs from the in-process one"
+import json, sys
+def per_vgpu(path):
+    out = {}
+    for line in open(path):
+        e = json.loads(line)
+        assert e.get("type") != "loss", (path, e)
+        e.pop("scan_ns", None)            # real time, not part of a deterministic stream
+        out.setdefault(e["vgpu"], []).append(e)
+    return out
+f, g = per_vgpu(sys.argv[1]), per_vgpu(sys.argv[2])
+assert sorted(f) == sorted(g), ("vGPUs", sorted(f), sorted(g))
+bad = 0
+for v in sorted(g):
+    if len(f[v]) != len(g[v]):
+        print("    vGPU %s: %d events imported, %d in-process" % (v, len(f[v]), len(g[v])))
+        bad += 1
+    for a, b in zip(f[v], g[v]):
+        if a != b:
+            diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+            print("    vGPU %s seq %s: %s" % (v, b.get("seq"), diff))
+            bad += 1
+            break
+n = sum(len(x) for x in g.values())
+assert n > 100, "only %d events" % n
+sys.exit(1 if bad else 0)
+EOF
+
+# --- damaged recordings: a clear error or losses said, never a crash
+size=$(stat -c %s "$tmp/f.dat")
+for cut in 64 4096 $((size / 2)) $((size - 4096)); do
+	head -c "$cut" "$tmp/f.dat" >"$tmp/cut.dat"
+	"$VGT" import "$tmp/cut.dat" -o "$tmp/cut.vgtl" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	case $rc in
+	2) one_line_naming "$tmp/cut.dat" "cut at $cut" ;;
+	1) grep -q "$tmp/cut.dat" "$tmp/err" || fail "cut at $cut: exit 1 without naming the file" ;;
+	*) fail "cut at $cut: exit $rc (want 2, or 1 with the losses said)"
+	   sed 's/^/    /' "$tmp/err" | head -3 ;;
+	esac
+done
+for seed in 1 2 3 4 5 6 7 8; do
+	python3 - "$tmp/f.dat" "$tmp/bad.dat" "$seed" <<'EOF'
+import random, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+r = random.Random(int(sys.argv[3]))
+# half the seeds damage anywhere, half the last third (the event data)
+lo = 0 if int(sys.argv[3]) % 2 else len(b) * 2 // 3
+for _ in range(8):
+    b[r.randrange(lo, len(b))] = r.randrange(256)
+open(sys.argv[2], "wb").write(b)
+EOF
+	"$VGT" import "$tmp/bad.dat" -o "$tmp/bad.vgtl" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	case $rc in
+	0 | 1) ;;
+	2) one_line_naming "$tmp/bad.dat" "corrupted (seed $seed)" ;;
+	*) fail "corrupted (seed $seed): exit $rc: $(head -2 "$tmp/err")" ;;
+	esac
+done
+
+[ $fails -eq 0 ] && echo "e2e_import: ok"
+exit $((fails > 0))
