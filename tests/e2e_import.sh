@@ -104,17 +104,28 @@ while read -r line; do
 		{ fail "uprobe_events refused: $line: $(tail -2 "$T/error_log" 2>/dev/null)"; exit 1; }
 done <"$tmp/events"
 mkdir "$T/instances/$G" || { fail "cannot create the instance $G"; exit 1; }
-echo 0 >"$T/instances/$G/options/overwrite"
-echo 32768 >"$T/instances/$G/buffer_size_kb"
-echo 1 >"$T/instances/$G/events/$G/enable" || { fail "cannot enable $G"; exit 1; }
 
 run=(sim --deterministic --vgpus 2 --submissions 5 --shm none)
-"$VGT" "${run[@]}" >"$tmp/sim.out" 2>&1 || fail "vgt ${run[*]}: exit $?"
-echo 0 >"$T/instances/$G/events/$G/enable"
-grep -h "dropped events" "$T/instances/$G"/per_cpu/cpu*/stats | grep -qv ": 0$" &&
-	fail "the tracefs buffer dropped events (raise buffer_size_kb)"
-(cd "$tmp" && trace-cmd extract -B "$G" -o "$tmp/f.dat" >"$tmp/extract.out" 2>&1) ||
-	{ fail "trace-cmd extract: $(tail -2 "$tmp/extract.out")"; exit 1; }
+# record OUT.dat BUFFER_KB OVERWRITE: one run of the probes into OUT.dat
+record() {
+	echo 0 >"$T/instances/$G/tracing_on"
+	echo "$3" >"$T/instances/$G/options/overwrite"
+	echo "$2" >"$T/instances/$G/buffer_size_kb"
+	echo >"$T/instances/$G/trace"
+	echo 1 >"$T/instances/$G/tracing_on"
+	echo 1 >"$T/instances/$G/events/$G/enable" || { fail "cannot enable $G"; exit 1; }
+	"$VGT" "${run[@]}" >"$tmp/sim.out" 2>&1 || fail "vgt ${run[*]}: exit $?"
+	echo 0 >"$T/instances/$G/events/$G/enable"
+	(cd "$tmp" && trace-cmd extract -B "$G" -o "$1" >"$tmp/extract.out" 2>&1) ||
+		{ fail "trace-cmd extract: $(tail -2 "$tmp/extract.out")"; exit 1; }
+	# trace-cmd extract -B removes the instance: make it again for the next
+	[ -d "$T/instances/$G" ] || mkdir "$T/instances/$G"
+}
+# a buffer large enough: nothing lost (checked); then a small one that
+# overwrites the oldest records
+record "$tmp/f.dat" 32768 0
+grep -q "events lost" "$tmp/extract.out" && fail "the tracefs buffer lost events (raise buffer_size_kb)"
+record "$tmp/lossy.dat" 64 1
 cleanup_events() {
 	[ -d "$T/instances/$G" ] && rmdir "$T/instances/$G"
 	while read -r line; do
@@ -127,6 +138,9 @@ created=0
 
 "$VGT" "${run[@]}" --record "$tmp/g.vgtl" >/dev/null 2>&1 || fail "vgt sim --record: exit $?"
 
+cp "$tmp/f.dat" "$tmp/same.dat"
+expect_rc 2 "$VGT" import "$tmp/same.dat" -o "$tmp/same.dat" && one_line_naming "same.dat" "-o the input"
+cmp -s "$tmp/f.dat" "$tmp/same.dat" || fail "-o the input: the recording was changed"
 if expect_rc 0 "$VGT" import "$tmp/f.dat" -o "$tmp/f.vgtl"; then
 	grep -q "vgt-probes" "$tmp/out" || fail "the report does not say vgt-probes"
 	grep -q "losses     none" "$tmp/out" || fail "the report does not say nothing was lost"
@@ -171,6 +185,20 @@ n = sum(len(x) for x in g.values())
 assert n > 100, "only %d events" % n
 sys.exit(1 if bad else 0)
 EOF
+
+# --- records the kernel overwrote: losses at their place, exact by seq
+if expect_rc 1 "$VGT" import "$tmp/lossy.dat" -o "$tmp/lossy.vgtl" --json; then
+	grep -q "$tmp/lossy.dat" "$tmp/err" || fail "lossy: stderr does not name the recording"
+	python3 - "$tmp/out" "$tmp/g.json" <<'EOF' || fail "lossy: events kept + lost != the run's events"
+import json, sys
+r = json.load(open(sys.argv[1]))
+n = sum(1 for _ in open(sys.argv[2]))
+assert r["missed"] > 0 or r["missed_unknown"] > 0, r
+assert r["losses"] > 0 and r["lost_events"] > 0, r
+assert r["events"] + r["lost_events"] == n, (r["events"], r["lost_events"], n)
+EOF
+	expect_rc 1 "$VGT" stat "$tmp/lossy.vgtl" || fail "lossy: vgt stat does not say events were lost"
+fi
 
 # --- damaged recordings: a clear error or losses said, never a crash
 size=$(stat -c %s "$tmp/f.dat")

@@ -57,7 +57,15 @@ struct imp {
 	struct tr_writer *w;
 	struct tri_host *host;
 	int err;                     /* the first error that stopped the import */
-	const struct tep_record *missed_seen; /* the record whose loss was counted */
+	/* probes: the seqs of the events taken, and the records the kernel
+	 * lost before the first of them (no seq gap can show those) */
+	uint64_t first_seq, last_seq, events_seen;
+	uint64_t head_missed;
+	/* the record whose loss was counted (the follower and the iteration
+	 * both see it): by file offset, a record's identity */
+	bool missed_set;
+	int missed_cpu;
+	unsigned long long missed_offset;
 	char *eb;
 	size_t el;
 	char werr[256];
@@ -169,15 +177,21 @@ static void count_skipped(struct tr_import_stats *st, const struct tep_event *e)
  * pieces, so their count is not a count of events). */
 static int note_missed(struct imp *m, const struct tep_record *r)
 {
-	if (!r->missed_events || m->missed_seen == r)
+	if (!r->missed_events ||
+	    (m->missed_set && m->missed_cpu == r->cpu && m->missed_offset == r->offset))
 		return 0;
-	m->missed_seen = r;
+	m->missed_set = true;
+	m->missed_cpu = r->cpu;
+	m->missed_offset = r->offset;
 	if (r->missed_events > 0)
 		m->st->missed += (uint64_t)r->missed_events;
 	else
 		m->st->missed_unknown++;
-	if (m->kind != TR_IMPORT_HOST)
+	if (m->kind != TR_IMPORT_HOST) {
+		if (!m->events_seen && r->missed_events > 0)
+			m->head_missed += (uint64_t)r->missed_events;
 		return 0;
+	}
 	int err = tri_host_flush(m->host);
 	if (err)
 		return err;
@@ -201,15 +215,28 @@ static int on_missed(struct tracecmd_input *h, struct tep_event *e, struct tep_r
 	return 0;
 }
 
-static void count_probe_type(struct imp *m, struct tep_event *e, struct tep_record *r)
+static int number(struct tep_event *e, struct tep_record *r, const char *name, unsigned long long *v)
 {
-	struct tep_format_field *f;
-	unsigned long long t;
-	if (!probe_name(e->name, TRA_EV_EVENT) || !(f = tep_find_field(e, "type")) ||
-	    f->offset < 0 || f->size <= 0 || f->size > 8 || f->offset + f->size > r->size ||
-	    tep_read_number_field(f, r->data, &t) || t >= MED_EV_TYPE_COUNT)
+	struct tep_format_field *f = tep_find_field(e, name);
+	if (!f || f->offset < 0 || f->size <= 0 || f->size > 8 || f->offset + f->size > r->size)
+		return -EPROTO;
+	return tep_read_number_field(f, r->data, v) ? -EPROTO : 0;
+}
+
+/* An event record the assembler took: its type counted, its seq kept. */
+static void note_probe_event(struct imp *m, struct tep_event *e, struct tep_record *r)
+{
+	unsigned long long t, seq;
+	if (!probe_name(e->name, TRA_EV_EVENT))
 		return;
-	m->st->by_type[t]++;
+	if (!number(e, r, "type", &t) && t < MED_EV_TYPE_COUNT)
+		m->st->by_type[t]++;
+	if (number(e, r, "seq", &seq) || !seq)
+		return;
+	if (!m->events_seen++ || seq < m->first_seq)
+		m->first_seq = seq;
+	if (seq > m->last_seq)
+		m->last_seq = seq;
 }
 
 static int on_record(struct tracecmd_input *h, struct tep_record *r, int cpu, void *data)
@@ -233,7 +260,7 @@ static int on_record(struct tracecmd_input *h, struct tep_record *r, int cpu, vo
 	if (m->kind == TR_IMPORT_PROBES) {
 		rc = tra_from_tep(m->a, e, r);
 		if (rc == 1)
-			count_probe_type(m, e, r);
+			note_probe_event(m, e, r);
 		if (!(st->records % TICK_EVERY))
 			tra_tick(m->a);
 	} else {
@@ -315,6 +342,20 @@ static int close_output(struct imp *m, int err)
 		struct tra_stats as;
 		tra_flush(m->a);
 		tra_stats(m->a, &as);
+		if (m->head_missed && m->first_seq > 1) {
+			/* The kernel lost the oldest records (an overwriting
+			 * buffer): the events before the first that survived,
+			 * at most first_seq - 1 of them and at most as many as
+			 * the records lost.  The recorder writes what a source
+			 * lost beyond the seq gaps it saw as one `source' loss
+			 * record: the total passed is these plus the gaps
+			 * (the seqs between first and last never handed over). */
+			uint64_t head = m->head_missed < m->first_seq - 1 ? m->head_missed
+									   : m->first_seq - 1;
+			uint64_t span = m->last_seq - m->first_seq + 1;
+			uint64_t gaps = span > as.events ? span - as.events : 0;
+			tra_lost(m->a, head + gaps, 0);
+		}
 		st->incomplete = as.incomplete;
 		st->orphans = as.orphans;
 		tra_close(m->a);
@@ -532,6 +573,11 @@ int tr_import(const char *dat, const char *out, const struct tr_import_opts *opt
 	}
 	if ((err = check_file(dat, eb, el)))
 		return err;
+	struct stat si, so;
+	if (!stat(dat, &si) && !stat(out, &so) && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+		vgt_errbuf_set(eb, el, "%s: the log would replace the recording it is read from", out);
+		return -EINVAL;
+	}
 	o.errbuf = NULL;
 	o.errbuf_len = 0;
 	if (o.in_process)
