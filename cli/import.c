@@ -136,11 +136,12 @@ static void print_json(const char *dat, const char *out, const struct tr_import_
 		vgt_json_str(stdout, s->skipped_by[i].name);
 		printf(":%" PRIu64, s->skipped_by[i].count);
 	}
-	printf("},\"missed\":%" PRIu64 ",\"missed_unknown\":%" PRIu64 ",\"losses\":%" PRIu64
+	printf("},\"missed\":%" PRIu64 ",\"missed_unknown\":%" PRIu64 ",\"dropped\":%" PRIu64
+	       ",\"losses\":%" PRIu64
 	       ",\"lost_events\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"orphans\":%" PRIu64
 	       ",\"bytes\":%" PRIu64 ",\"replay\":",
-	       s->missed, s->missed_unknown, s->losses, s->lost_events, s->incomplete, s->orphans,
-	       s->file_bytes);
+	       s->missed, s->missed_unknown, s->dropped, s->losses, s->lost_events, s->incomplete,
+	       s->orphans, s->file_bytes);
 	vgt_json_str(stdout, replay_note(s->kind));
 	printf("}\n");
 }
@@ -165,14 +166,15 @@ static void print_text(const char *dat, const char *out, const struct tr_import_
 			printf(" %s %" PRIu64, s->skipped_by[i].name, s->skipped_by[i].count);
 		printf("\n");
 	}
-	if (!s->missed && !s->missed_unknown && !s->lost_events && !s->incomplete && !s->orphans)
+	if (!s->missed && !s->missed_unknown && !s->dropped && !s->lost_events && !s->incomplete &&
+	    !s->orphans)
 		printf("  losses     none\n");
 	else
-		printf("  losses     the kernel lost %" PRIu64 " records (and an unknown number at %" PRIu64
-		       " places); the log has %" PRIu64 " loss records (%" PRIu64
-		       " events); %" PRIu64 " events without some blob bytes, %" PRIu64
-		       " blob pieces without their event\n",
-		       s->missed, s->missed_unknown, s->losses, s->lost_events, s->incomplete,
+		printf("  losses     the kernel overwrote %" PRIu64 " records (and an unknown number at %" PRIu64
+		       " places) and dropped %" PRIu64 " (buffer full); the log has %" PRIu64
+		       " loss records (%" PRIu64 " events); %" PRIu64
+		       " events without some blob bytes, %" PRIu64 " blob pieces without their event\n",
+		       s->missed, s->missed_unknown, s->dropped, s->losses, s->lost_events, s->incomplete,
 		       s->orphans);
 	printf("  replay     %s\n", replay_note(s->kind));
 }
@@ -246,13 +248,15 @@ int cmd_import(int argc, char **argv)
 			dat, s.kind == TR_IMPORT_PROBES ? "vgt's probe" : "gvt/i915", s.records);
 		return VGT_EXIT_BAD;
 	}
-	if (s.missed || s.missed_unknown || s.lost_events || s.bad || s.unknown || s.incomplete ||
+	if (s.missed || s.missed_unknown || s.dropped || s.lost_events || s.bad || s.unknown || s.incomplete ||
 	    s.orphans) {
 		fprintf(stderr, "vgt import: %s: not everything was imported: %" PRIu64
-				" records lost by the kernel (+%" PRIu64 " places of an unknown number), %" PRIu64
-				" events lost in the log, %" PRIu64 " malformed and %" PRIu64
-				" unknown records, %" PRIu64 " events without some blob bytes\n",
-			dat, s.missed, s.missed_unknown, s.lost_events, s.bad, s.unknown, s.incomplete);
+				" records overwritten by the kernel (+%" PRIu64 " places of an unknown number), %"
+				PRIu64 " dropped (buffer full), %" PRIu64 " events lost in the log, %" PRIu64
+				" malformed and %" PRIu64 " unknown records, %" PRIu64
+				" events without some blob bytes\n",
+			dat, s.missed, s.missed_unknown, s.dropped, s.lost_events, s.bad, s.unknown,
+			s.incomplete);
 		return VGT_EXIT_BAD;
 	}
 	return VGT_EXIT_OK;

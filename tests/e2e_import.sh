@@ -14,6 +14,8 @@
 #  - a truncated and a corrupted copy of that recording: exit 2 with one
 #    line naming the file, or (damage inside the event data) exit 1 and
 #    the losses said; never a crash;
+#  - a buffer too small: overwritten records (the oldest) and dropped ones
+#    (the newest) are loss records, and vgt stat says the log lost events;
 #  - the uprobe events and the instance are removed on every exit (trap).
 # Needs root, tracefs, trace-cmd, python3; CI runs as root (REQUIRE_ALL=1),
 # where a skip fails.
@@ -126,6 +128,7 @@ record() {
 record "$tmp/f.dat" 32768 0
 grep -q "events lost" "$tmp/extract.out" && fail "the tracefs buffer lost events (raise buffer_size_kb)"
 record "$tmp/lossy.dat" 64 1
+record "$tmp/drop.dat" 64 0
 cleanup_events() {
 	[ -d "$T/instances/$G" ] && rmdir "$T/instances/$G"
 	while read -r line; do
@@ -198,6 +201,19 @@ assert r["losses"] > 0 and r["lost_events"] > 0, r
 assert r["events"] + r["lost_events"] == n, (r["events"], r["lost_events"], n)
 EOF
 	expect_rc 1 "$VGT" stat "$tmp/lossy.vgtl" || fail "lossy: vgt stat does not say events were lost"
+fi
+
+# --- records a full buffer dropped (the newest, not in the data): the
+# buffers' stats saved in the recording say how many, a loss record
+if expect_rc 1 "$VGT" import "$tmp/drop.dat" -o "$tmp/drop.vgtl" --json; then
+	python3 - "$tmp/out" "$tmp/g.json" <<'EOF' || fail "drop: the dropped records are not a loss"
+import json, sys
+r = json.load(open(sys.argv[1]))
+n = sum(1 for _ in open(sys.argv[2]))
+assert r["dropped"] > 0 and r["losses"] > 0 and r["lost_events"] >= r["dropped"], r
+assert r["events"] + r["lost_events"] >= n, (r["events"], r["lost_events"], n)
+EOF
+	expect_rc 1 "$VGT" stat "$tmp/drop.vgtl" || fail "drop: vgt stat does not say events were lost"
 fi
 
 # --- damaged recordings: a clear error or losses said, never a crash

@@ -13,6 +13,7 @@
  * files, so the file's preamble is checked here first: the magic, and that
  * the file is not empty or a directory.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -61,6 +62,7 @@ struct imp {
 	 * lost before the first of them (no seq gap can show those) */
 	uint64_t first_seq, last_seq, events_seen;
 	uint64_t head_missed;
+	uint64_t lost_total;         /* probes: lost beyond the seq gaps */
 	/* the record whose loss was counted (the follower and the iteration
 	 * both see it): by file offset, a record's identity */
 	bool missed_set;
@@ -113,6 +115,29 @@ static int check_file(const char *dat, char *eb, size_t el)
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ cpu stats */
+
+/* What the buffers' stats said when the recording was taken (trace-cmd
+ * saves each CPU's `stats` file in it): the records a full buffer dropped
+ * (the newest: nothing in the data marks them).  libtracecmd exports the
+ * text (tracecmd_get_cpustats, every buffer's, from the top handle) but
+ * its public header does not declare it: looked up, 0 when absent. */
+static uint64_t dropped_of(struct tracecmd_input *h)
+{
+	const char *(*get)(struct tracecmd_input *);
+	*(void **)&get = dlsym(RTLD_DEFAULT, "tracecmd_get_cpustats");
+	const char *t = get ? get(h) : NULL;
+	uint64_t sum = 0;
+	static const char key[] = "dropped events:";
+	for (const char *p = t; p && (p = strstr(p, key)); p += sizeof(key) - 1) {
+		char *end;
+		unsigned long long v = strtoull(p + sizeof(key) - 1, &end, 10);
+		if (end != p + sizeof(key) - 1 && v < (1ull << 48))
+			sum += v;
+	}
+	return sum;
 }
 
 /* ------------------------------------------------------------- the kind */
@@ -352,9 +377,14 @@ static int close_output(struct imp *m, int err)
 			 * (the seqs between first and last never handed over). */
 			uint64_t head = m->head_missed < m->first_seq - 1 ? m->head_missed
 									   : m->first_seq - 1;
-			uint64_t span = m->last_seq - m->first_seq + 1;
+			m->lost_total += head;
+		}
+		if (m->st->dropped)
+			m->lost_total += m->st->dropped; /* the newest: records, at most as many events */
+		if (m->lost_total) {
+			uint64_t span = m->events_seen ? m->last_seq - m->first_seq + 1 : 0;
 			uint64_t gaps = span > as.events ? span - as.events : 0;
-			tra_lost(m->a, head + gaps, 0);
+			tra_lost(m->a, m->lost_total + gaps, 0);
 		}
 		st->incomplete = as.incomplete;
 		st->orphans = as.orphans;
@@ -376,6 +406,11 @@ static int close_output(struct imp *m, int err)
 	}
 	if (m->host) {
 		int e = tri_host_flush(m->host);
+		if (!e && m->st->dropped) {
+			struct tr_loss loss = { .thread = UINT32_MAX, .reason = TR_LOSS_SOURCE,
+						.count = m->st->dropped };
+			e = tr_writer_loss(m->w, &loss);
+		}
 		if (e && !err) {
 			vgt_errbuf_set(m->eb, m->el, "%s", m->werr[0] ? m->werr : strerror(-e));
 			err = e;
@@ -437,6 +472,7 @@ static int import_here(const char *dat, const char *out, const struct tr_import_
 	uint64_t host_types = 0;
 	m.kind = kind_of(tracecmd_get_tep(h), &host_types);
 	st->kind = m.kind;
+	st->dropped = dropped_of(h);
 	if ((err = open_output(&m, out, &o, host_types)))
 		goto out;
 	for (int i = 0; i < nh; i++)

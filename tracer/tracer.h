@@ -593,6 +593,8 @@ struct tr_import_stats {
 	uint64_t by_type[MED_EV_TYPE_COUNT];
 	uint64_t missed;             /* records libtracecmd said were lost (known counts) */
 	uint64_t missed_unknown;     /* places where an unknown number was lost */
+	uint64_t dropped;            /* records a full buffer dropped (the buffers' stats as
+				      * saved in the recording; the newest, not in the data) */
 	uint64_t losses, lost_events;/* loss records written, and the events they count */
 	uint64_t incomplete;         /* probes: events written without some blob bytes */
 	uint64_t orphans;            /* probes: blob pieces whose event never came */
