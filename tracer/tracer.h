@@ -608,8 +608,10 @@ struct tr_import_stats {
 
 /* Imports the trace-cmd recording `dat` into a new log at `out`.  0, or a
  * negative errno with errbuf naming the file and what is wrong: -ENOENT /
- * -EISDIR / -EACCES (cannot open), -EPROTO (not a trace-cmd recording, or
- * its headers are truncated or corrupt), -EIO (writing the log), -ENOMEM.
+ * -EISDIR / -EACCES (cannot open), -EPROTO (not a trace-cmd recording, its
+ * headers are truncated or corrupt, or reading it crashed libtracecmd: no
+ * log then), -EINVAL (out is the recording itself), -EIO (writing the
+ * log), -ENOMEM.
  * Losses and malformed records are not errors: st says them (and the log's
  * loss records).  st optional; filled as far as the import went. */
 int tr_import(const char *dat, const char *out, const struct tr_import_opts *opts,
