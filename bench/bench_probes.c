@@ -621,11 +621,21 @@ static int sdt_arg_reg(const struct sdt_probe *p, unsigned i, char *reg, size_t 
 #define TFS "/sys/kernel/tracing"
 #define TFS_INST TFS "/instances/vgtbench"
 
+static void uprobe_remove(const char *name);
+static void instance_remove(void);
+
+/* Mounted and ours to write; what an interrupted earlier run left removed. */
 static bool tracefs_ok(void)
 {
 	if (access(TFS "/uprobe_events", W_OK))
 		mount("nodev", TFS, "tracefs", 0, NULL);
-	return !access(TFS "/uprobe_events", W_OK);
+	if (access(TFS "/uprobe_events", W_OK))
+		return false;
+	static const char *const ours[] = { "bare", "payload", "vgtfmt", "event", "blob" };
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		uprobe_remove(ours[i]);
+	instance_remove();
+	return true;
 }
 
 /* Creates vgtbench/NAME on the site of vgt:PROBE in `bin`, fetching
