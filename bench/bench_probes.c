@@ -311,15 +311,41 @@ static void on_stop(int sig)
 	capture_stop = 1;
 }
 
+static const struct {
+	const char *name;
+	const struct trs_ops *ops;
+	enum tr_source source;
+} lib_sources[] = {
+	{ "bpf", &trs_bpf_ops, TR_SOURCE_BPF },
+};
+
+static bool lib_has(const char *name)
+{
+	for (size_t i = 0; i < sizeof(lib_sources) / sizeof(lib_sources[0]); i++)
+		if (!strcmp(name, lib_sources[i].name))
+			return true;
+	return false;
+}
+
 /*
- * bench_probes capture PID BINARY OUT: the eBPF source (trs_bpf_ops) into
- * a log, as `vgt record --source bpf --pid PID` does it, for as long as
- * PID lives or until SIGINT; so the source can be measured before, and
- * beside, the command.  Exit 0, or 2 when it cannot attach.
+ * bench_probes capture PID BINARY OUT [SOURCE]: a capture source of the
+ * library (bpf: trs_bpf_ops) into a log, as `vgt record --source SOURCE
+ * --pid PID` does it, for as long as PID lives or until SIGINT; so a
+ * source can be measured before, and beside, the command.  Exit 0, or 2
+ * when it cannot attach.
  */
 static int capture_main(int argc, char **argv)
 {
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
+		return 2;
+	const struct trs_ops *ops = NULL;
+	enum tr_source source = TR_SOURCE_BPF;
+	for (size_t i = 0; i < sizeof(lib_sources) / sizeof(lib_sources[0]); i++)
+		if (!strcmp(argc == 6 ? argv[5] : "bpf", lib_sources[i].name)) {
+			ops = lib_sources[i].ops;
+			source = lib_sources[i].source;
+		}
+	if (!ops)
 		return 2;
 	pid_t pid = (pid_t)atoi(argv[2]);
 	signal(SIGINT, on_stop);
@@ -327,7 +353,7 @@ static int capture_main(int argc, char **argv)
 	char err[512] = "";
 	struct tr_recorder_opts ro = { .sz = sizeof(ro), .ordered = true };
 	ro.writer.sz = sizeof(ro.writer);
-	ro.writer.source = TR_SOURCE_BPF;
+	ro.writer.source = source;
 	ro.writer.cmdline = "bench_probes capture";
 	struct tr_recorder *rec;
 	struct tr_asm *a;
@@ -335,7 +361,7 @@ static int capture_main(int argc, char **argv)
 		return 2;
 	struct trs_target t = { .pid = pid, .binary = argv[3], .errbuf = err, .errbuf_len = sizeof(err) };
 	void *src = NULL;
-	int rc = trs_bpf_ops.attach(&t, a, &src);
+	int rc = ops->attach(&t, a, &src);
 	if (rc) {
 		fprintf(stderr, "bench_probes capture: %s (%d)\n", err, rc);
 		tra_close(a);
@@ -344,12 +370,12 @@ static int capture_main(int argc, char **argv)
 		return 2;
 	}
 	while (!capture_stop && !(kill(pid, 0) && errno == ESRCH)) {
-		if (trs_bpf_ops.poll(src, 50) < 0)
+		if (ops->poll(src, 50) < 0)
 			break;
 		tra_tick(a);
 	}
-	trs_bpf_ops.drain(src);
-	trs_bpf_ops.detach(src);
+	ops->drain(src);
+	ops->detach(src);
 	tra_flush(a);
 	struct tra_stats as;
 	tra_stats(a, &as);
@@ -904,6 +930,7 @@ static const struct tracer tracers[] = {
 	  "type=ARG1:u32 vgpu=ARG2:u32 seq=ARG3:u64 ev=+0(ARG0):x64[20] text=+0(ARG4):ustring nblobs=ARG5:u32",
 	  false },
 	{ "eBPF source, in-bench reader (trs_bpf_ops)", T_LIB, "bpf", false },
+	{ "tracefs source, in-bench reader", T_LIB, "tracefs", false },
 	{ "vgt record --source bpf", T_VGT, "bpf", false },
 	{ "vgt record --source tracefs", T_VGT, "tracefs", false },
 };
@@ -996,7 +1023,7 @@ static pid_t tracer_start(const struct tracer *t, pid_t pid, const char *rate_ou
 		return uprobe_create(self_exe, uprobe_name(t), t->arg, 4096) ? -1 : 0;
 	case T_LIB: {
 		unlink(vgt_log);
-		char *argv[] = { self_exe, "capture", pids, self_exe, (char *)vgt_log, NULL };
+		char *argv[] = { self_exe, "capture", pids, self_exe, (char *)vgt_log, (char *)t->arg, NULL };
 		return spawn(argv, NULL, "/dev/null", "/tmp/vgt-bench-record.err", NULL);
 	}
 	default:
@@ -1151,6 +1178,9 @@ static void part_tracers(void)
 		} else if (t->kind == T_UPROBE && !tfs) {
 			printf("  %-44s skipped: tracefs not writable\n", t->name);
 			skip[i] = true;
+		} else if (t->kind == T_LIB && !lib_has(t->arg)) {
+			printf("  %-44s skipped: this build's library has no %s source\n", t->name, t->arg);
+			skip[i] = true;
 		} else if (t->kind == T_VGT && !vgt_has_source(t->arg)) {
 			printf("  %-44s skipped: `vgt record --help` lists no --source %s\n", t->name, t->arg);
 			skip[i] = true;
@@ -1228,6 +1258,7 @@ static void part_rate(void)
 		      { 500e3, 2 }, { 750e3, 2 }, { 1e6, 2 }, { 0, 2 } };
 	static const struct tracer srcl[] = {
 		{ "bpf (in-bench reader)", T_LIB, "bpf", false },
+		{ "tracefs (in-bench reader)", T_LIB, "tracefs", false },
 		{ "bpf", T_VGT, "bpf", false },
 		{ "tracefs", T_VGT, "tracefs", false },
 	};
@@ -1237,6 +1268,10 @@ static void part_rate(void)
 		const char *name = t.name;
 		if (sel && !strstr(name, sel))
 			continue;
+		if (t.kind == T_LIB && !lib_has(t.arg)) {
+			printf("  %-8s skipped: this build's library has no %s source\n", name, t.arg);
+			continue;
+		}
 		if (t.kind == T_VGT && !vgt_has_source(t.arg)) {
 			printf("  %-8s skipped: `vgt record --help` lists no --source %s\n", name, t.arg);
 			continue;
