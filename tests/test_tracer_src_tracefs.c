@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracefs source (tracer/src_tracefs.c), as root against the real
+ * kernel: attached before a deterministic `vgt sim` starts, it delivers
+ * every event the probes fire — seqs 1..N without a gap, and the same
+ * events, texts and blob bytes as the in-process recorder writes for the
+ * same run; detach leaves no uprobe event and no instance of ours; a
+ * process killed with SIGKILL while attached leaves none either (its
+ * guardian removes them); leftovers of a dead vgt are removed by the next
+ * attach.  Skips (counted) when not root or without tracefs uprobes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support/skip.h"
+#include "tracer/capture_int.h"
+#include "tracer/tracer.h"
+
+#define TDIR "/sys/kernel/tracing"
+
+static char vgt[PATH_MAX];
+
+/* Root, tracefs with uprobe events (mounted here if needed), the vgt
+ * binary: else a noted skip. */
+static int can_run(void)
+{
+	if (geteuid() != 0) {
+		vgt_skip_note(VGT_SKIP_NOT_ROOT, "tracefs uprobe events need root (run as root)");
+		return 0;
+	}
+	struct stat st;
+	if (stat(TDIR "/uprobe_events", &st)) {
+		if (system("mount -t tracefs nodev " TDIR " 2>/dev/null") != 0 ||
+		    stat(TDIR "/uprobe_events", &st)) {
+			vgt_skip_note(VGT_SKIP_NO_TRACEFS,
+				      "%s/uprobe_events missing (no tracefs, or no CONFIG_UPROBE_EVENTS)",
+				      TDIR);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int setup(void **state)
+{
+	const char *v = getenv("VGT");
+	if (!realpath(v && *v ? v : "build/vgt", vgt)) {
+		fprintf(stderr, "test_tracer_src_tracefs: no vgt binary (set VGT): %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Is any uprobe event of group, or its instance, left? */
+static int leftovers(const char *group)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), ":%s/", group);
+	FILE *f = fopen(TDIR "/uprobe_events", "r");
+	assert_non_null(f);
+	char line[4096];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, pat))
+			n++;
+	fclose(f);
+	char inst[128];
+	snprintf(inst, sizeof(inst), TDIR "/instances/%s", group);
+	struct stat st;
+	if (!stat(inst, &st))
+		n++;
+	return n;
+}
+
+/* A child that runs `vgt sim ...` once it reads a byte from the pipe. */
+static pid_t start_sim(int *go, int submissions)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c;
+		if (read(p[0], &c, 1) != 1)
+			_exit(99);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		char subs[16];
+		snprintf(subs, sizeof(subs), "%d", submissions);
+		execl(vgt, vgt, "sim", "--deterministic", "--vgpus", "2", "--submissions", subs,
+		      "--shm", "none", (char *)NULL);
+		_exit(98);
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
+struct capture {
+	char path[64];
+	struct tr_recorder *rec;
+	struct tr_asm *a;
+	struct tra_stats as;
+	struct tr_record_stats rs;
+	int status;
+};
+
+static void capture_open(struct capture *c)
+{
+	strcpy(c->path, "/tmp/vgt-tfs-XXXXXX");
+	int fd = mkstemp(c->path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct tr_recorder_opts ro = { .sz = sizeof(ro), .ordered = true };
+	ro.writer.sz = sizeof(ro.writer);
+	ro.writer.source = TR_SOURCE_TRACEFS;
+	assert_int_equal(tr_recorder_open(c->path, &ro, &c->rec), 0);
+	assert_int_equal(tra_open(c->rec, &c->a), 0);
+}
+
+static void capture_close(struct capture *c)
+{
+	tra_flush(c->a);
+	tra_stats(c->a, &c->as);
+	tra_close(c->a);
+	c->rs.sz = sizeof(c->rs);
+	assert_int_equal(tr_recorder_close(c->rec, &c->rs), 0);
+}
+
+/* Attaches to a sim started for it, polls until it exits, drains. */
+static void capture_sim(struct capture *c, int submissions)
+{
+	capture_open(c);
+	int go;
+	pid_t pid = start_sim(&go, submissions);
+	char err[512] = "";
+	struct trs_target t = { .pid = pid, .binary = vgt, .errbuf = err, .errbuf_len = sizeof(err) };
+	void *st = NULL;
+	int rc = trs_tracefs_ops.attach(&t, c->a, &st);
+	if (rc) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("attach: %d %s", rc, err);
+	}
+	char group[32];
+	snprintf(group, sizeof(group), "vgt_%d", (int)getpid());
+	assert_true(leftovers(group) > 0);
+	assert_int_equal(write(go, "g", 1), 1);
+	close(go);
+	for (;;) {
+		assert_true(trs_tracefs_ops.poll(st, 100) >= 0);
+		if (waitpid(pid, &c->status, WNOHANG) == pid)
+			break;
+	}
+	assert_true(trs_tracefs_ops.drain(st) >= 0);
+	trs_tracefs_ops.detach(st);
+	assert_int_equal(leftovers(group), 0);
+	capture_close(c);
+	assert_true(WIFEXITED(c->status));
+	assert_int_equal(WEXITSTATUS(c->status), 0);
+}
+
+struct evrec {
+	struct med_event ev;
+	char text[256];
+	unsigned nb;
+	struct tr_key key[8];
+	uint32_t len[8];
+};
+
+/* The log's events (at most max), their blobs as keys of their bytes. */
+static size_t read_log(const char *path, struct evrec *out, size_t max, uint64_t *losses)
+{
+	struct tr_reader *r = NULL;
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	const struct tr_record *rec;
+	size_t n = 0;
+	int rc;
+	*losses = 0;
+	while ((rc = tr_reader_next(r, &rec)) > 0) {
+		if (rec->kind == TR_REC_LOSS) {
+			(*losses)++;
+			continue;
+		}
+		if (rec->kind != TR_REC_EVENT)
+			continue;
+		assert_true(n < max);
+		struct evrec *e = &out[n++];
+		memset(e, 0, sizeof(*e));
+		e->ev = rec->ev;
+		if (rec->ev.text)
+			snprintf(e->text, sizeof(e->text), "%s", rec->ev.text);
+		e->nb = rec->ev.nblobs < 8 ? rec->ev.nblobs : 8;
+		for (unsigned b = 0; b < e->nb; b++) {
+			assert_non_null(rec->ev.blobs[b].data);
+			e->len[b] = rec->ev.blobs[b].len;
+			e->key[b] = tr_blob_key(rec->ev.blobs[b].data, rec->ev.blobs[b].len);
+		}
+	}
+	assert_int_equal(rc, 0);
+	tr_reader_close(r);
+	return n;
+}
+
+#define MAXEV 200000
+
+static void test_events_arrive_complete_and_equal_to_the_in_process_recording(void **state)
+{
+	if (!can_run())
+		skip();
+	struct capture c;
+	capture_sim(&c, 5);
+	assert_true(c.as.events > 100);
+	assert_int_equal(c.as.bad, 0);
+	assert_int_equal(c.as.incomplete, 0);
+	assert_int_equal(c.as.orphans, 0);
+	assert_int_equal(c.as.lost_events, 0);
+	assert_int_equal(c.rs.gaps, 0);
+
+	/* the same deterministic run, recorded in process */
+	char ref[64];
+	strcpy(ref, "/tmp/vgt-tfs-ref-XXXXXX");
+	int fd = mkstemp(ref);
+	assert_true(fd >= 0);
+	close(fd);
+	char cmd[PATH_MAX + 256];
+	snprintf(cmd, sizeof(cmd),
+		 "%s sim --deterministic --vgpus 2 --submissions 5 --shm none --record %s >/dev/null",
+		 vgt, ref);
+	assert_int_equal(system(cmd), 0);
+
+	struct evrec *got = calloc(MAXEV, sizeof(*got)), *want = calloc(MAXEV, sizeof(*want));
+	assert_non_null(got);
+	assert_non_null(want);
+	uint64_t lg, lw;
+	size_t ng = read_log(c.path, got, MAXEV, &lg), nw = read_log(ref, want, MAXEV, &lw);
+	assert_int_equal(lg, 0);
+	assert_int_equal(lw, 0);
+	assert_int_equal(ng, c.as.events);
+	assert_int_equal(ng, nw);
+	for (size_t i = 0; i < ng; i++) {
+		assert_int_equal(got[i].ev.seq, i + 1); /* 1..N, no gap */
+		assert_int_equal(got[i].ev.seq, want[i].ev.seq);
+		assert_int_equal(got[i].ev.type, want[i].ev.type);
+		assert_int_equal(got[i].ev.vgpu, want[i].ev.vgpu);
+		assert_int_equal(got[i].ev.time, want[i].ev.time);
+		if (got[i].ev.type == MED_EV_SCAN) /* real time: not deterministic */
+			got[i].ev.u.scan.scan_ns = want[i].ev.u.scan.scan_ns = 0;
+		assert_memory_equal(&got[i].ev.u, &want[i].ev.u, sizeof(got[i].ev.u));
+		assert_string_equal(got[i].text, want[i].text);
+		assert_int_equal(got[i].nb, want[i].nb);
+		for (unsigned b = 0; b < got[i].nb; b++) {
+			assert_int_equal(got[i].len[b], want[i].len[b]);
+			assert_memory_equal(&got[i].key[b], &want[i].key[b], sizeof(struct tr_key));
+		}
+	}
+	free(got);
+	free(want);
+	unlink(ref);
+	unlink(c.path);
+}
+
+/* A child attaches (to a sleeping process) and says so; then SIGKILL. */
+static void test_a_killed_process_leaves_no_uprobe_and_no_instance(void **state)
+{
+	if (!can_run())
+		skip();
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(p[0]);
+		struct capture c;
+		capture_open(&c);
+		char err[512] = "";
+		struct trs_target t = { .pid = getpid(), .binary = vgt, .errbuf = err,
+					.errbuf_len = sizeof(err) };
+		void *st;
+		int rc = trs_tracefs_ops.attach(&t, c.a, &st);
+		if (rc) {
+			fprintf(stderr, "attach: %s\n", err);
+			_exit(1);
+		}
+		if (write(p[1], "a", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	char ch;
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	close(p[0]);
+	char group[32];
+	snprintf(group, sizeof(group), "vgt_%d", (int)child);
+	assert_true(leftovers(group) > 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	/* the guardian runs on its own: give it up to 5 s */
+	int left = 1;
+	for (int i = 0; i < 500 && left; i++) {
+		left = leftovers(group);
+		if (left) {
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	assert_int_equal(left, 0);
+}
+
+/* A group and instance vgt_PID of a dead PID (a vgt whose guardian died
+ * too) are removed by the next attach. */
+static void test_leftovers_of_a_dead_vgt_are_removed_at_attach(void **state)
+{
+	if (!can_run())
+		skip();
+	pid_t dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	char group[32], err[512] = "", *lines;
+	snprintf(group, sizeof(group), "vgt_%d", (int)dead);
+	assert_int_equal(tr_probes_uprobe_events(vgt, group, &lines, err, sizeof(err)), 0);
+	int fd = open(TDIR "/uprobe_events", O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, lines, strlen(lines)), (ssize_t)strlen(lines));
+	close(fd);
+	free(lines);
+	char inst[128];
+	snprintf(inst, sizeof(inst), TDIR "/instances/%s", group);
+	assert_int_equal(mkdir(inst, 0755), 0);
+	assert_true(leftovers(group) >= 3);
+
+	struct capture c;
+	capture_open(&c);
+	struct trs_target t = { .pid = getpid(), .binary = vgt, .errbuf = err,
+				.errbuf_len = sizeof(err) };
+	void *st;
+	int rc = trs_tracefs_ops.attach(&t, c.a, &st);
+	assert_int_equal(leftovers(group), 0);
+	if (!rc)
+		trs_tracefs_ops.detach(st);
+	capture_close(&c);
+	unlink(c.path);
+	assert_int_equal(rc, 0);
+}
+
+/* No vgt probes in the binary: an error naming it, nothing created. */
+static void test_a_binary_without_probes_is_an_error_naming_it(void **state)
+{
+	if (!can_run())
+		skip();
+	struct capture c;
+	capture_open(&c);
+	char err[512] = "";
+	struct trs_target t = { .pid = getpid(), .binary = "/bin/true", .errbuf = err,
+				.errbuf_len = sizeof(err) };
+	void *st = NULL;
+	assert_int_equal(trs_tracefs_ops.attach(&t, c.a, &st), -ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(err, "true"));
+	assert_non_null(strstr(err, "no vgt:event probe"));
+	char group[32];
+	snprintf(group, sizeof(group), "vgt_%d", (int)getpid());
+	assert_int_equal(leftovers(group), 0);
+	capture_close(&c);
+	unlink(c.path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_events_arrive_complete_and_equal_to_the_in_process_recording),
+		cmocka_unit_test(test_a_killed_process_leaves_no_uprobe_and_no_instance),
+		cmocka_unit_test(test_leftovers_of_a_dead_vgt_are_removed_at_attach),
+		cmocka_unit_test(test_a_binary_without_probes_is_an_error_naming_it),
+	};
+	return vgt_run_group_tests(tests, setup, NULL);
+}
