@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -457,6 +458,23 @@ static int read_notes(struct elf_file *f, struct tr_probe **out, size_t *n, char
 	return 0;
 }
 
+/* The header tables must lie inside the file (libelf reads what is there
+ * of a truncated file and reports no sections rather than an error). */
+static int headers_past_end(struct elf_file *f, const GElf_Ehdr *eh)
+{
+	struct stat st;
+	if (fstat(f->fd, &st) || st.st_size < 0)
+		return 1;
+	uint64_t size = (uint64_t)st.st_size;
+	uint64_t ph = (uint64_t)eh->e_phnum * eh->e_phentsize;
+	uint64_t sh = (uint64_t)eh->e_shnum * eh->e_shentsize;
+	if (eh->e_phnum && (eh->e_phoff > size || ph > size - eh->e_phoff))
+		return 1;
+	if (eh->e_shoff && (eh->e_shoff > size || sh > size - eh->e_shoff))
+		return 1;
+	return 0;
+}
+
 int tr_probes_read(const char *path, struct tr_probe **out, size_t *n, char *errbuf,
 		   size_t errbuf_len)
 {
@@ -494,6 +512,12 @@ int tr_probes_read(const char *path, struct tr_probe **out, size_t *n, char *err
 		vgt_errbuf_set(errbuf, errbuf_len,
 			       "%s: neither an executable nor a shared object (ELF type %u)", path,
 			       (unsigned)eh.e_type);
+		err = -ENOEXEC;
+	} else if (headers_past_end(&f, &eh)) {
+		vgt_errbuf_set(errbuf, errbuf_len,
+			       "%s: truncated or damaged: its program or section headers lie past "
+			       "the end of the file",
+			       path);
 		err = -ENOEXEC;
 	} else if (elf_getphdrnum(f.elf, &f.nphdr)) {
 		vgt_errbuf_set(errbuf, errbuf_len, "%s: its program headers cannot be read (%s)",
