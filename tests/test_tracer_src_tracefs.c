@@ -88,27 +88,33 @@ static int leftovers(const char *group)
 	return n;
 }
 
-/* A child that runs `vgt sim ...` once it reads a byte from the pipe. */
-static pid_t start_sim(int *go, int submissions)
+/* A child that runs `vgt sim ARGS...` once it reads a byte from *go
+ * (go NULL: at once); its output goes to /dev/null. */
+static pid_t start_sim(int *go, const char *const *args)
 {
-	int p[2];
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	int p[2] = { -1, -1 };
+	if (go)
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char c;
-		if (read(p[0], &c, 1) != 1)
+		if (go && read(p[0], &c, 1) != 1)
 			_exit(99);
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
-		char subs[16];
-		snprintf(subs, sizeof(subs), "%d", submissions);
-		execl(vgt, vgt, "sim", "--deterministic", "--vgpus", "2", "--submissions", subs,
-		      "--shm", "none", (char *)NULL);
+		const char *argv[32] = { vgt, "sim" };
+		int n = 2;
+		for (int i = 0; args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execv(vgt, (char *const *)argv);
 		_exit(98);
 	}
-	close(p[0]);
-	*go = p[1];
+	if (go) {
+		close(p[0]);
+		*go = p[1];
+	}
 	return pid;
 }
 
@@ -143,14 +149,17 @@ static void capture_close(struct capture *c)
 	assert_int_equal(tr_recorder_close(c->rec, &c->rs), 0);
 }
 
-/* Attaches to a sim started for it, polls until it exits, drains. */
-static void capture_sim(struct capture *c, int submissions)
+/* Attaches to a sim started for it (buffer_bytes per CPU, 0: default),
+ * polls until it exits (poll_ms < 0: does not poll, waits), drains. */
+static void capture_sim(struct capture *c, const char *const *args, size_t buffer_bytes,
+			int poll_ms)
 {
 	capture_open(c);
 	int go;
-	pid_t pid = start_sim(&go, submissions);
+	pid_t pid = start_sim(&go, args);
 	char err[512] = "";
-	struct trs_target t = { .pid = pid, .binary = vgt, .errbuf = err, .errbuf_len = sizeof(err) };
+	struct trs_target t = { .pid = pid, .binary = vgt, .buffer_bytes = buffer_bytes,
+				.errbuf = err, .errbuf_len = sizeof(err) };
 	void *st = NULL;
 	int rc = trs_tracefs_ops.attach(&t, c->a, &st);
 	if (rc) {
@@ -163,11 +172,14 @@ static void capture_sim(struct capture *c, int submissions)
 	assert_true(leftovers(group) > 0);
 	assert_int_equal(write(go, "g", 1), 1);
 	close(go);
-	for (;;) {
-		assert_true(trs_tracefs_ops.poll(st, 100) >= 0);
-		if (waitpid(pid, &c->status, WNOHANG) == pid)
-			break;
-	}
+	if (poll_ms < 0)
+		assert_int_equal(waitpid(pid, &c->status, 0), pid);
+	else
+		for (;;) {
+			assert_true(trs_tracefs_ops.poll(st, poll_ms) >= 0);
+			if (waitpid(pid, &c->status, WNOHANG) == pid)
+				break;
+		}
 	assert_true(trs_tracefs_ops.drain(st) >= 0);
 	trs_tracefs_ops.detach(st);
 	assert_int_equal(leftovers(group), 0);
@@ -220,12 +232,15 @@ static size_t read_log(const char *path, struct evrec *out, size_t max, uint64_t
 
 #define MAXEV 200000
 
-static void test_events_arrive_complete_and_equal_to_the_in_process_recording(void **state)
+static const char *const det5[] = { "--deterministic", "--vgpus", "2", "--submissions", "5",
+				    "--shm", "none", NULL };
+
+/* Captures det5 through the source and compares with the same run
+ * recorded in process. */
+static void capture_equals_reference(void)
 {
-	if (!can_run())
-		skip();
 	struct capture c;
-	capture_sim(&c, 5);
+	capture_sim(&c, det5, 0, 100);
 	assert_true(c.as.events > 100);
 	assert_int_equal(c.as.bad, 0);
 	assert_int_equal(c.as.incomplete, 0);
@@ -233,7 +248,6 @@ static void test_events_arrive_complete_and_equal_to_the_in_process_recording(vo
 	assert_int_equal(c.as.lost_events, 0);
 	assert_int_equal(c.rs.gaps, 0);
 
-	/* the same deterministic run, recorded in process */
 	char ref[64];
 	strcpy(ref, "/tmp/vgt-tfs-ref-XXXXXX");
 	int fd = mkstemp(ref);
@@ -273,6 +287,77 @@ static void test_events_arrive_complete_and_equal_to_the_in_process_recording(vo
 	free(got);
 	free(want);
 	unlink(ref);
+	unlink(c.path);
+}
+
+static void test_events_arrive_complete_and_equal_to_the_in_process_recording(void **state)
+{
+	if (!can_run())
+		skip();
+	capture_equals_reference();
+}
+
+/* The uprobe fires in every process that maps the binary: another vgt
+ * running at the same time must not reach the log. */
+static void test_another_process_running_the_binary_is_not_recorded(void **state)
+{
+	if (!can_run())
+		skip();
+	static const char *const noise[] = { "--vgpus", "2", "--duration", "3", "--shm", "none",
+					     NULL };
+	pid_t other = start_sim(NULL, noise);
+	capture_equals_reference();
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+}
+
+/* Threads on both CPUs: a thread's pieces and its event may be read from
+ * different CPUs; merged by time, none is incomplete, seqs have no gap. */
+static void test_a_threaded_run_arrives_whole(void **state)
+{
+	if (!can_run())
+		skip();
+	static const char *const threaded[] = { "--vgpus", "4", "--submissions", "40", "--shm",
+						"none", NULL };
+	struct capture c;
+	capture_sim(&c, threaded, 0, 20);
+	assert_true(c.as.events > 1000);
+	assert_int_equal(c.as.bad, 0);
+	assert_int_equal(c.as.incomplete, 0);
+	assert_int_equal(c.as.orphans, 0);
+	assert_int_equal(c.as.lost_events, 0);
+	assert_int_equal(c.rs.gaps, 0);
+	struct evrec *got = calloc(MAXEV, sizeof(*got));
+	assert_non_null(got);
+	uint64_t losses;
+	size_t n = read_log(c.path, got, MAXEV, &losses);
+	assert_int_equal(losses, 0);
+	assert_int_equal(n, c.as.events);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i].ev.seq, i + 1);
+	free(got);
+	unlink(c.path);
+}
+
+/* A buffer too small, read only at the end: the kernel drops records
+ * (overwrite is off) and the source reports them as losses. */
+static void test_overruns_are_reported_as_losses(void **state)
+{
+	if (!can_run())
+		skip();
+	static const char *const det20[] = { "--deterministic", "--vgpus", "2", "--submissions",
+					     "20", "--shm", "none", NULL };
+	struct capture c;
+	capture_sim(&c, det20, 64 << 10, -1);
+	assert_true(c.as.lost_events > 0);
+	assert_true(c.as.events > 0);
+	struct evrec *got = calloc(MAXEV, sizeof(*got));
+	assert_non_null(got);
+	uint64_t losses;
+	size_t n = read_log(c.path, got, MAXEV, &losses);
+	assert_true(losses > 0);
+	assert_int_equal(n, c.as.events);
+	free(got);
 	unlink(c.path);
 }
 
@@ -388,6 +473,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_arrive_complete_and_equal_to_the_in_process_recording),
+		cmocka_unit_test(test_another_process_running_the_binary_is_not_recorded),
+		cmocka_unit_test(test_a_threaded_run_arrives_whole),
+		cmocka_unit_test(test_overruns_are_reported_as_losses),
 		cmocka_unit_test(test_a_killed_process_leaves_no_uprobe_and_no_instance),
 		cmocka_unit_test(test_leftovers_of_a_dead_vgt_are_removed_at_attach),
 		cmocka_unit_test(test_a_binary_without_probes_is_an_error_naming_it),
