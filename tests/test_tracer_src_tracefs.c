@@ -317,10 +317,15 @@ static void test_a_threaded_run_arrives_whole(void **state)
 {
 	if (!can_run())
 		skip();
-	static const char *const threaded[] = { "--vgpus", "4", "--submissions", "40", "--shm",
+	static const char *const threaded[] = { "--vgpus", "3", "--submissions", "20", "--shm",
 						"none", NULL };
 	struct capture c;
 	capture_sim(&c, threaded, 0, 20);
+	if (getenv("TFS_DEBUG"))
+		fprintf(stderr, "events %llu pieces %llu bad %llu incomplete %llu orphans %llu\n",
+			(unsigned long long)c.as.events, (unsigned long long)c.as.pieces,
+			(unsigned long long)c.as.bad, (unsigned long long)c.as.incomplete,
+			(unsigned long long)c.as.orphans);
 	assert_true(c.as.events > 1000);
 	assert_int_equal(c.as.bad, 0);
 	assert_int_equal(c.as.incomplete, 0);

@@ -88,6 +88,7 @@ struct cpu_buf {
 	struct kbuffer *kb;
 	struct page *head, *tail; /* read, not yet consumed (FIFO) */
 	size_t queued;
+	int more;                 /* the last read stopped at TFS_QUEUE_MAX, not at the end */
 	void *cur;                /* the current record in head, NULL: load the next page */
 	unsigned long long ts;
 	uint64_t dropped, overrun; /* from stats, as last reported */
@@ -484,7 +485,11 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	snprintf(s->group, sizeof(s->group), "vgt_%d", (int)getpid());
 	int err;
 	const char *tdir = NULL;
-	if (tracefs_tracing_dir_is_mounted(true, &tdir) < 0 || !tdir) {
+	/* tracefs_tracing_dir_is_mounted leaks a copy of the path (libtracefs
+	 * 1.6.4) even when given none: only called when it has to mount */
+	tdir = tracefs_tracing_dir();
+	if ((!tdir || !tracefs_file_exists(NULL, "trace")) &&
+	    (tracefs_tracing_dir_is_mounted(true, NULL) < 0 || !(tdir = tracefs_tracing_dir()))) {
 		err = fail(s, geteuid() ? -EPERM : -ENOTSUP,
 			   "tracefs source: tracefs is not mounted and mounting it failed (%s; as "
 			   "root: mount -t tracefs nodev /sys/kernel/tracing)",
@@ -574,6 +579,9 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	if ((err = write_file(s, "tracing_on", "0")) || (err = write_file(s, "buffer_size_kb", kb)) ||
 	    (err = write_file(s, "trace_clock", "mono")))
 		goto out;
+	/* a poll wakes us at 1% full, not the default half (a kernel without
+	 * buffer_percent: the poll slices alone) */
+	tracefs_instance_file_write(s->inst, "buffer_percent", "1");
 	if (tracefs_option_disable(s->inst, TRACEFS_OPTION_OVERWRITE) < 0) {
 		err = fail(s, -EIO, "tracefs source: cannot turn off %s/options/overwrite",
 			   g->instance);
@@ -634,6 +642,7 @@ static void page_put(struct tfs *s, struct page *p)
 /* Reads what the CPU's buffer holds now, into its queue. */
 static int read_cpu(struct tfs *s, struct cpu_buf *c)
 {
+	c->more = 1;
 	while (c->queued < TFS_QUEUE_MAX) {
 		struct page *p = page_get(s);
 		if (!p)
@@ -643,8 +652,10 @@ static int read_cpu(struct tfs *s, struct cpu_buf *c)
 			page_put(s, p);
 			if (r < 0 && errno == EINTR)
 				continue;
-			if (r == 0 || errno == EAGAIN)
+			if (r == 0 || errno == EAGAIN) {
+				c->more = 0;
 				return 0;
+			}
 			return -errno;
 		}
 		if ((size_t)r < s->subbuf)
@@ -723,7 +734,10 @@ static int deliver(struct tfs *s, int cpu, struct cpu_buf *c)
 }
 
 /* Merges the CPUs' records in time order up to `horizon` (all of them
- * when 0).  Returns the records taken. */
+ * when 0).  A CPU whose buffer still holds records we have not read (its
+ * queue was full) stops the merge when its queue runs dry: its next
+ * record may be older than the others' (a piece before its event).
+ * Returns the records taken. */
 static int merge(struct tfs *s, uint64_t horizon)
 {
 	int taken = 0;
@@ -731,8 +745,13 @@ static int merge(struct tfs *s, uint64_t horizon)
 		int best = -1;
 		for (int i = 0; i < s->ncpu; i++) {
 			struct cpu_buf *c = &s->cpu[i];
-			if (c->fd < 0 || !cpu_current(s, c))
+			if (c->fd < 0)
 				continue;
+			if (!cpu_current(s, c)) {
+				if (c->more)
+					return taken;
+				continue;
+			}
 			if (best < 0 || c->ts < s->cpu[best].ts)
 				best = i;
 		}
@@ -804,9 +823,13 @@ static int tfs_poll(void *state, int timeout_ms)
 	for (int i = 0; i < s->ncpu && n < 256; i++)
 		if (s->cpu[i].fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = s->cpu[i].fd, .events = POLLIN };
-	/* the buffers wake a reader at buffer_percent full: wait in slices and
-	 * read whatever is there after each */
+	/* the buffers wake a reader at buffer_percent full (1% here): wait in
+	 * slices and read whatever is there after each; not at all while a
+	 * CPU has more than the last pass could queue */
 	int wait = timeout_ms < 0 || timeout_ms > 50 ? 50 : timeout_ms;
+	for (int i = 0; i < s->ncpu; i++)
+		if (s->cpu[i].more)
+			wait = 0;
 	if (poll(pfd, (nfds_t)n, wait) < 0 && errno != EINTR)
 		return fail(s, -errno, "tracefs source: poll: %s", strerror(errno));
 	uint64_t horizon = mono_ns() - TFS_HORIZON_NS;
@@ -840,7 +863,7 @@ static int tfs_drain(void *state)
 		taken += got;
 		int more = 0;
 		for (int i = 0; i < s->ncpu; i++)
-			more |= s->cpu[i].head != NULL;
+			more |= s->cpu[i].head != NULL || s->cpu[i].more;
 		if (!got && !more)
 			break;
 	}
