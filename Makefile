@@ -149,6 +149,22 @@ $(CLI_OBJS): CFLAGS += -I$(BUILD)
 FORCE:
 
 $(LIB_OBJS): CFLAGS += -fvisibility=hidden
+
+# The eBPF source's program (tracer/bpf/: not a library source, the
+# wildcard above takes <part>/*.c only): compiled for the BPF target with
+# its own flags (never CFLAGS: no sanitizer, no -Werror of the host
+# compiler's warnings), then embedded in a bpftool skeleton that
+# tracer/src_bpf.c includes.
+BPF_CLANG  ?= clang
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -I. \
+              -Wall $(if $(filter 1,$(WERROR)),-Werror,)
+$(BUILD)/bpf/vgt_usdt.bpf.o: tracer/bpf/vgt_usdt.bpf.c tracer/bpf/vgt_usdt.h | buildcheck
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bpf/vgt_usdt.skel.h: $(BUILD)/bpf/vgt_usdt.bpf.o
+	bpftool gen skeleton $< name vgt_usdt >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/tracer/src_bpf.o: $(BUILD)/bpf/vgt_usdt.skel.h
+$(BUILD)/obj/tracer/src_bpf.o: CFLAGS += -I$(BUILD)/bpf
 $(BUILD)/obj/tracer/%.o: CFLAGS += $(TRACE_CFLAGS)
 $(TESTS) $(BENCHES): CFLAGS += $(TRACE_CFLAGS)
 

@@ -20,6 +20,7 @@ struct tr_reader;
 int cmd_decode(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_probes(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_sim(int argc, char **argv);

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "stat",   cmd_stat,   "describe a recorded log: header, events, sizes, what was lost" },
 	{ "dump",   cmd_dump,   "print the events of a recorded log, filtered, commands decoded" },
 	{ "export", cmd_export, "convert a recorded log to Perfetto / Chrome trace JSON" },
+	{ "import", cmd_import, "convert a trace-cmd recording (vgt probes, GVT-g host) to a log" },
 	{ "probes", cmd_probes, "list a binary's USDT probes; the tracefs uprobe lines for vgt's" },
 };
 

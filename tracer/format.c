@@ -332,7 +332,9 @@ static void put_payload(struct em *e, const struct med_event *ev)
 		break;
 	case MED_EV_SCAN:
 		fu(e, "id", ev->u.scan.id);
-		fs(e, "verdict", ev->u.scan.pass ? "pass" : "fail");
+		fs(e, "verdict", (ev->flags & TR_EVF_IMPORTED) ? "unknown"
+				 : ev->u.scan.pass			 ? "pass"
+									 : "fail");
 		fu(e, "commands", ev->u.scan.commands);
 		fu(e, "bytes", ev->u.scan.bytes);
 		fu(e, "shadows", ev->u.scan.nshadows);
@@ -505,6 +507,8 @@ static void put_flags(struct em *e, uint32_t flags)
 		puts_(e, " UNTRACKED");
 	if (flags & MED_EVF_NO_DIGEST)
 		puts_(e, " NO-DIGEST");
+	if (flags & TR_EVF_IMPORTED)
+		puts_(e, " IMPORTED");
 }
 
 /* "SEQ TIME vN ENGINE TYPE" */

@@ -573,6 +573,87 @@ int tr_probes_read(const char *path, struct tr_probe **out, size_t *n, char *err
 int tr_probes_uprobe_events(const char *path, const char *group, char **out, char *errbuf,
 			    size_t errbuf_len);
 
+/* ============================================================== import
+ * (tracer/import.c, tracer/import_host.c: docs/PROBES.md "Importing a
+ * GVT-g host's trace", docs/LOGS.md "vgt import")
+ *
+ * A trace-cmd recording (.dat, read with libtracecmd) into a log.  Two
+ * kinds of recordings:
+ *  - vgt's own probes (tracefs uprobe events named "event" and "blob", any
+ *    group, with the fields of docs/PROBES.md): the events as the mediator
+ *    emitted them, through the same assembler as `vgt record`: the log
+ *    equals an in-process recording of the same run;
+ *  - a GVT-g host's gvt:* and i915:* tracepoints: mapped into med_events as
+ *    far as they carry them (numbered by the importer, time = the trace
+ *    clock's ns, flagged TR_EVF_IMPORTED; what stays unknown is zero).
+ * A recording holding vgt's probe events is imported as the first kind
+ * (the host's records in it are then skipped and counted).  Missed events
+ * (the kernel's ring buffer overran) become loss records at their place.
+ */
+
+/* med_event.flags: the event was mapped from another tracer's record by
+ * an import; fields that record does not carry are zero (a SCAN's verdict
+ * is unknown).  A bit mediator.h's MED_EVF_* leave free. */
+#define TR_EVF_IMPORTED 0x80000000u
+
+enum tr_import_kind {
+	TR_IMPORT_NONE = 0,          /* nothing in the recording is importable */
+	TR_IMPORT_PROBES,            /* vgt's uprobe events */
+	TR_IMPORT_HOST,              /* a GVT-g host's gvt / i915 tracepoints */
+};
+const char *tr_import_kind_name(enum tr_import_kind k); /* "none", "vgt-probes", "gvt-host" */
+
+struct tr_import_opts {
+	size_t sz;                   /* sizeof(struct tr_import_opts) */
+	struct tr_writer_opts writer;/* source, types and clock are set by the import; its
+				      * errbuf is unused */
+	const int8_t *rings;         /* host: GVT's ring_id -> enum scan_engine (-1: none),
+				      * 16 entries; NULL: rcs, bcs, vcs, vcs, vecs */
+	char *errbuf;                /* optional: what failed, naming the file */
+	size_t errbuf_len;
+	bool in_process;             /* read in this process: by default a child process reads
+				      * the recording (libtracecmd crashes on some corrupt
+				      * files: that becomes -EPROTO, not a crash) */
+};
+
+#define TR_IMPORT_NAMES 16
+struct tr_import_stats {
+	size_t sz;
+	enum tr_import_kind kind;
+	uint64_t types;              /* the log header's types mask */
+	uint64_t records;            /* records read from the recording */
+	uint64_t taken;              /* ... used (probe events and blob pieces, host records) */
+	uint64_t skipped;            /* ... of other events (not ours) */
+	uint64_t bad;                /* ... of ours, malformed: skipped */
+	uint64_t unknown;            /* ... of an event id the recording has no format for */
+	uint64_t events;             /* events written to the log */
+	uint64_t by_type[MED_EV_TYPE_COUNT];
+	uint64_t missed;             /* records libtracecmd said were lost (known counts) */
+	uint64_t missed_unknown;     /* places where an unknown number was lost */
+	uint64_t dropped;            /* records a full buffer dropped (the buffers' stats as
+				      * saved in the recording; the newest, not in the data) */
+	uint64_t losses, lost_events;/* loss records written, and the events they count */
+	uint64_t incomplete;         /* probes: events written without some blob bytes */
+	uint64_t orphans;            /* probes: blob pieces whose event never came */
+	unsigned nskipped_names;     /* skipped records by event, the first TR_IMPORT_NAMES */
+	struct {
+		char name[64];       /* "system:event" */
+		uint64_t count;
+	} skipped_by[TR_IMPORT_NAMES];
+	uint64_t file_bytes;         /* of the log */
+};
+
+/* Imports the trace-cmd recording `dat` into a new log at `out`.  0, or a
+ * negative errno with errbuf naming the file and what is wrong: -ENOENT /
+ * -EISDIR / -EACCES (cannot open), -EPROTO (not a trace-cmd recording, its
+ * headers are truncated or corrupt, or reading it crashed libtracecmd: no
+ * log then), -EINVAL (out is the recording itself), -EIO (writing the
+ * log), -ENOMEM.
+ * Losses and malformed records are not errors: st says them (and the log's
+ * loss records).  st optional; filled as far as the import went. */
+int tr_import(const char *dat, const char *out, const struct tr_import_opts *opts,
+	      struct tr_import_stats *st);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }
