@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -495,6 +496,49 @@ static void test_a_binary_without_probes_is_an_error_naming_it(void **state)
 	unlink(c.path);
 }
 
+/* Without root: -EPERM, and the message says to run as root. */
+static void test_without_root_the_error_says_to_run_as_root(void **state)
+{
+	if (!can_run())
+		skip();
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(p[0]);
+		struct capture c;
+		capture_open(&c);
+		char err[512] = "";
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(3);
+		struct trs_target t = { .pid = getpid(), .binary = vgt, .errbuf = err,
+					.errbuf_len = sizeof(err) };
+		void *st = NULL;
+		int rc = trs_tracefs_ops.attach(&t, c.a, &st);
+		char msg[600];
+		int n = snprintf(msg, sizeof(msg), "%d %s", rc, err);
+		if (write(p[1], msg, (size_t)n) != n)
+			_exit(2);
+		_exit(st ? 1 : 0);
+	}
+	close(p[1]);
+	char msg[600] = "";
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	int status;
+	waitpid(child, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(n > 0);
+	if (strncmp(msg, "-1 ", 3) || !strstr(msg, "root"))
+		fail_msg("not '-EPERM ... root': %s", msg);
+	char group[32];
+	snprintf(group, sizeof(group), "vgt_%d", (int)child);
+	assert_int_equal(leftovers(group), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_a_killed_process_leaves_no_uprobe_and_no_instance),
 		cmocka_unit_test(test_leftovers_of_a_dead_vgt_are_removed_at_attach),
 		cmocka_unit_test(test_a_binary_without_probes_is_an_error_naming_it),
+		cmocka_unit_test(test_without_root_the_error_says_to_run_as_root),
 	};
 	return vgt_run_group_tests(tests, setup, NULL);
 }

@@ -288,7 +288,8 @@ static void remove_stale(const char *tdir)
 	if (!list)
 		return;
 	pathf(path, sizeof(path), "%s/uprobe_events", tdir);
-	for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		/* "p:GROUP/EVENT PATH:..." */
 		if ((line[0] != 'p' && line[0] != 'r') || line[1] != ':')
 			continue;
@@ -488,23 +489,39 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	/* tracefs_tracing_dir_is_mounted leaks a copy of the path (libtracefs
 	 * 1.6.4) even when given none: only called when it has to mount */
 	tdir = tracefs_tracing_dir();
-	if ((!tdir || !tracefs_file_exists(NULL, "trace")) &&
-	    (tracefs_tracing_dir_is_mounted(true, NULL) < 0 || !(tdir = tracefs_tracing_dir()))) {
-		err = fail(s, geteuid() ? -EPERM : -ENOTSUP,
-			   "tracefs source: tracefs is not mounted and mounting it failed (%s; as "
-			   "root: mount -t tracefs nodev /sys/kernel/tracing)",
-			   geteuid() ? "not root" : "kernel without CONFIG_TRACING?");
+	char probe[PATH_MAX];
+	struct stat sb;
+	if (!tdir || pathf(probe, sizeof(probe), "%s/trace", tdir) || stat(probe, &sb)) {
+		if (tdir && (errno == EACCES || errno == EPERM)) {
+			err = fail(s, -EPERM, "tracefs source: %s is not accessible: uprobe events and "
+				   "instances are root's; run vgt record as root", tdir);
+			goto out;
+		}
+		if (tracefs_tracing_dir_is_mounted(true, NULL) < 0 || !(tdir = tracefs_tracing_dir())) {
+			if (geteuid())
+				err = fail(s, -EPERM, "tracefs source: tracefs is not mounted and only "
+					   "root can mount it; run vgt record as root");
+			else
+				err = fail(s, -ENOTSUP,
+					   "tracefs source: tracefs is not mounted and mounting it failed "
+					   "(a kernel without CONFIG_TRACING? try: mount -t tracefs nodev "
+					   "/sys/kernel/tracing)");
+			goto out;
+		}
+	}
+	if (pathf(probe, sizeof(probe), "%s/uprobe_events", tdir) || stat(probe, &sb)) {
+		if (errno == EACCES || errno == EPERM)
+			err = fail(s, -EPERM, "tracefs source: %s is not accessible: uprobe events "
+				   "are root's; run vgt record as root", probe);
+		else
+			err = fail(s, -ENOTSUP,
+				   "tracefs source: %s does not exist: this kernel has no uprobe "
+				   "events (CONFIG_UPROBE_EVENTS); use the BPF source",
+				   probe);
 		goto out;
 	}
-	if (!tracefs_file_exists(NULL, "uprobe_events")) {
-		err = fail(s, -ENOTSUP,
-			   "tracefs source: %s/uprobe_events does not exist: this kernel has no "
-			   "uprobe events (CONFIG_UPROBE_EVENTS); use --source bpf",
-			   tdir);
-		goto out;
-	}
-	if (access(tdir, W_OK) || faccessat(AT_FDCWD, tdir, W_OK, AT_EACCESS)) {
-		err = fail(s, -EPERM, "tracefs source: %s is not writable: %s", tdir, priv_hint());
+	if (access(probe, W_OK)) {
+		err = fail(s, -EPERM, "tracefs source: %s is not writable: %s", probe, priv_hint());
 		goto out;
 	}
 	char *lines = NULL;
@@ -546,7 +563,8 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 		memcpy(line, l, len);
 		line[len] = '\0';
 		s->events_made = 1;
-		tracefs_error_clear(NULL);
+		/* (error_log is not cleared first: it is everyone's; on a failed
+		 * write the kernel's last entry is ours) */
 		if (tracefs_instance_file_append(NULL, "uprobe_events", line) < 0) {
 			int e = errno ? -errno : -EIO;
 			char *why = tracefs_error_last(NULL);
