@@ -21,6 +21,8 @@ int cmd_decode(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_probes(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_stat(int argc, char **argv);

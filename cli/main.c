@@ -17,10 +17,12 @@ static const struct command commands[] = {
 	{ "decode", cmd_decode, "decode a raw Gen8/Gen9 command stream" },
 	{ "scan",   cmd_scan,   "audit a ring or batch buffer as the mediator would" },
 	{ "sim",    cmd_sim,    "simulate guests driving vGPUs through the mediator" },
+	{ "record", cmd_record, "record a running mediator through its probes (eBPF or tracefs)" },
 	{ "stat",   cmd_stat,   "describe a recorded log: header, events, sizes, what was lost" },
 	{ "dump",   cmd_dump,   "print the events of a recorded log, filtered, commands decoded" },
 	{ "export", cmd_export, "convert a recorded log to Perfetto / Chrome trace JSON" },
 	{ "import", cmd_import, "convert a trace-cmd recording (vgt probes, GVT-g host) to a log" },
+	{ "probes", cmd_probes, "list a binary's USDT probes; the tracefs uprobe lines for vgt's" },
 };
 
 static void usage(FILE *f)

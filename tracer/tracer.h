@@ -536,6 +536,43 @@ struct tr_capture_stats {
  * kernel without uprobes/BTF/tracefs).  st optional. */
 int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capture_stats *st);
 
+/* ============================================ USDT probes of a binary (vgt probes)
+ * (tracer/usdt_notes.c, tracer/uprobe_lines.c; docs/PROBES.md)
+ *
+ * The probes an ELF binary declares in its .note.stapsdt, with the file
+ * offsets a uprobe names (site and semaphore, through the PT_LOAD headers),
+ * and the tracefs uprobe_events lines for vgt's two probes.  The file is
+ * distrusted: a malformed note is an error naming the binary. */
+
+#define TR_PROBE_NAME_MAX 64
+#define TR_PROBE_ARGS_MAX 512
+struct tr_probe {
+	char provider[TR_PROBE_NAME_MAX];
+	char name[TR_PROBE_NAME_MAX];
+	uint64_t addr;               /* the site's virtual address (.stapsdt.base adjusted) */
+	uint64_t offset;             /* ... its file offset: what a uprobe names */
+	uint64_t base;               /* the note's base (.stapsdt.base as linked) */
+	uint64_t sem_addr;           /* the semaphore's virtual address; 0: none */
+	uint64_t sem_offset;         /* ... its file offset: a uprobe's ref_ctr_offset */
+	char args[TR_PROBE_ARGS_MAX];/* the argument string ("8@%rdx 4@%ecx ...") */
+};
+/* Every probe site of the ELF file at path, in note order, into a malloc'd
+ * array (*out, *n; free() it; *out NULL when there are none).  0 or a
+ * negative errno with errbuf naming the file and what is wrong (-ENOENT,
+ * -EACCES: cannot open; -ENOEXEC: not a 64-bit ELF executable or shared
+ * object; -EPROTO: a malformed note). */
+int tr_probes_read(const char *path, struct tr_probe **out, size_t *n, char *errbuf,
+		   size_t errbuf_len);
+/* The lines a tracefs uprobe_events file takes to create GROUP/event and
+ * GROUP/blob (GROUP/event_1 ... when a probe has several sites) for vgt's
+ * probes in the binary at path, with their semaphores and the fields of
+ * tracer/capture_int.h, one per line, each ending in a newline: exactly
+ * what the tracefs source writes.  *out is malloc'd.  -ENOENT: no vgt
+ * probes; -EINVAL: a group name tracefs refuses, a path with whitespace;
+ * -EPROTO: an argument tracefs cannot fetch. */
+int tr_probes_uprobe_events(const char *path, const char *group, char **out, char *errbuf,
+			    size_t errbuf_len);
+
 /* ============================================================== import
  * (tracer/import.c, tracer/import_host.c: docs/PROBES.md "Importing a
  * GVT-g host's trace", docs/LOGS.md "vgt import")

@@ -18,6 +18,8 @@
 
 #define VGT_SKIP_NO_SHARED "no ../shared" /* the reference data is not checked out */
 #define VGT_SKIP_NO_PYTHON "no python3"
+#define VGT_SKIP_NOT_ROOT  "not root"     /* tracing the probes needs root */
+#define VGT_SKIP_NO_TRACEFS "no tracefs"  /* no tracefs, or a kernel without uprobe events */
 #define VGT_EXIT_SKIP 77
 
 /* The project's reference data: $VGT_SHARED, or ../shared (README.md). */

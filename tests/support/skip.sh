@@ -2,7 +2,7 @@
 # Sourced by tests/e2e_*.sh: the shell side of tests/support/skip.h.
 #   vgt_skip WHY DETAILS...      note one skipped check ("SKIP: WHY: DETAILS")
 #   vgt_skip_all WHY DETAILS...  note it and exit 77: the whole script skipped
-# WHY is one of: "no ../shared", "no python3".  $vgt_shared is the reference
+# WHY is one of: "no ../shared", "no python3", "not root", "no tracefs".  $vgt_shared is the reference
 # data folder ($VGT_SHARED, default ../shared); have_python3 is 1 or 0.
 vgt_shared=${VGT_SHARED:-../shared}
 have_python3=1
