@@ -317,6 +317,7 @@ static const struct {
 	enum tr_source source;
 } lib_sources[] = {
 	{ "bpf", &trs_bpf_ops, TR_SOURCE_BPF },
+	{ "tracefs", &trs_tracefs_ops, TR_SOURCE_TRACEFS },
 };
 
 static bool lib_has(const char *name)
