@@ -33,8 +33,8 @@
  * `trace-cmd report` of the same file.
  *
  * BENCH_PROBES_ONLY=unattached|micro|tracers|rate|import runs one part;
- * BENCH_PROBES_QUICK=1 makes every part shorter; BENCH_PROBES_TRACER=TEXT runs
- * only the tracers whose name holds TEXT.  BENCH_PROBES_VGT and
+ * BENCH_PROBES_QUICK=1 makes every part shorter; BENCH_PROBES_TRACER=A|B runs
+ * only the tracers (and rate sources) whose name holds A or B.  BENCH_PROBES_VGT and
  * BENCH_PROBES_VGT_NOPROBES name the two vgt binaries (default: build/vgt
  * and build-noprobes/vgt beside this program's build).
  */
@@ -1147,6 +1147,17 @@ out:
 
 #define NTRACERS (sizeof(tracers) / sizeof(tracers[0]))
 
+/* Whether name holds one of the '|'-separated texts of sel. */
+static bool name_selected(const char *name, const char *sel)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", sel);
+	for (char *save, *tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save))
+		if (strstr(name, tok))
+			return true;
+	return false;
+}
+
 static void part_tracers(void)
 {
 	unsigned rounds = quick ? 1 : 3;
@@ -1174,7 +1185,7 @@ static void part_tracers(void)
 	bool skip[NTRACERS] = { 0 };
 	for (size_t i = 0; i < NTRACERS; i++) {
 		const struct tracer *t = &tracers[i];
-		if (sel && !strstr(t->name, sel)) {
+		if (sel && !name_selected(t->name, sel)) {
 			skip[i] = true;
 		} else if (t->kind == T_UPROBE && !tfs) {
 			printf("  %-44s skipped: tracefs not writable\n", t->name);
@@ -1267,7 +1278,7 @@ static void part_rate(void)
 	for (size_t s = 0; s < sizeof(srcl) / sizeof(srcl[0]); s++) {
 		const struct tracer t = srcl[s];
 		const char *name = t.name;
-		if (sel && !strstr(name, sel))
+		if (sel && !name_selected(name, sel))
 			continue;
 		if (t.kind == T_LIB && !lib_has(t.arg)) {
 			printf("  %-8s skipped: this build's library has no %s source\n", name, t.arg);
