@@ -139,7 +139,7 @@ static int measure(const char *dat, const char *out, const char *vgt, const char
 {
 	double op = 1e9, it = 1e9, rd = 1e9, in = 1e9, fk = 1e9, in_cpu = 0, fk_cpu = 0;
 	unsigned long long records = 0, events = 0;
-	struct tr_import_stats st;
+	struct tr_import_stats st = { .sz = sizeof(st) };
 	for (int i = 0; i < REPS; i++) {
 		double t = iterate_only(dat, &records), c;
 		if (t < 0) {

@@ -223,7 +223,7 @@ int cmd_import(int argc, char **argv)
 	o.writer.tool_version = "vgt " VGT_VERSION;
 	o.writer.cmdline = cmdline;
 	o.rings = have_rings ? rings : NULL;
-	struct tr_import_stats s;
+	struct tr_import_stats s = { .sz = sizeof(s) };
 	int err = tr_import(dat, out, &o, &s);
 	free(cmdline);
 	if (err) {

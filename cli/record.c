@@ -109,13 +109,19 @@ static void report_text(FILE *f, const char *path, const struct tr_capture_stats
 		(unsigned long long)st->rec.w.events, (unsigned long long)st->pieces,
 		(unsigned long long)st->rec.w.file_bytes);
 	uint64_t lost = lost_total(st);
-	if (lost || st->incomplete)
-		fprintf(f, "; LOST %llu events (buffer overruns), %llu events without some blob bytes "
-			   "(%llu pieces lost): the log's loss records say where",
-			(unsigned long long)lost, (unsigned long long)st->incomplete,
-			(unsigned long long)st->lost_pieces);
+	if (lost || st->incomplete || st->lost_pieces)
+		fprintf(f, "; LOST %llu events (buffer overruns: the log's loss records say where), "
+			   "%llu blob pieces (%llu events written without some blob)",
+			(unsigned long long)lost, (unsigned long long)st->lost_pieces,
+			(unsigned long long)st->incomplete);
 	else
 		fprintf(f, "; nothing lost");
+	if (st->orphans)
+		fprintf(f, "; %llu events' blob pieces came without their event",
+			(unsigned long long)st->orphans);
+	if (st->late)
+		fprintf(f, "; %llu events came after their place was declared lost (not written)",
+			(unsigned long long)st->late);
 	if (st->bad)
 		fprintf(f, "; %llu malformed records skipped", (unsigned long long)st->bad);
 	fputc('\n', f);
@@ -137,12 +143,13 @@ static void report_json(FILE *f, const char *path, const char *source,
 	vgt_json_str(f, source);
 	fprintf(f, ",\"events\":%llu,\"pieces\":%llu,\"bytes\":%llu,\"lost_events\":%llu,"
 		   "\"seq_gaps\":%llu,\"source_overruns\":%llu,\"lost_pieces\":%llu,"
-		   "\"incomplete_events\":%llu,\"malformed\":%llu",
+		   "\"incomplete_events\":%llu,\"malformed\":%llu,\"orphans\":%llu,\"late\":%llu",
 		(unsigned long long)st->rec.w.events, (unsigned long long)st->pieces,
 		(unsigned long long)st->rec.w.file_bytes, (unsigned long long)lost_total(st),
 		(unsigned long long)st->rec.gaps, (unsigned long long)st->lost_events,
 		(unsigned long long)st->lost_pieces, (unsigned long long)st->incomplete,
-		(unsigned long long)st->bad);
+		(unsigned long long)st->bad, (unsigned long long)st->orphans,
+		(unsigned long long)st->late);
 	if (st->status >= 0 && WIFEXITED(st->status))
 		fprintf(f, ",\"exit_status\":%d", WEXITSTATUS(st->status));
 	else if (st->status >= 0 && WIFSIGNALED(st->status))
@@ -225,7 +232,9 @@ int cmd_record(int argc, char **argv)
 	o.writer.sz = sizeof(o.writer);
 	o.writer.tool_version = "vgt " VGT_VERSION;
 	o.writer.cmdline = cmdline;
-	o.writer.clock = "virtual";
+	/* the probes carry the mediator's virtual clock; the kernel's
+	 * tracepoints, bpf_ktime_get_ns */
+	o.writer.clock = kernel ? "monotonic" : "virtual";
 	o.writer.sync = sync;
 
 	struct sigaction sa;
@@ -249,5 +258,5 @@ int cmd_record(int argc, char **argv)
 		report_text(stdout, out, &st);
 	if (cli_write_failed("record", stdout, "the report"))
 		return VGT_EXIT_USAGE;
-	return lost_total(&st) || st.incomplete ? VGT_EXIT_BAD : VGT_EXIT_OK;
+	return lost_total(&st) || st.incomplete || st.lost_pieces ? VGT_EXIT_BAD : VGT_EXIT_OK;
 }

@@ -243,6 +243,60 @@ static void test_losses_add_up_to_what_the_source_counted(void **state)
 	unlink(f.path);
 }
 
+static void test_an_event_later_than_its_place_is_not_written_twice(void **state)
+{
+	struct fixture f;
+	open_fixture(&f);
+	uint64_t first[] = { 1, 3 };
+	for (unsigned i = 0; i < 2; i++) {
+		struct med_event ev = mk_event(first[i], MED_EV_MMIO_READ, 1, 0);
+		assert_int_equal(tra_event(f.a, &ev, sizeof(ev), NULL, 0), 0);
+	}
+	usleep(300 * 1000); /* past the reorder buffer's wait: seq 2 is lost */
+	tra_tick(f.a);
+	uint64_t then[] = { 2, 4 };
+	for (unsigned i = 0; i < 2; i++) {
+		struct med_event ev = mk_event(then[i], MED_EV_MMIO_READ, 1, 0);
+		assert_int_equal(tra_event(f.a, &ev, sizeof(ev), NULL, 0), 0);
+	}
+	struct tra_stats as;
+	struct tr_record_stats st = close_fixture(&f, &as);
+	assert_int_equal(as.late, 1);
+	assert_int_equal(as.events, 3);
+	assert_int_equal(st.gaps, 1);
+	struct readback rb;
+	read_back(f.path, &rb);
+	assert_int_equal(rb.n, 3);
+	assert_int_equal(rb.ev[0].seq, 1);
+	assert_int_equal(rb.ev[1].seq, 3);
+	assert_int_equal(rb.ev[2].seq, 4);
+	assert_int_equal(rb.nloss, 1);
+	assert_int_equal(rb.loss[0].first_seq, 2);
+	free_back(&rb);
+	unlink(f.path);
+}
+
+static void test_repeated_or_misplaced_pieces_are_refused(void **state)
+{
+	struct fixture f;
+	open_fixture(&f);
+	uint8_t bytes[TRA_PIECE] = { 1 };
+	struct med_blob d = { .len = 3000 };
+	assert_int_equal(tra_piece(f.a, 1, 0, &d, 0, bytes, TRA_PIECE), 0);
+	/* the same piece again would make 'got' reach len with a hole */
+	assert_int_equal(tra_piece(f.a, 1, 0, &d, 0, bytes, TRA_PIECE), -EPROTO);
+	/* not at a piece boundary, or shorter than the blob has left */
+	assert_int_equal(tra_piece(f.a, 1, 0, &d, 100, bytes, 952), -EPROTO);
+	assert_int_equal(tra_piece(f.a, 1, 0, &d, TRA_PIECE, bytes, 10), -EPROTO);
+	struct med_event ev = mk_event(1, MED_EV_SCAN, 1, 1);
+	assert_int_equal(tra_event(f.a, &ev, sizeof(ev), NULL, 0), 0);
+	struct tra_stats as;
+	close_fixture(&f, &as);
+	assert_int_equal(as.bad, 3);
+	assert_int_equal(as.incomplete, 1); /* its second piece never came */
+	unlink(f.path);
+}
+
 static void test_a_lost_piece_drops_its_blob_not_the_event(void **state)
 {
 	struct fixture f;
@@ -398,6 +452,10 @@ static void test_tep_records_of_the_kernels_format_map_by_field_name(void **stat
 	/* too short for its fields: refused, not read past */
 	struct tep_record shortr = { .data = rec, .size = 100 };
 	assert_true(tra_from_tep(f.a, ee, &shortr) < 0);
+	/* a text whose __data_loc points past the record: refused, not read */
+	put32(rec + 192, (200u << 16) | 1000);
+	assert_true(tra_from_tep(f.a, ee, &r) < 0);
+	put32(rec + 192, (6u << 16) | 200);
 	/* the struct's seq must be the probe's */
 	put64(rec + 24, 99);
 	assert_true(tra_from_tep(f.a, ee, &r) < 0);
@@ -445,6 +503,8 @@ int main(void)
 		cmocka_unit_test(test_pieces_become_the_blobs_byte_for_byte),
 		cmocka_unit_test(test_out_of_order_events_are_written_in_seq_order),
 		cmocka_unit_test(test_losses_add_up_to_what_the_source_counted),
+		cmocka_unit_test(test_an_event_later_than_its_place_is_not_written_twice),
+		cmocka_unit_test(test_repeated_or_misplaced_pieces_are_refused),
 		cmocka_unit_test(test_a_lost_piece_drops_its_blob_not_the_event),
 		cmocka_unit_test(test_malformed_records_are_refused_and_counted),
 		cmocka_unit_test(test_tep_records_of_the_kernels_format_map_by_field_name),

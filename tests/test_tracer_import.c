@@ -67,7 +67,7 @@ static void write_file(const char *path, const void *data, size_t len)
 static void expect_refused(struct fx *f, const char *path, int want, const char *what)
 {
 	for (int child = 0; child < 2; child++) {
-		struct tr_import_stats st;
+		struct tr_import_stats st = { .sz = sizeof(st) };
 		struct tr_import_opts o = { .sz = sizeof(o), .errbuf = f->eb, .errbuf_len = sizeof(f->eb),
 					    .in_process = !child };
 		f->eb[0] = 0;

@@ -30,6 +30,10 @@
  * they are lost), and the buffer holds at most HOLD_BYTES. */
 #define HOLD_MS    200
 #define HOLD_BYTES ((size_t)256 << 20)
+/* Blob bytes waiting for their events, all events together: a traced
+ * process may claim 16 MiB blobs it never sends; past this the oldest
+ * waiting event's pieces are given up (orphans). */
+#define PEND_BYTES ((size_t)512 << 20)
 
 struct pblob {
 	int present;           /* a piece arrived */
@@ -37,7 +41,8 @@ struct pblob {
 	uint32_t len;          /* the whole blob's */
 	uint64_t addr, gpa;
 	uint8_t *data;         /* len bytes */
-	uint32_t got;          /* bytes received (pieces arrive once each) */
+	uint8_t *seen;         /* a bit per piece received: a repeated one is refused */
+	uint32_t got;          /* bytes received */
 };
 
 struct pend {
@@ -60,6 +65,7 @@ struct tr_asm {
 	struct tr_recorder *rec;
 	struct pend pend[PEND_MAX];
 	unsigned npend;
+	size_t pend_bytes;     /* blob bytes allocated in pend[] */
 	uint64_t clock;
 	/* the reorder buffer: a min-heap by seq */
 	struct held *heap;
@@ -76,9 +82,15 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void tra_set_recorder(struct tr_asm *a, struct tr_recorder *rec)
+{
+	if (a)
+		a->rec = rec;
+}
+
 int tra_open(struct tr_recorder *rec, struct tr_asm **out)
 {
-	if (!rec || !out)
+	if (!out)
 		return -EINVAL;
 	struct tr_asm *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -90,8 +102,12 @@ int tra_open(struct tr_recorder *rec, struct tr_asm **out)
 
 static void pend_free(struct tr_asm *a, struct pend *p)
 {
-	for (uint32_t i = 0; i < p->nblobs; i++)
+	for (uint32_t i = 0; i < p->nblobs; i++) {
+		if (p->blobs[i].data)
+			a->pend_bytes -= p->blobs[i].len ? p->blobs[i].len : 1;
 		free(p->blobs[i].data);
+		free(p->blobs[i].seen);
+	}
 	free(p->blobs);
 	memset(p, 0, sizeof(*p));
 	a->npend--;
@@ -145,18 +161,26 @@ static struct pend *pend_find(struct tr_asm *a, uint64_t seq)
 	return NULL;
 }
 
+/* Gives up the oldest waiting event other than `keep` (its event is not
+ * coming); 0 if there is none. */
+static int pend_evict(struct tr_asm *a, const struct pend *keep)
+{
+	struct pend *old = NULL;
+	for (unsigned i = 0; i < PEND_MAX; i++)
+		if (a->pend[i].used && &a->pend[i] != keep && (!old || a->pend[i].age < old->age))
+			old = &a->pend[i];
+	if (!old)
+		return 0;
+	a->st.orphans++;
+	pend_free(a, old);
+	return 1;
+}
+
 static struct pend *pend_new(struct tr_asm *a, uint64_t seq)
 {
 	struct pend *p = NULL;
-	if (a->npend == PEND_MAX) {
-		/* full: the oldest's event is not coming */
-		struct pend *old = &a->pend[0];
-		for (unsigned i = 1; i < PEND_MAX; i++)
-			if (a->pend[i].age < old->age)
-				old = &a->pend[i];
-		a->st.orphans++;
-		pend_free(a, old);
-	}
+	if (a->npend == PEND_MAX)
+		pend_evict(a, NULL); /* full: the oldest's event is not coming */
 	for (unsigned i = 0; i < PEND_MAX; i++) {
 		if (!a->pend[i].used) {
 			p = &a->pend[i];
@@ -178,8 +202,11 @@ int tra_piece(struct tr_asm *a, uint64_t seq, uint32_t index, const void *desc, 
 	/* struct med_blob's first 24 bytes, as the emitter laid them out */
 	struct med_blob b;
 	memcpy(&b, desc, offsetof(struct med_blob, data));
-	if (index >= TRI_MAX_BLOBS || b.len > TRI_MAX_BLOB || offset > b.len || n > b.len - offset ||
-	    n > TRA_PIECE) {
+	/* the probe's contract: pieces at multiples of TRA_PIECE, each as long
+	 * as the blob has bytes left, up to TRA_PIECE */
+	if (index >= TRI_MAX_BLOBS || b.len > TRI_MAX_BLOB || offset > b.len || n > TRA_PIECE ||
+	    offset % TRA_PIECE || n != (b.len - offset < TRA_PIECE ? b.len - offset : TRA_PIECE) ||
+	    (offset == b.len && b.len)) {
 		a->st.bad++;
 		return -EPROTO;
 	}
@@ -196,21 +223,39 @@ int tra_piece(struct tr_asm *a, uint64_t seq, uint32_t index, const void *desc, 
 	}
 	struct pblob *pb = &p->blobs[index];
 	if (!pb->present) {
+		size_t need = b.len ? b.len : 1;
+		while (a->pend_bytes + need > PEND_BYTES && pend_evict(a, p))
+			;
+		if (a->pend_bytes + need > PEND_BYTES) {
+			a->st.bad++; /* one event's blobs alone over the budget */
+			return -ENOSPC;
+		}
+		uint32_t npieces = b.len ? (b.len + TRA_PIECE - 1) / TRA_PIECE : 1;
+		pb->data = calloc(1, need); /* a missing piece must not leak our memory */
+		pb->seen = calloc((npieces + 7) / 8, 1);
+		if (!pb->data || !pb->seen) {
+			free(pb->data);
+			free(pb->seen);
+			pb->data = pb->seen = NULL;
+			return -ENOMEM;
+		}
+		a->pend_bytes += need;
 		pb->present = 1;
 		pb->kind = b.kind;
 		pb->as = b.as;
 		pb->len = b.len;
 		pb->addr = b.addr;
 		pb->gpa = b.gpa;
-		pb->data = calloc(1, b.len ? b.len : 1); /* a missing piece must not leak our memory */
-		if (!pb->data) {
-			pb->present = 0;
-			return -ENOMEM;
-		}
 	} else if (pb->len != b.len || pb->kind != b.kind || pb->addr != b.addr) {
 		a->st.bad++; /* pieces of one blob disagree */
 		return -EPROTO;
 	}
+	uint32_t k = offset / TRA_PIECE;
+	if (pb->seen[k / 8] & (1u << (k % 8))) {
+		a->st.bad++; /* the same piece twice */
+		return -EPROTO;
+	}
+	pb->seen[k / 8] |= (uint8_t)(1u << (k % 8));
 	if (n)
 		memcpy(pb->data + offset, data, n);
 	pb->got += n;
@@ -256,6 +301,13 @@ static void emit_top(struct tr_asm *a)
 	a->heap[0] = a->heap[--a->nheap];
 	heap_down(a->heap, a->nheap, 0);
 	a->heap_bytes -= h.bytes;
+	if (a->next && h.seq < a->next) {
+		/* its place was given up (declared lost) before it came, or a
+		 * repeat: written now it would be counted twice */
+		a->st.late++;
+		held_free(&h);
+		return;
+	}
 	tr_recorder_event(a->rec, &h.ev);
 	a->st.events++;
 	if (h.seq >= a->next)
@@ -371,6 +423,7 @@ int tra_event(struct tr_asm *a, const void *evp, size_t len, const char *text, s
 			blobs[n++] = (struct med_blob){ .kind = pb->kind, .as = pb->as, .len = pb->len,
 							.addr = pb->addr, .gpa = pb->gpa, .data = pb->data };
 			bytes += pb->len;
+			a->pend_bytes -= pb->len ? pb->len : 1;
 			pb->data = NULL;
 		}
 		ev.blobs = blobs;

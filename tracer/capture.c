@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,7 +91,9 @@ struct child {
 static int child_fork(const char *path, char *const *argv, struct child *c)
 {
 	int go[2], st[2];
-	if (pipe2(go, O_CLOEXEC))
+	/* a socket, not a pipe: the byte is sent with MSG_NOSIGNAL, so a child
+	 * that died before it (a Ctrl-C reaches it too) costs no SIGPIPE */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go))
 		return -errno;
 	if (pipe2(st, O_CLOEXEC)) {
 		int e = -errno;
@@ -131,7 +134,7 @@ static int child_fork(const char *path, char *const *argv, struct child *c)
 static int child_go(struct child *c)
 {
 	char b = 1;
-	ssize_t w = write(c->go, &b, 1);
+	ssize_t w = send(c->go, &b, 1, MSG_NOSIGNAL);
 	close(c->go);
 	c->go = -1;
 	if (w != 1)
@@ -197,8 +200,13 @@ int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capt
 		return -EINVAL;
 	}
 
-	/* the binary with the probes */
-	char bin[PATH_MAX];
+	/* the command's executable (what runs), and the binary with the probes
+	 * (the same unless --binary says otherwise) */
+	char exe[PATH_MAX] = "", bin[PATH_MAX];
+	if (have_argv && find_command(opts.argv[0], exe, sizeof(exe))) {
+		vgt_errbuf_set(eb, el, "%s: command not found", opts.argv[0]);
+		return -ENOENT;
+	}
 	if (opts.binary) {
 		if (!realpath(opts.binary, bin)) {
 			err = -errno;
@@ -208,11 +216,7 @@ int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capt
 	} else if (opts.kernel && !have_argv && opts.pid <= 0) {
 		bin[0] = 0; /* the kernel: no binary, until stopped */
 	} else if (have_argv) {
-		err = find_command(opts.argv[0], bin, sizeof(bin));
-		if (err) {
-			vgt_errbuf_set(eb, el, "%s: command not found", opts.argv[0]);
-			return -ENOENT;
-		}
+		memcpy(bin, exe, sizeof(bin));
 	} else {
 		char link[64];
 		snprintf(link, sizeof(link), "/proc/%d/exe", (int)opts.pid);
@@ -234,13 +238,35 @@ int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capt
 
 	struct child c = { .go = -1, .status = -1 };
 	if (have_argv) {
-		err = child_fork(bin, opts.argv, &c);
+		err = child_fork(exe, opts.argv, &c);
 		if (err) {
 			vgt_errbuf_set(eb, el, "%s: cannot start: %s", opts.argv[0], strerror(-err));
 			return err;
 		}
 	}
 	pid_t pid = have_argv ? c.pid : opts.pid > 0 ? opts.pid : 0;
+
+	/* attach before the log is opened: a capture that cannot start leaves
+	 * an existing FILE as it was (the sources take nothing before the
+	 * first poll, so the assembler gets its recorder after) */
+	struct tr_asm *a = NULL;
+	err = tra_open(NULL, &a);
+	if (err) {
+		vgt_errbuf_set(eb, el, "capture: %s", strerror(-err));
+		child_abort(&c);
+		return err;
+	}
+	struct trs_target t = { .pid = pid, .binary = bin[0] ? bin : NULL, .buffer_bytes = opts.buffer_bytes,
+				.kernel = opts.kernel, .errbuf = eb, .errbuf_len = el };
+	void *state = NULL;
+	err = ops->attach(&t, a, &state);
+	if (err) {
+		if (eb && el && !eb[0])
+			vgt_errbuf_set(eb, el, "%s: cannot attach: %s", ops->name, strerror(-err));
+		child_abort(&c);
+		tra_close(a);
+		return err;
+	}
 
 	char rerr[512] = "";
 	struct tr_recorder_opts ro = { .sz = sizeof(ro), .writer = opts.writer,
@@ -256,34 +282,25 @@ int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capt
 	err = tr_recorder_open(path, &ro, &rec);
 	if (err) {
 		vgt_errbuf_set(eb, el, "%s", rerr[0] ? rerr : strerror(-err));
-		child_abort(&c);
-		return err;
-	}
-	struct tr_asm *a = NULL;
-	err = tra_open(rec, &a);
-	if (err) {
-		vgt_errbuf_set(eb, el, "capture: %s", strerror(-err));
-		child_abort(&c);
-		tr_recorder_close(rec, NULL);
-		return err;
-	}
-
-	struct trs_target t = { .pid = pid, .binary = bin[0] ? bin : NULL, .buffer_bytes = opts.buffer_bytes,
-				.kernel = opts.kernel, .errbuf = eb, .errbuf_len = el };
-	void *state = NULL;
-	err = ops->attach(&t, a, &state);
-	if (err) {
-		if (eb && el && !eb[0])
-			vgt_errbuf_set(eb, el, "%s: cannot attach: %s", ops->name, strerror(-err));
+		ops->detach(state);
 		child_abort(&c);
 		tra_close(a);
-		tr_recorder_close(rec, NULL);
 		return err;
 	}
+	tra_set_recorder(a, rec);
 	if (have_argv) {
-		err = child_go(&c);
+		if (opts.stop && *opts.stop)
+			err = -EINTR; /* stopped while attaching: it never runs */
+		else
+			err = child_go(&c);
 		if (err) {
-			vgt_errbuf_set(eb, el, "%s: cannot run: %s", bin, strerror(-err));
+			if (err == -EINTR)
+				vgt_errbuf_set(eb, el, "stopped before %s ran", opts.argv[0]);
+			else if (err == -EPIPE)
+				vgt_errbuf_set(eb, el, "%s: the command ended before it ran (a signal?)",
+					       opts.argv[0]);
+			else
+				vgt_errbuf_set(eb, el, "%s: cannot run: %s", exe, strerror(-err));
 			ops->detach(state);
 			child_abort(&c);
 			tra_close(a);
@@ -346,7 +363,8 @@ int tr_capture(const char *path, const struct tr_capture_opts *o, struct tr_capt
 		struct tr_capture_stats out = { .sz = sizeof(out), .rec = rs, .events = as.events,
 						.pieces = as.pieces, .lost_events = as.lost_events,
 						.lost_pieces = as.lost_pieces, .bad = as.bad,
-						.incomplete = as.incomplete, .status = status };
+						.incomplete = as.incomplete, .status = status,
+						.orphans = as.orphans, .late = as.late };
 		size_t sz = st->sz < sizeof(out) ? st->sz : sizeof(out);
 		out.sz = sz;
 		memcpy(st, &out, sz);

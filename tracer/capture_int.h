@@ -50,13 +50,17 @@ struct tra_stats {
 	uint64_t pieces;        /* blob pieces taken */
 	uint64_t bad;           /* records refused as malformed (counted, skipped) */
 	uint64_t incomplete;    /* events whose blobs lacked a piece (MED_EVF_BLOBS_DROPPED) */
-	uint64_t orphans;       /* pieces whose event never came (dropped after a while) */
+	uint64_t orphans;       /* events whose pieces came but not the event (given up) */
+	uint64_t late;          /* events that came after their place was declared lost
+				 * (or twice): not written */
 	uint64_t lost_events;   /* reported by the source (tra_lost) */
 	uint64_t lost_pieces;
 };
 
-/* The assembler feeds `rec` (which it does not own). */
+/* The assembler feeds `rec` (which it does not own; NULL: set it with
+ * tra_set_recorder before the first event). */
 int tra_open(struct tr_recorder *rec, struct tr_asm **out);
+void tra_set_recorder(struct tr_asm *a, struct tr_recorder *rec);
 void tra_close(struct tr_asm *a);
 void tra_stats(const struct tr_asm *a, struct tra_stats *out);
 

@@ -243,7 +243,8 @@ static int on_missed(struct tracecmd_input *h, struct tep_event *e, struct tep_r
 static int number(struct tep_event *e, struct tep_record *r, const char *name, unsigned long long *v)
 {
 	struct tep_format_field *f = tep_find_field(e, name);
-	if (!f || f->offset < 0 || f->size <= 0 || f->size > 8 || f->offset + f->size > r->size)
+	if (!f || f->offset < 0 || f->size <= 0 || f->size > 8 || r->size < 0 ||
+	    f->offset > r->size || f->size > r->size - f->offset)
 		return -EPROTO;
 	return tep_read_number_field(f, r->data, v) ? -EPROTO : 0;
 }
@@ -587,8 +588,26 @@ static int import_isolated(const char *dat, const char *out, const struct tr_imp
 	return rd == -ENOMEM ? -ENOMEM : -EPROTO;
 }
 
+static int import_run(const char *dat, const char *out, const struct tr_import_opts *opts,
+		      struct tr_import_stats *stp);
+
+/* The caller's stats struct may be an older, smaller one: its sz says how
+ * much of it there is. */
 int tr_import(const char *dat, const char *out, const struct tr_import_opts *opts,
 	      struct tr_import_stats *stp)
+{
+	struct tr_import_stats local = { .sz = sizeof(local) };
+	int err = import_run(dat, out, opts, &local);
+	if (stp && stp->sz >= sizeof(stp->sz)) {
+		size_t sz = stp->sz < sizeof(local) ? stp->sz : sizeof(local);
+		local.sz = sz;
+		memcpy(stp, &local, sz);
+	}
+	return err;
+}
+
+static int import_run(const char *dat, const char *out, const struct tr_import_opts *opts,
+		      struct tr_import_stats *stp)
 {
 	char *eb = VGT_OPT(opts, errbuf, NULL);
 	size_t el = VGT_OPT(opts, errbuf_len, 0);

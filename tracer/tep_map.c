@@ -29,12 +29,19 @@ static int name_is(const char *name, const char *base)
 	return 1;
 }
 
+/* [off, off + size) inside the record, in arithmetic that cannot wrap
+ * (a hostile format may give offsets near INT_MAX). */
+static int inside(const struct tep_record *r, int off, int size)
+{
+	return off >= 0 && size >= 0 && r->size >= 0 &&
+	       (size_t)off + (size_t)size <= (size_t)r->size;
+}
+
 /* A fixed-size field of exactly `size` bytes inside the record. */
 static const void *field_bytes(struct tep_event *e, struct tep_record *r, const char *name, int size)
 {
 	struct tep_format_field *f = tep_find_field(e, name);
-	if (!f || (f->flags & TEP_FIELD_IS_DYNAMIC) || f->size != size || f->offset < 0 ||
-	    r->size < 0 || f->offset + f->size > r->size)
+	if (!f || (f->flags & TEP_FIELD_IS_DYNAMIC) || f->size != size || !inside(r, f->offset, f->size))
 		return NULL;
 	return (const char *)r->data + f->offset;
 }
@@ -43,9 +50,29 @@ static int field_num(struct tep_event *e, struct tep_record *r, const char *name
 {
 	struct tep_format_field *f = tep_find_field(e, name);
 	if (!f || (f->flags & (TEP_FIELD_IS_DYNAMIC | TEP_FIELD_IS_ARRAY)) || f->size <= 0 ||
-	    f->size > 8 || f->offset < 0 || r->size < 0 || f->offset + f->size > r->size)
+	    f->size > 8 || !inside(r, f->offset, f->size))
 		return -EPROTO;
 	return tep_read_number_field(f, r->data, v) ? -EPROTO : 0;
+}
+
+/* A __data_loc (or __rel_loc) string: the 32-bit word says where (low 16
+ * bits) and how long (high 16); both checked against the record here —
+ * libtraceevent's tep_get_field_raw does not. */
+static const char *field_string(struct tep_event *e, struct tep_record *r, const char *name, size_t *len)
+{
+	struct tep_format_field *f = tep_find_field(e, name);
+	*len = 0;
+	if (!f || !(f->flags & TEP_FIELD_IS_DYNAMIC) || f->size != 4 || !inside(r, f->offset, 4))
+		return NULL;
+	uint32_t loc;
+	memcpy(&loc, (const char *)r->data + f->offset, 4);
+	size_t off = loc & 0xffff, n = loc >> 16;
+	if (f->flags & TEP_FIELD_IS_RELATIVE)
+		off += (size_t)f->offset + 4;
+	if (off > (size_t)r->size || n > (size_t)r->size - off)
+		return NULL;
+	*len = n;
+	return (const char *)r->data + off;
 }
 
 static int map_event(struct tr_asm *a, struct tep_event *e, struct tep_record *r)
@@ -54,21 +81,16 @@ static int map_event(struct tr_asm *a, struct tep_event *e, struct tep_record *r
 	unsigned long long seq;
 	if (!ev || field_num(e, r, "seq", &seq))
 		return -EPROTO;
-	const char *text = NULL;
-	int tlen = 0;
-	struct tep_format_field *tf = tep_find_field(e, "text");
-	if (tf) {
-		/* a __data_loc string: libtraceevent checks it against the record */
-		text = tep_get_field_raw(NULL, e, "text", r, &tlen, 0);
-		if (!text || tlen < 0 || tlen > r->size)
-			text = NULL, tlen = 0;
-	}
+	size_t tlen = 0;
+	const char *text = field_string(e, r, "text", &tlen);
+	if (!text && tep_find_field(e, "text"))
+		return -EPROTO; /* a text that is not inside the record */
 	/* the probe's own seq argument must be the struct's */
 	uint64_t inner;
 	memcpy(&inner, (const char *)ev + offsetof(struct med_event, seq), sizeof(inner));
 	if (inner != seq)
 		return -EPROTO;
-	int err = tra_event(a, ev, TRA_EVENT_WORDS * 8, text, (size_t)tlen);
+	int err = tra_event(a, ev, TRA_EVENT_WORDS * 8, text, tlen);
 	return err ? err : 1;
 }
 

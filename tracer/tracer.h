@@ -528,6 +528,9 @@ struct tr_capture_stats {
 	uint64_t bad;                /* malformed records skipped */
 	uint64_t incomplete;         /* events written without some blob bytes */
 	int status;                  /* the started command's wait status; -1: none */
+	uint64_t orphans;            /* events whose blob pieces came but not the event */
+	uint64_t late;               /* events that came after their place was declared lost:
+				      * not written (the loss record counts them) */
 };
 
 /* Captures into the log at path until the process exits or *stop is set.
@@ -618,7 +621,7 @@ struct tr_import_opts {
 
 #define TR_IMPORT_NAMES 16
 struct tr_import_stats {
-	size_t sz;
+	size_t sz;                   /* the caller sets sizeof(struct tr_import_stats): filled up to it */
 	enum tr_import_kind kind;
 	uint64_t types;              /* the log header's types mask */
 	uint64_t records;            /* records read from the recording */

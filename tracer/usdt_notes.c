@@ -490,11 +490,18 @@ int tr_probes_read(const char *path, struct tr_probe **out, size_t *n, char *err
 		vgt_errbuf_set(errbuf, errbuf_len, "%s: libelf is too old (%s)", path, elf_errmsg(-1));
 		return -ENOTSUP;
 	}
-	struct elf_file f = { .path = path, .fd = open(path, O_RDONLY | O_CLOEXEC) };
+	/* O_NONBLOCK: a FIFO must not block the open */
+	struct elf_file f = { .path = path, .fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) };
 	if (f.fd < 0) {
 		int err = -errno;
 		vgt_errbuf_set(errbuf, errbuf_len, "%s: cannot open: %s", path, strerror(-err));
 		return err;
+	}
+	struct stat fst;
+	if (fstat(f.fd, &fst) || !S_ISREG(fst.st_mode)) {
+		vgt_errbuf_set(errbuf, errbuf_len, "%s: not a regular file (an executable is)", path);
+		close(f.fd);
+		return -ENOEXEC;
 	}
 	int err = 0;
 	/* ELF_C_READ: a copy in memory, so a file shrinking under us is an
