@@ -92,6 +92,9 @@ void tra_lost(struct tr_asm *a, uint64_t events, uint64_t pieces);
 struct tep_event;
 struct tep_record;
 int tra_from_tep(struct tr_asm *a, struct tep_event *e, struct tep_record *r);
+/* A __data_loc / __rel_loc field's bytes, checked to lie inside the record
+ * (libtraceevent's tep_get_field_raw does not check); NULL if they do not. */
+const void *tra_tep_dynamic(struct tep_event *e, struct tep_record *r, const char *name, size_t *len);
 
 /* ------------------------------------------------------------ the sources */
 

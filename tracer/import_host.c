@@ -16,6 +16,7 @@
 #include <event-parse.h>
 
 #include "scanner/scanner.h"
+#include "tracer/capture_int.h"
 #include "tracer/import_int.h"
 
 /* A SCAN event holds at most this many dwords of commands (256 KiB); a
@@ -175,24 +176,6 @@ static void str(struct tep_event *e, struct tep_record *r, const char *name, cha
 			out[i] = '?';
 }
 
-/* A __data_loc / __rel_loc field: its bytes inside the record, or NULL. */
-static const void *dyn(struct tep_event *e, struct tep_record *r, const char *name, uint32_t *len)
-{
-	struct tep_format_field *f = tep_find_field(e, name);
-	if (!f || !(f->flags & TEP_FIELD_IS_DYNAMIC) || f->size != 4 || f->offset < 0 ||
-	    r->size < 4 || f->offset > r->size - 4)
-		return NULL;
-	uint32_t loc;
-	memcpy(&loc, (const char *)r->data + f->offset, 4);
-	uint32_t off = loc & 0xffff, n = loc >> 16;
-	if (f->flags & TEP_FIELD_IS_RELATIVE)
-		off += (uint32_t)f->offset + 4;
-	if (off > (uint32_t)r->size || n > (uint32_t)r->size - off)
-		return NULL;
-	*len = n;
-	return (const char *)r->data + off;
-}
-
 /* -------------------------------------------------------------- emitting */
 
 static void ev_init(struct tri_host *h, struct med_event *ev, enum med_event_type t, uint64_t time)
@@ -278,8 +261,8 @@ static int map_command(struct tri_host *h, struct tep_event *e, struct tep_recor
 	int err = num(e, r, "buf_addr_type", &as);
 	if (err == -EPROTO || (err = num(e, r, "workload", &workload)) == -EPROTO)
 		return -EPROTO;
-	uint32_t bytes;
-	const void *raw = dyn(e, r, "raw_cmd", &bytes);
+	size_t bytes = 0;
+	const void *raw = tra_tep_dynamic(e, r, "raw_cmd", &bytes);
 	/* the dwords are there, and as many as cmd_len says */
 	if (!raw || !len || len > RUN_MAX_DW || bytes / 4 < len || as > SCAN_AS_PPGTT || vgpu > UINT16_MAX)
 		return -EPROTO;

@@ -58,7 +58,7 @@ static int field_num(struct tep_event *e, struct tep_record *r, const char *name
 /* A __data_loc (or __rel_loc) string: the 32-bit word says where (low 16
  * bits) and how long (high 16); both checked against the record here —
  * libtraceevent's tep_get_field_raw does not. */
-static const char *field_string(struct tep_event *e, struct tep_record *r, const char *name, size_t *len)
+const void *tra_tep_dynamic(struct tep_event *e, struct tep_record *r, const char *name, size_t *len)
 {
 	struct tep_format_field *f = tep_find_field(e, name);
 	*len = 0;
@@ -82,7 +82,7 @@ static int map_event(struct tr_asm *a, struct tep_event *e, struct tep_record *r
 	if (!ev || field_num(e, r, "seq", &seq))
 		return -EPROTO;
 	size_t tlen = 0;
-	const char *text = field_string(e, r, "text", &tlen);
+	const char *text = tra_tep_dynamic(e, r, "text", &tlen);
 	if (!text && tep_find_field(e, "text"))
 		return -EPROTO; /* a text that is not inside the record */
 	/* the probe's own seq argument must be the struct's */
