@@ -899,6 +899,21 @@ static int merge(struct tfs *s, uint64_t horizon)
 	return taken;
 }
 
+/* The number after `key` at the start of a line of a per-CPU stats file
+ * (not "commit overrun:" for "overrun:"); 0 if there is none. */
+static unsigned long long stat_field(const char *st, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *l = st; l && *l;) {
+		if (!strncmp(l, key, n))
+			return strtoull(l + n, NULL, 10);
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return 0;
+}
+
 /* "dropped events: N" and "overrun: N" of each CPU of each ring: what is
  * new since last time goes to tra_lost, as events from the event ring, as
  * pieces from the blob ring (each ring holds one kind of record). */
@@ -914,15 +929,8 @@ static void account_losses(struct tfs *s)
 		char *st = tracefs_instance_file_read(s->ring[c->ring].inst, file, NULL);
 		if (!st)
 			continue;
-		unsigned long long dropped = 0, overrun = 0;
-		const char *p = strstr(st, "dropped events:");
-		if (p)
-			dropped = strtoull(p + 15, NULL, 10);
-		p = strstr(st, "\noverrun:");
-		if (!p && !strncmp(st, "overrun:", 8))
-			p = st - 1;
-		if (p)
-			overrun = strtoull(p + 9, NULL, 10);
+		unsigned long long dropped = stat_field(st, "dropped events:");
+		unsigned long long overrun = stat_field(st, "overrun:");
 		free(st);
 		if (dropped > c->dropped)
 			lost[c->ring] += dropped - c->dropped, c->dropped = dropped;
