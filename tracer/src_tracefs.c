@@ -595,6 +595,38 @@ static int start_ring(struct tfs *s, int r)
 	return write_file(s, r, "tracing_on", "1");
 }
 
+/* A tep holding our group's formats (event, blob, event_1, ...) and the
+ * kernel's sub-buffer header, nothing else: tracefs_local_events_system
+ * also parses /proc/kallsyms, saved_cmdlines and printk_formats (seconds
+ * under the sanitizers), none of which a record of ours needs. */
+static struct tep_handle *load_formats(struct tfs *s)
+{
+	struct tep_handle *tep = tep_alloc();
+	if (!tep)
+		return NULL;
+	tep_set_long_size(tep, (int)sizeof(long));
+	tep_set_file_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_page_size(tep, getpagesize());
+	int size = 0;
+	char *buf = tracefs_instance_file_read(NULL, "events/header_page", &size);
+	if (buf && size > 0)
+		tep_parse_header_page(tep, buf, (unsigned long)size, (int)sizeof(long));
+	free(buf);
+	for (int i = 0; i < s->nnames; i++) {
+		buf = tracefs_event_file_read(NULL, s->group, s->names[i], "format", &size);
+		struct tep_event *e = NULL;
+		int bad = !buf || size <= 0 ||
+			  tep_parse_format(tep, &e, buf, (unsigned long)size, s->group) != TEP_ERRNO__SUCCESS;
+		free(buf);
+		if (bad) {
+			tep_free(tep);
+			return NULL;
+		}
+	}
+	return tep;
+}
+
 static void tfs_free(struct tfs *s);
 
 static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state)
@@ -726,8 +758,7 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	for (int r = 0; r < NRINGS; r++)
 		if ((err = make_ring(s, r, bytes)))
 			goto out;
-	const char *systems[] = { s->group, NULL };
-	s->tep = tracefs_local_events_system(NULL, systems);
+	s->tep = load_formats(s);
 	if (!s->tep || !tep_find_event_by_name(s->tep, s->group, TRA_EV_EVENT) ||
 	    !tep_find_event_by_name(s->tep, s->group, TRA_EV_BLOB)) {
 		err = fail(s, -EIO, "tracefs source: cannot read the formats of %s/events/%s", tdir,
