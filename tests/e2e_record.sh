@@ -4,7 +4,8 @@
 #    (--record), through eBPF and through tracefs gives the same events,
 #    payloads and blobs (vgt dump --json --keys, the real-time scan_ns
 #    aside) and each log is whole;
-#  - overruns: a tiny buffer loses events and the log says exactly how many
+#  - overruns: a tiny buffer (and a reader paused mid-run) loses events and
+#    the log says exactly how many
 #    (events kept + events lost = the in-process count);
 #  - --pid attaches to a running process and leaves it running;
 #  - clean-up: after SIGINT and after kill -9 of `vgt record`, no uprobe
@@ -72,14 +73,16 @@ for s in bpf tracefs; do
 		grep -qi "probe" "$tmp/err" || fail "$s: a binary without probes: $(cat "$tmp/err")"
 done
 
-# our uprobe events and tracefs instances left behind: groups and
-# instances vgt_PID whose process is gone (another vgt record running at
-# the same time is not a leftover)
+# our uprobe events and tracefs instances left behind: groups vgt_PID and
+# instances vgt_PID (event records) and vgt_PID_blob (blob pieces) whose
+# process is gone (another vgt record running at the same time is not a
+# leftover)
 leftovers() {
 	local g pid
 	for g in $( (sed -n 's/^p:\(vgt_[0-9]*\)\/.*/\1/p' $T/uprobe_events 2>/dev/null
-		   ls $T/instances 2>/dev/null) | grep '^vgt_[0-9]*$' | sort -u); do
+		   ls $T/instances 2>/dev/null) | grep -E '^vgt_[0-9]+(_blob)?$' | sort -u); do
 		pid=${g#vgt_}
+		pid=${pid%_blob}
 		kill -0 "$pid" 2>/dev/null || echo "$g"
 	done
 }
@@ -107,10 +110,22 @@ for s in bpf tracefs; do
 	[ -z "$(leftovers)" ] || fail "$s: left behind after a clean run: $(leftovers)"
 done
 
-# --- overruns: the smallest buffer loses events and says exactly how many
+# --- overruns: the smallest buffer loses events and says exactly how many.
+# The reader is also stopped for half a second mid-run (SIGSTOP): tracefs
+# has a buffer of its own for the event records (the pieces, most of the
+# bytes, are in another), and a reader that keeps up may lose no event.
+SIMO=(sim --deterministic --vgpus 3 --submissions 20 --profile 3d,blit,hostile --shm none)
+expect_rc 0 "$VGT" "${SIMO[@]}" --record "$tmp/inproc-o.vgtl" || fail "in-process recording (overruns)"
+n_in=$("$VGT" dump --json --keys "$tmp/inproc-o.vgtl" | wc -l)
 for s in bpf tracefs; do
-	"$VGT" record --source $s --buffer 4K -o "$tmp/small-$s.vgtl" --json -- "$VGT" "${SIM[@]}" \
-		>"$tmp/out" 2>"$tmp/err"
+	"$VGT" record --source $s --buffer 4K -o "$tmp/small-$s.vgtl" --json -- "$VGT" "${SIMO[@]}" \
+		>"$tmp/out" 2>"$tmp/err" &
+	recpid=$!
+	sleep 0.4
+	kill -STOP $recpid
+	sleep 0.5
+	kill -CONT $recpid
+	wait $recpid
 	rc=$?
 	[ $rc -eq 1 ] || { fail "$s: a 4K buffer: exit $rc (want 1: events lost)"; cat "$tmp/err"; continue; }
 	if [ $have_python3 = 1 ]; then

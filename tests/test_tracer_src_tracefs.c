@@ -4,10 +4,13 @@
  * kernel: attached before a deterministic `vgt sim` starts, it delivers
  * every event the probes fire — seqs 1..N without a gap, and the same
  * events, texts and blob bytes as the in-process recorder writes for the
- * same run; detach leaves no uprobe event and no instance of ours; a
- * process killed with SIGKILL while attached leaves none either (its
- * guardian removes them); leftovers of a dead vgt are removed by the next
- * attach.  Skips (counted) when not root or without tracefs uprobes.
+ * same run; a buffer too small loses events and the losses add up exactly
+ * (events kept + events lost = the in-process count: the event records
+ * and the blob pieces have an instance each, so the kernel's drop counts
+ * say which were lost); detach leaves no uprobe event and no instance of
+ * ours (vgt_PID, vgt_PID_blob); a process killed with SIGKILL while
+ * attached leaves none either (its guardian removes them); leftovers of a
+ * dead vgt are removed by the next attach.  Skips (counted) when not root or without tracefs uprobes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,7 +71,8 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Is any uprobe event of group, or its instance, left? */
+/* Is any uprobe event of group, or one of its instances (group,
+ * group_blob), left? */
 static int leftovers(const char *group)
 {
 	char pat[64];
@@ -81,11 +85,14 @@ static int leftovers(const char *group)
 		if (strstr(line, pat))
 			n++;
 	fclose(f);
-	char inst[128];
-	snprintf(inst, sizeof(inst), TDIR "/instances/%s", group);
-	struct stat st;
-	if (!stat(inst, &st))
-		n++;
+	static const char *const suffix[] = { "", "_blob" };
+	for (int i = 0; i < 2; i++) {
+		char inst[128];
+		snprintf(inst, sizeof(inst), TDIR "/instances/%s%s", group, suffix[i]);
+		struct stat st;
+		if (!stat(inst, &st))
+			n++;
+	}
 	return n;
 }
 
@@ -233,6 +240,46 @@ static size_t read_log(const char *path, struct evrec *out, size_t max, uint64_t
 
 #define MAXEV 200000
 
+/* The events a log says were lost (the counts of its loss records). */
+static uint64_t log_lost_events(const char *path)
+{
+	struct tr_reader *r = NULL;
+	assert_int_equal(tr_reader_open(path, NULL, &r), 0);
+	const struct tr_record *rec;
+	uint64_t lost = 0;
+	int rc;
+	while ((rc = tr_reader_next(r, &rec)) > 0)
+		if (rec->kind == TR_REC_LOSS)
+			lost += rec->loss.count;
+	assert_int_equal(rc, 0);
+	tr_reader_close(r);
+	return lost;
+}
+
+/* The events of `vgt sim ARGS` recorded in process. */
+static size_t reference_events(const char *const *args)
+{
+	char ref[64];
+	strcpy(ref, "/tmp/vgt-tfs-ref-XXXXXX");
+	int fd = mkstemp(ref);
+	assert_true(fd >= 0);
+	close(fd);
+	char cmd[PATH_MAX + 512];
+	int n = snprintf(cmd, sizeof(cmd), "%s sim", vgt);
+	for (int i = 0; args[i]; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " %s", args[i]);
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n, " --record %s >/dev/null", ref);
+	assert_int_equal(system(cmd), 0);
+	struct evrec *want = calloc(MAXEV, sizeof(*want));
+	assert_non_null(want);
+	uint64_t losses;
+	size_t nw = read_log(ref, want, MAXEV, &losses);
+	assert_int_equal(losses, 0);
+	free(want);
+	unlink(ref);
+	return nw;
+}
+
 static const char *const det5[] = { "--deterministic", "--vgpus", "2", "--submissions", "5",
 				    "--shm", "none", NULL };
 
@@ -367,7 +414,11 @@ static void test_a_threaded_run_arrives_whole(void **state)
 }
 
 /* A buffer too small, read only at the end: the kernel drops records
- * (overwrite is off) and the source reports them as losses. */
+ * (overwrite is off) and the source reports them as losses, exactly: the
+ * events kept and the events the log says were lost are the run's events.
+ * Everything after the buffers filled is lost, the last events too: no
+ * later event reveals that hole, the event instance's drop count does
+ * (written at close as one source loss beyond the seq gaps). */
 static void test_overruns_are_reported_as_losses(void **state)
 {
 	if (!can_run())
@@ -377,6 +428,7 @@ static void test_overruns_are_reported_as_losses(void **state)
 	struct capture c;
 	capture_sim(&c, det20, 64 << 10, -1);
 	assert_true(c.as.lost_events > 0);
+	assert_true(c.as.lost_pieces > 0);
 	assert_true(c.as.events > 0);
 	struct evrec *got = calloc(MAXEV, sizeof(*got));
 	assert_non_null(got);
@@ -384,6 +436,18 @@ static void test_overruns_are_reported_as_losses(void **state)
 	size_t n = read_log(c.path, got, MAXEV, &losses);
 	assert_true(losses > 0);
 	assert_int_equal(n, c.as.events);
+	size_t want = reference_events(det20);
+	uint64_t lost = log_lost_events(c.path);
+	if (getenv("TFS_DEBUG"))
+		fprintf(stderr, "kept %zu lost %llu (source %llu, gaps %llu) pieces %llu lost %llu "
+				"incomplete %llu orphans %llu, in process %zu\n",
+			n, (unsigned long long)lost, (unsigned long long)c.as.lost_events,
+			(unsigned long long)c.rs.gaps, (unsigned long long)c.as.pieces,
+			(unsigned long long)c.as.lost_pieces, (unsigned long long)c.as.incomplete,
+			(unsigned long long)c.as.orphans, want);
+	assert_int_equal(n + lost, want);
+	/* the event instance's count is the events lost, not records */
+	assert_int_equal(c.as.lost_events, want - n);
 	free(got);
 	unlink(c.path);
 }
@@ -436,8 +500,8 @@ static void test_a_killed_process_leaves_no_uprobe_and_no_instance(void **state)
 	assert_int_equal(left, 0);
 }
 
-/* A group and instance vgt_PID of a dead PID (a vgt whose guardian died
- * too) are removed by the next attach. */
+/* A group and the instances vgt_PID, vgt_PID_blob of a dead PID (a vgt
+ * whose guardian died too) are removed by the next attach. */
 static void test_leftovers_of_a_dead_vgt_are_removed_at_attach(void **state)
 {
 	if (!can_run())
@@ -458,7 +522,9 @@ static void test_leftovers_of_a_dead_vgt_are_removed_at_attach(void **state)
 	char inst[128];
 	snprintf(inst, sizeof(inst), TDIR "/instances/%s", group);
 	assert_int_equal(mkdir(inst, 0755), 0);
-	assert_true(leftovers(group) >= 3);
+	snprintf(inst, sizeof(inst), TDIR "/instances/%s_blob", group);
+	assert_int_equal(mkdir(inst, 0755), 0);
+	assert_true(leftovers(group) >= 4);
 
 	struct capture c;
 	capture_open(&c);

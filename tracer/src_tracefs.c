@@ -3,36 +3,49 @@
  * The tracefs source (trs_tracefs_ops, capture_int.h): vgt's probes as
  * tracefs uprobe events, read from the kernel's per-CPU ring buffers.
  *
+ * Two rings.  The two kinds of record go to two tracefs instances of our
+ * own: vgt_PID holds GROUP/event records only, vgt_PID_blob GROUP/blob
+ * records (the blob pieces) only.  A full buffer drops records and the
+ * kernel counts them per CPU and per instance, without saying what they
+ * were: with one instance for each kind, the event instance's count is
+ * exactly the events lost and the blob instance's the pieces lost (what
+ * the BPF source counts in its program), so a log's losses add up to
+ * what the traced process emitted.
+ *
  * attach:
  *   - tracefs mounted (mounted here if it is not); uprobe_events present;
- *   - leftovers of dead vgt processes removed: groups and instances named
- *     vgt_PID whose PID no longer exists;
+ *   - leftovers of dead vgt processes removed: groups vgt_PID and
+ *     instances vgt_PID and vgt_PID_blob whose PID no longer exists;
  *   - a guardian forked: a small process holding the read end of a pipe
  *     whose write end only this process holds; when the read returns 0
  *     (this process detached, or died in any way, SIGKILL included) it
- *     disables and removes our events and our instance, then exits.  It
- *     uses only system calls (the parent may have threads) and keeps no
+ *     disables and removes our events and both our instances, then exits.
+ *     It uses only system calls (the parent may have threads) and keeps no
  *     descriptor but the pipe (not the terminal, not the traced program's
  *     output);
  *   - the events GROUP/event and GROUP/blob (GROUP = vgt_PID, PID ours),
- *     one per probe site, written as raw uprobe_events lines with the
- *     semaphores (tr_probes_uprobe_events: libtracefs's uprobe API has no
- *     ref_ctr);
- *   - an instance of our own (vgt_PID), so the top-level buffer and what
- *     others trace are untouched: buffer_bytes per CPU (16 MiB default),
+ *     one per probe site (event_1, blob_1, ... for more sites), written as
+ *     raw uprobe_events lines with the semaphores
+ *     (tr_probes_uprobe_events: libtracefs's uprobe API has no ref_ctr);
+ *   - the two instances, so the top-level buffer and what others trace are
+ *     untouched, set up alike: buffer_bytes per CPU each (16 MiB default),
  *     overwrite off (a full buffer drops new records, counted in the
- *     per-CPU stats), trace_clock mono, set_event_pid = the traced process's
- *     threads with event-fork (a uprobe fires in every process that maps the
- *     binary), only our group enabled.
+ *     per-CPU stats), trace_clock mono (one clock: their records merge by
+ *     timestamp), set_event_pid = the traced process's threads with
+ *     event-fork (a uprobe fires in every process that maps the binary);
+ *     each enables only its kind's events of our group, the blob instance
+ *     first (an event recorded has its pieces recorded).
  *
- * poll: reads the per-CPU trace_pipe_raw sub-buffers (parsed with kbuffer),
- * merges the CPUs by timestamp — a thread that moved between CPUs has its
- * blob pieces on one and its event on another, and the assembler wants the
- * pieces first — up to a horizon taken before reading (no CPU can still
- * deliver an earlier record), and hands each record, with the event of the
- * kernel's own format (tep, from our group's format files), to
- * tra_from_tep.  Overruns: the per-CPU stats ("dropped events", "overrun")
- * go to tra_lost, as events (a lost record's kind is unknown).
+ * poll: reads the per-CPU trace_pipe_raw sub-buffers of both instances
+ * (parsed with kbuffer), merges all of them by timestamp — a thread's
+ * pieces are in the blob instance and its event in the event instance,
+ * maybe on other CPUs (a thread that moved), and the assembler wants the
+ * pieces first: they were recorded first — up to a horizon taken before
+ * reading (no buffer can still deliver an earlier record), and hands each
+ * record, with the event of the kernel's own format (tep, from our group's
+ * format files), to tra_from_tep.  Overruns: the per-CPU stats ("dropped
+ * events", "overrun") of the event instance go to tra_lost as events,
+ * those of the blob instance as pieces.
  *
  * detach removes what attach created, on every path; the guardian does the
  * same if we cannot.
@@ -67,12 +80,17 @@
 #define TFS_QUEUE_MAX      2048               /* sub-buffers held per CPU per pass */
 #define TFS_HORIZON_NS     1000000ull         /* records this recent wait for the next poll */
 #define TFS_STATS_MS       500                /* how often poll reads the per-CPU stats */
+#define TFS_BLOB_SUFFIX    "_blob"            /* the blob instance: GROUP TFS_BLOB_SUFFIX */
+
+/* The two instances (rings): one per kind of record, so that the kernel's
+ * drop counts say which kind was lost. */
+enum { RING_EVENT, RING_BLOB, NRINGS };
 
 /* What the guardian needs, prepared before fork: paths and lines only. */
 struct guard_plan {
-	char enable[PATH_MAX];      /* INSTANCE/events/GROUP/enable */
-	char tracing_on[PATH_MAX];  /* INSTANCE/tracing_on */
-	char instance[PATH_MAX];    /* INSTANCE (rmdir) */
+	char enable[NRINGS][PATH_MAX];     /* INSTANCE/events/GROUP/enable */
+	char tracing_on[NRINGS][PATH_MAX]; /* INSTANCE/tracing_on */
+	char instance[NRINGS][PATH_MAX];   /* INSTANCE (rmdir) */
 	char uprobe_events[PATH_MAX];
 	char removals[TFS_MAX_EVENTS * 140]; /* "-:GROUP/EVENT\n" lines */
 	size_t removals_len;
@@ -83,7 +101,10 @@ struct page {
 	unsigned char data[];
 };
 
+/* One CPU's buffer of one ring. */
 struct cpu_buf {
+	int ring;                 /* RING_EVENT or RING_BLOB */
+	int cpu;
 	int fd;
 	struct kbuffer *kb;
 	struct page *head, *tail; /* read, not yet consumed (FIFO) */
@@ -94,21 +115,32 @@ struct cpu_buf {
 	uint64_t dropped, overrun; /* from stats, as last reported */
 };
 
+/* One instance: its records are all of one kind (ring_of). */
+struct ring {
+	char name[48];            /* GROUP, GROUP TFS_BLOB_SUFFIX */
+	struct tracefs_instance *inst;
+	int made;                 /* created by us (removed at detach) */
+};
+
 struct tfs {
 	struct tr_asm *a;
 	pid_t pid;                /* the traced process */
-	char group[32];           /* also the instance's name */
+	char group[32];           /* also the event instance's name */
 	char *errbuf;
 	size_t errbuf_len;
-	struct tracefs_instance *inst;
-	int instance_made, events_made;
+	struct ring ring[NRINGS];
+	int events_made;
+	char names[TFS_MAX_EVENTS][64]; /* our events (event, blob, event_1, ...) */
+	int nnames;
 	struct guard_plan plan;
 	int guard_fd;             /* write end; -1 */
 	pid_t guard_pid;
 	struct tep_handle *tep;
-	int ncpu;
-	struct cpu_buf *cpu;
-	size_t subbuf;
+	int ncpu;                 /* CPUs (configured) */
+	int nbuf;                 /* NRINGS * ncpu: ring r's CPU c is buf[r * ncpu + c] */
+	struct cpu_buf *buf;
+	struct pollfd *pfd;       /* nbuf */
+	size_t subbuf;            /* the largest sub-buffer of the two instances */
 	struct page *free_pages;
 	uint64_t last_stats_ms;
 	/* counters (for tests and the lead's stats) */
@@ -151,12 +183,17 @@ static void raw_write(const char *path, const char *s, size_t n, int append)
 	close(fd);
 }
 
-/* Undoes attach with system calls only; each step may find nothing. */
+/* Undoes attach with system calls only; each step may find nothing.  The
+ * events are disabled in both instances before they are removed (an
+ * enabled event cannot be: EBUSY). */
 static void guard_cleanup(const struct guard_plan *g)
 {
-	raw_write(g->enable, "0", 1, 0);
-	raw_write(g->tracing_on, "0", 1, 0);
-	rmdir(g->instance);
+	for (int r = 0; r < NRINGS; r++) {
+		raw_write(g->enable[r], "0", 1, 0);
+		raw_write(g->tracing_on[r], "0", 1, 0);
+	}
+	for (int r = 0; r < NRINGS; r++)
+		rmdir(g->instance[r]);
 	/* one removal per write: a write fails as a whole on its first bad line */
 	const char *s = g->removals, *end = g->removals + g->removals_len;
 	while (s < end) {
@@ -248,24 +285,32 @@ static void guard_stop(struct tfs *s)
 
 /* ------------------------------------------------------------ stale groups */
 
-static int dead_pid_name(const char *name, const char *prefix)
+/* "vgt_PID", or with `suffix` (NULL: none) "vgt_PID" suffix, where PID is
+ * a process that is gone (not ours): the length of "vgt_PID" (the group's
+ * name), else 0. */
+static size_t dead_vgt_name(const char *name, const char *suffix)
 {
-	size_t n = strlen(prefix);
-	if (strncmp(name, prefix, n) || !name[n])
+	static const char prefix[] = "vgt_";
+	size_t n = sizeof(prefix) - 1;
+	if (strncmp(name, prefix, n))
 		return 0;
 	long long v = 0;
-	for (const char *c = name + n; *c; c++) {
-		if (*c < '0' || *c > '9' || v > INT_MAX / 10)
+	const char *c = name + n;
+	for (; *c >= '0' && *c <= '9'; c++) {
+		if (v > INT_MAX / 10)
 			return 0;
 		v = v * 10 + (*c - '0');
 	}
+	if (c == name + n || (*c && (!suffix || strcmp(c, suffix))))
+		return 0;
 	if (v <= 0 || v > INT_MAX || v == getpid())
 		return 0;
-	return kill((pid_t)v, 0) < 0 && errno == ESRCH;
+	return kill((pid_t)v, 0) < 0 && errno == ESRCH ? (size_t)(c - name) : 0;
 }
 
-/* Groups and instances vgt_PID of processes that are gone (an older vgt
- * killed before it could clean up, its guardian killed too). */
+/* Groups vgt_PID and instances vgt_PID, vgt_PID_blob of processes that are
+ * gone (an older vgt killed before it could clean up, its guardian killed
+ * too): the instances first (their events disabled), then the events. */
 static void remove_stale(const char *tdir)
 {
 	char path[PATH_MAX];
@@ -273,15 +318,17 @@ static void remove_stale(const char *tdir)
 	DIR *d = opendir(path);
 	if (d) {
 		struct dirent *de;
-		while ((de = readdir(d)))
-			if (dead_pid_name(de->d_name, "vgt_")) {
-				char p2[PATH_MAX + 300];
-				pathf(p2, sizeof(p2), "%s/%s/events/%s/enable", path, de->d_name,
-					 de->d_name);
-				raw_write(p2, "0", 1, 0);
-				pathf(p2, sizeof(p2), "%s/%s", path, de->d_name);
-				rmdir(p2);
-			}
+		while ((de = readdir(d))) {
+			size_t glen = dead_vgt_name(de->d_name, TFS_BLOB_SUFFIX);
+			if (!glen)
+				continue;
+			char p2[PATH_MAX + 300];
+			pathf(p2, sizeof(p2), "%s/%s/events/%.*s/enable", path, de->d_name, (int)glen,
+			      de->d_name);
+			raw_write(p2, "0", 1, 0);
+			pathf(p2, sizeof(p2), "%s/%s", path, de->d_name);
+			rmdir(p2);
+		}
 		closedir(d);
 	}
 	char *list = tracefs_instance_file_read(NULL, "uprobe_events", NULL);
@@ -300,7 +347,7 @@ static void remove_stale(const char *tdir)
 		if (!slash)
 			continue;
 		*slash = '\0';
-		if (!dead_pid_name(line + 2, "vgt_"))
+		if (!dead_vgt_name(line + 2, NULL))
 			continue;
 		char rm[300];
 		int w = snprintf(rm, sizeof(rm), "-:%s/%s\n", line + 2, slash + 1);
@@ -329,30 +376,46 @@ static const char *priv_hint(void)
 	return geteuid() ? "run vgt record as root" : "root lacks the right here (a container?)";
 }
 
-/* Our events' names from the lines (for the guardian and detach). */
+/* Our events' names from the lines "p:GROUP/NAME ...": kept for enabling
+ * each in its instance, and as removal lines for the guardian and detach. */
 static int plan_removals(struct tfs *s, const char *lines)
 {
 	struct guard_plan *g = &s->plan;
 	g->removals_len = 0;
-	int n = 0;
+	s->nnames = 0;
+	size_t glen = strlen(s->group);
 	for (const char *l = lines; *l;) {
 		const char *nl = strchr(l, '\n');
 		size_t len = nl ? (size_t)(nl - l) : strlen(l);
 		const char *sp = memchr(l, ' ', len);
 		if (len > 2 && l[0] == 'p' && l[1] == ':' && sp) {
-			size_t nm = (size_t)(sp - (l + 2));
-			if (n >= TFS_MAX_EVENTS || g->removals_len + nm + 4 > sizeof(g->removals))
+			size_t nm = (size_t)(sp - (l + 2)); /* "GROUP/NAME" */
+			if (nm <= glen + 1 || memcmp(l + 2, s->group, glen) || l[2 + glen] != '/')
+				return -EPROTO;
+			size_t name = nm - glen - 1;
+			if (s->nnames >= TFS_MAX_EVENTS || name >= sizeof(s->names[0]) ||
+			    g->removals_len + nm + 4 > sizeof(g->removals))
 				return -E2BIG;
+			memcpy(s->names[s->nnames], l + 3 + glen, name);
+			s->names[s->nnames++][name] = '\0';
 			char *o = g->removals + g->removals_len;
 			o[0] = '-', o[1] = ':';
 			memcpy(o + 2, l + 2, nm);
 			o[2 + nm] = '\n';
 			g->removals_len += nm + 3;
-			n++;
 		}
 		l += len + (nl ? 1 : 0);
 	}
 	return 0;
+}
+
+/* The ring of one of our events: blob, blob_1, ... go to the blob
+ * instance, event, event_1, ... to the event instance. */
+static int ring_of(const char *name)
+{
+	size_t n = strlen(TRA_EV_BLOB);
+	return !strncmp(name, TRA_EV_BLOB, n) && (!name[n] || name[n] == '_') ? RING_BLOB
+										 : RING_EVENT;
 }
 
 static void remove_events(struct tfs *s)
@@ -367,23 +430,24 @@ static void remove_events(struct tfs *s)
 	}
 }
 
-static int write_file(struct tfs *s, const char *file, const char *val)
+static int write_file(struct tfs *s, int r, const char *file, const char *val)
 {
-	if (tracefs_instance_file_write(s->inst, file, val) < 0) {
+	if (tracefs_instance_file_write(s->ring[r].inst, file, val) < 0) {
 		int err = errno ? -errno : -EIO;
 		return fail(s, err, "tracefs source: cannot write '%s' to %s/%s: %s", val,
-			    s->plan.instance, file, strerror(-err));
+			    s->plan.instance[r], file, strerror(-err));
 	}
 	return 0;
 }
 
-/* set_event_pid: the traced process's threads, again until no new one
- * appeared in between (event-fork adds those created afterwards). */
-static int set_pids(struct tfs *s)
+/* Ring r's set_event_pid: the traced process's threads, again until no
+ * new one appeared in between (event-fork adds those created afterwards). */
+static int set_pids(struct tfs *s, int r)
 {
 	if (s->pid <= 0)
 		return 0;
-	int err = write_file(s, "set_event_pid", "");
+	struct tracefs_instance *inst = s->ring[r].inst;
+	int err = write_file(s, r, "set_event_pid", "");
 	if (err)
 		return err;
 	char dir[64];
@@ -408,7 +472,7 @@ static int set_pids(struct tfs *s)
 			size_t nl = strlen(de->d_name);
 			if (len + nl + 2 >= sizeof(buf)) {
 				buf[len] = '\0';
-				if (tracefs_instance_file_append(s->inst, "set_event_pid", buf) < 0)
+				if (tracefs_instance_file_append(inst, "set_event_pid", buf) < 0)
 					break;
 				len = 0;
 			}
@@ -418,10 +482,10 @@ static int set_pids(struct tfs *s)
 		}
 		closedir(d);
 		buf[len] = '\0';
-		if (len && tracefs_instance_file_append(s->inst, "set_event_pid", buf) < 0) {
+		if (len && tracefs_instance_file_append(inst, "set_event_pid", buf) < 0) {
 			err = errno ? -errno : -EIO;
 			return fail(s, err, "tracefs source: cannot set %s/set_event_pid: %s",
-				    s->plan.instance, strerror(-err));
+				    s->plan.instance[r], strerror(-err));
 		}
 		if (count == seen)
 			break;
@@ -430,40 +494,137 @@ static int set_pids(struct tfs *s)
 	return 0;
 }
 
+/* The per-CPU trace_pipe_raw of both rings, the event ring's first (a
+ * pass reads the event buffers before the blob buffers: every piece of an
+ * event read was recorded before it, so it is read in the same pass). */
 static int open_cpus(struct tfs *s)
 {
 	long n = sysconf(_SC_NPROCESSORS_CONF);
 	if (n <= 0 || n > 4096)
 		n = 1;
-	s->cpu = calloc((size_t)n, sizeof(*s->cpu));
-	if (!s->cpu)
-		return fail(s, -ENOMEM, "tracefs source: out of memory");
 	s->ncpu = (int)n;
-	for (int c = 0; c < s->ncpu; c++)
-		s->cpu[c].fd = -1;
-	char *sz = tracefs_instance_file_read(s->inst, "buffer_subbuf_size_kb", NULL);
-	s->subbuf = (size_t)getpagesize();
-	if (sz) {
-		long kb = strtol(sz, NULL, 10);
-		if (kb > 0 && kb <= 1024)
-			s->subbuf = (size_t)kb << 10;
-		free(sz);
+	s->nbuf = NRINGS * s->ncpu;
+	s->buf = calloc((size_t)s->nbuf, sizeof(*s->buf));
+	s->pfd = calloc((size_t)s->nbuf, sizeof(*s->pfd));
+	if (!s->buf || !s->pfd)
+		return fail(s, -ENOMEM, "tracefs source: out of memory");
+	for (int i = 0; i < s->nbuf; i++) {
+		s->buf[i].ring = i / s->ncpu;
+		s->buf[i].cpu = i % s->ncpu;
+		s->buf[i].fd = -1;
 	}
-	for (int c = 0; c < s->ncpu; c++) {
+	s->subbuf = (size_t)getpagesize();
+	for (int r = 0; r < NRINGS; r++) {
+		char *sz = tracefs_instance_file_read(s->ring[r].inst, "buffer_subbuf_size_kb", NULL);
+		if (sz) {
+			long kb = strtol(sz, NULL, 10);
+			if (kb > 0 && kb <= 1024 && (size_t)kb << 10 > s->subbuf)
+				s->subbuf = (size_t)kb << 10;
+			free(sz);
+		}
+	}
+	for (int i = 0; i < s->nbuf; i++) {
+		struct cpu_buf *c = &s->buf[i];
 		char path[PATH_MAX + 64];
-		pathf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw", s->plan.instance, c);
-		s->cpu[c].fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (s->cpu[c].fd < 0) {
+		pathf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw", s->plan.instance[c->ring],
+		      c->cpu);
+		c->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (c->fd < 0) {
 			if (errno == ENOENT)
 				continue; /* a CPU that is not possible here */
 			int err = -errno;
 			return fail(s, err, "tracefs source: cannot open %s: %s", path, strerror(-err));
 		}
-		s->cpu[c].kb = kbuffer_alloc(KBUFFER_LSIZE_8, KBUFFER_ENDIAN_LITTLE);
-		if (!s->cpu[c].kb)
+		c->kb = kbuffer_alloc(KBUFFER_LSIZE_8, KBUFFER_ENDIAN_LITTLE);
+		if (!c->kb)
 			return fail(s, -ENOMEM, "tracefs source: out of memory");
 	}
 	return 0;
+}
+
+/* Ring r's instance, created and set up (tracing off, nothing enabled). */
+static int make_ring(struct tfs *s, int r, size_t bytes)
+{
+	struct ring *rg = &s->ring[r];
+	const char *dir = s->plan.instance[r];
+	rg->inst = tracefs_instance_create(rg->name);
+	if (!rg->inst) {
+		int err = errno ? -errno : -EIO;
+		return fail(s, err, "tracefs source: cannot create the instance %s: %s", dir,
+			    strerror(-err));
+	}
+	rg->made = 1;
+	char kb[32];
+	snprintf(kb, sizeof(kb), "%zu", (bytes + 1023) >> 10);
+	int err;
+	if ((err = write_file(s, r, "tracing_on", "0")) ||
+	    (err = write_file(s, r, "buffer_size_kb", kb)) ||
+	    (err = write_file(s, r, "trace_clock", "mono")))
+		return err;
+	/* a poll wakes us at 1% full, not the default half (a kernel without
+	 * buffer_percent: the poll slices alone) */
+	tracefs_instance_file_write(rg->inst, "buffer_percent", "1");
+	if (tracefs_option_disable(rg->inst, TRACEFS_OPTION_OVERWRITE) < 0)
+		return fail(s, -EIO, "tracefs source: cannot turn off %s/options/overwrite", dir);
+	if (s->pid > 0) {
+		if (tracefs_option_enable(rg->inst, TRACEFS_OPTION_EVENT_FORK) < 0)
+			return fail(s, -EIO, "tracefs source: cannot turn on %s/options/event-fork",
+				    dir);
+		if ((err = set_pids(s, r)))
+			return err;
+	}
+	return 0;
+}
+
+/* Ring r's events of our group enabled (its kind's only), then its
+ * buffer on. */
+static int start_ring(struct tfs *s, int r)
+{
+	struct ring *rg = &s->ring[r];
+	for (int i = 0; i < s->nnames; i++) {
+		if (ring_of(s->names[i]) != r)
+			continue;
+		/* (the name is an anchored regular expression: ours have no
+		 * special character) */
+		if (tracefs_event_enable(rg->inst, s->group, s->names[i]) < 0) {
+			int err = errno ? -errno : -EIO;
+			return fail(s, err, "tracefs source: cannot enable %s/%s in %s: %s", s->group,
+				    s->names[i], s->plan.instance[r], strerror(-err));
+		}
+	}
+	return write_file(s, r, "tracing_on", "1");
+}
+
+/* A tep holding our group's formats (event, blob, event_1, ...) and the
+ * kernel's sub-buffer header, nothing else: tracefs_local_events_system
+ * also parses /proc/kallsyms, saved_cmdlines and printk_formats (seconds
+ * under the sanitizers), none of which a record of ours needs. */
+static struct tep_handle *load_formats(struct tfs *s)
+{
+	struct tep_handle *tep = tep_alloc();
+	if (!tep)
+		return NULL;
+	tep_set_long_size(tep, (int)sizeof(long));
+	tep_set_file_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_page_size(tep, getpagesize());
+	int size = 0;
+	char *buf = tracefs_instance_file_read(NULL, "events/header_page", &size);
+	if (buf && size > 0)
+		tep_parse_header_page(tep, buf, (unsigned long)size, (int)sizeof(long));
+	free(buf);
+	for (int i = 0; i < s->nnames; i++) {
+		buf = tracefs_event_file_read(NULL, s->group, s->names[i], "format", &size);
+		struct tep_event *e = NULL;
+		int bad = !buf || size <= 0 ||
+			  tep_parse_format(tep, &e, buf, (unsigned long)size, s->group) != TEP_ERRNO__SUCCESS;
+		free(buf);
+		if (bad) {
+			tep_free(tep);
+			return NULL;
+		}
+	}
+	return tep;
 }
 
 static void tfs_free(struct tfs *s);
@@ -484,6 +645,9 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	s->errbuf_len = t->errbuf_len;
 	s->guard_fd = -1;
 	snprintf(s->group, sizeof(s->group), "vgt_%d", (int)getpid());
+	snprintf(s->ring[RING_EVENT].name, sizeof(s->ring[RING_EVENT].name), "%s", s->group);
+	snprintf(s->ring[RING_BLOB].name, sizeof(s->ring[RING_BLOB].name), "%s%s", s->group,
+		 TFS_BLOB_SUFFIX);
 	int err;
 	const char *tdir = NULL;
 	/* tracefs_tracing_dir_is_mounted leaks a copy of the path (libtracefs
@@ -531,17 +695,23 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	err = plan_removals(s, lines);
 	if (err) {
 		free(lines);
-		fail(s, err, "%s: more probe sites than the tracefs source handles (%d)", t->binary,
-		     TFS_MAX_EVENTS);
+		if (err == -E2BIG)
+			fail(s, err, "%s: more probe sites than the tracefs source handles (%d)",
+			     t->binary, TFS_MAX_EVENTS);
+		else
+			fail(s, err, "tracefs source: a uprobe line not of the group %s", s->group);
 		goto out;
 	}
 	struct guard_plan *g = &s->plan;
 	pathf(g->uprobe_events, sizeof(g->uprobe_events), "%s/uprobe_events", tdir);
-	pathf(g->instance, sizeof(g->instance), "%s/instances/%s", tdir, s->group);
-	pathf(g->enable, sizeof(g->enable), "%s/instances/%s/events/%s/enable", tdir, s->group,
-		 s->group);
-	pathf(g->tracing_on, sizeof(g->tracing_on), "%s/instances/%s/tracing_on", tdir,
-		 s->group);
+	for (int r = 0; r < NRINGS; r++) {
+		const char *name = s->ring[r].name;
+		pathf(g->instance[r], sizeof(g->instance[r]), "%s/instances/%s", tdir, name);
+		pathf(g->enable[r], sizeof(g->enable[r]), "%s/instances/%s/events/%s/enable", tdir,
+		      name, s->group);
+		pathf(g->tracing_on[r], sizeof(g->tracing_on[r]), "%s/instances/%s/tracing_on", tdir,
+		      name);
+	}
 	remove_stale(tdir);
 	/* ours from an earlier attach in this process that could not clean up */
 	guard_cleanup(g);
@@ -583,39 +753,12 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	free(lines);
 	if (err)
 		goto out;
-	s->inst = tracefs_instance_create(s->group);
-	if (!s->inst) {
-		err = errno ? -errno : -EIO;
-		fail(s, err, "tracefs source: cannot create the instance %s: %s", g->instance,
-		     strerror(-err));
-		goto out;
-	}
-	s->instance_made = 1;
-	char kb[32];
+	/* both instances alike: the given size per CPU each */
 	size_t bytes = t->buffer_bytes ? t->buffer_bytes : TFS_DEFAULT_BUFFER;
-	snprintf(kb, sizeof(kb), "%zu", (bytes + 1023) >> 10);
-	if ((err = write_file(s, "tracing_on", "0")) || (err = write_file(s, "buffer_size_kb", kb)) ||
-	    (err = write_file(s, "trace_clock", "mono")))
-		goto out;
-	/* a poll wakes us at 1% full, not the default half (a kernel without
-	 * buffer_percent: the poll slices alone) */
-	tracefs_instance_file_write(s->inst, "buffer_percent", "1");
-	if (tracefs_option_disable(s->inst, TRACEFS_OPTION_OVERWRITE) < 0) {
-		err = fail(s, -EIO, "tracefs source: cannot turn off %s/options/overwrite",
-			   g->instance);
-		goto out;
-	}
-	if (s->pid > 0) {
-		if (tracefs_option_enable(s->inst, TRACEFS_OPTION_EVENT_FORK) < 0) {
-			err = fail(s, -EIO, "tracefs source: cannot turn on %s/options/event-fork",
-				   g->instance);
+	for (int r = 0; r < NRINGS; r++)
+		if ((err = make_ring(s, r, bytes)))
 			goto out;
-		}
-		if ((err = set_pids(s)))
-			goto out;
-	}
-	const char *systems[] = { s->group, NULL };
-	s->tep = tracefs_local_events_system(NULL, systems);
+	s->tep = load_formats(s);
 	if (!s->tep || !tep_find_event_by_name(s->tep, s->group, TRA_EV_EVENT) ||
 	    !tep_find_event_by_name(s->tep, s->group, TRA_EV_BLOB)) {
 		err = fail(s, -EIO, "tracefs source: cannot read the formats of %s/events/%s", tdir,
@@ -624,13 +767,8 @@ static int tfs_attach(const struct trs_target *t, struct tr_asm *a, void **state
 	}
 	if ((err = open_cpus(s)))
 		goto out;
-	if (tracefs_event_enable(s->inst, s->group, NULL) < 0) {
-		err = errno ? -errno : -EIO;
-		fail(s, err, "tracefs source: cannot enable %s in %s: %s", s->group, g->instance,
-		     strerror(-err));
-		goto out;
-	}
-	if ((err = write_file(s, "tracing_on", "1")))
+	/* the pieces' ring first: an event recorded has its pieces recorded */
+	if ((err = start_ring(s, RING_BLOB)) || (err = start_ring(s, RING_EVENT)))
 		goto out;
 	*state = s;
 	return 0;
@@ -729,11 +867,11 @@ static void cpu_advance(struct tfs *s, struct cpu_buf *c)
 	}
 }
 
-static int deliver(struct tfs *s, int cpu, struct cpu_buf *c)
+static int deliver(struct tfs *s, struct cpu_buf *c)
 {
 	struct tep_record r = {
 		.ts = c->ts,
-		.cpu = cpu,
+		.cpu = c->cpu,
 		.data = c->cur,
 		.size = kbuffer_event_size(c->kb),
 		.record_size = kbuffer_curr_size(c->kb),
@@ -751,18 +889,27 @@ static int deliver(struct tfs *s, int cpu, struct cpu_buf *c)
 	return rc > 0;
 }
 
-/* Merges the CPUs' records in time order up to `horizon` (all of them
- * when 0).  A CPU whose buffer still holds records we have not read (its
- * queue was full) stops the merge when its queue runs dry: its next
- * record may be older than the others' (a piece before its event).
- * Returns the records taken. */
+/* Does a's current record go before b's?  By time; at the same time a
+ * piece goes first (a thread's pieces precede its event). */
+static int before(const struct cpu_buf *a, const struct cpu_buf *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	return a->ring == RING_BLOB && b->ring != RING_BLOB;
+}
+
+/* Merges the records of every CPU of both rings in time order up to
+ * `horizon` (all of them when 0).  A buffer that still holds records we
+ * have not read (its queue was full) stops the merge when its queue runs
+ * dry: its next record may be older than the others' (a piece before its
+ * event).  Returns the records taken. */
 static int merge(struct tfs *s, uint64_t horizon)
 {
 	int taken = 0;
 	for (;;) {
-		int best = -1;
-		for (int i = 0; i < s->ncpu; i++) {
-			struct cpu_buf *c = &s->cpu[i];
+		struct cpu_buf *best = NULL;
+		for (int i = 0; i < s->nbuf; i++) {
+			struct cpu_buf *c = &s->buf[i];
 			if (c->fd < 0)
 				continue;
 			if (!cpu_current(s, c)) {
@@ -770,63 +917,72 @@ static int merge(struct tfs *s, uint64_t horizon)
 					return taken;
 				continue;
 			}
-			if (best < 0 || c->ts < s->cpu[best].ts)
-				best = i;
+			if (!best || before(c, best))
+				best = c;
 		}
-		if (best < 0)
+		if (!best)
 			break;
-		struct cpu_buf *c = &s->cpu[best];
-		if (horizon && c->ts > horizon)
+		if (horizon && best->ts > horizon)
 			break;
-		taken += deliver(s, best, c);
-		cpu_advance(s, c);
+		taken += deliver(s, best);
+		cpu_advance(s, best);
 	}
 	return taken;
 }
 
-/* "dropped events: N" and "overrun: N" of each CPU: what is new since last
- * time goes to tra_lost (as events: which kind a lost record was is not
- * known). */
+/* The number after `key` at the start of a line of a per-CPU stats file
+ * (not "commit overrun:" for "overrun:"); 0 if there is none. */
+static unsigned long long stat_field(const char *st, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *l = st; l && *l;) {
+		if (!strncmp(l, key, n))
+			return strtoull(l + n, NULL, 10);
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return 0;
+}
+
+/* "dropped events: N" and "overrun: N" of each CPU of each ring: what is
+ * new since last time goes to tra_lost, as events from the event ring, as
+ * pieces from the blob ring (each ring holds one kind of record). */
 static void account_losses(struct tfs *s)
 {
-	uint64_t lost = 0;
-	for (int i = 0; i < s->ncpu; i++) {
-		struct cpu_buf *c = &s->cpu[i];
+	uint64_t lost[NRINGS] = { 0 };
+	for (int i = 0; i < s->nbuf; i++) {
+		struct cpu_buf *c = &s->buf[i];
 		if (c->fd < 0)
 			continue;
 		char file[64];
-		snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", i);
-		char *st = tracefs_instance_file_read(s->inst, file, NULL);
+		snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", c->cpu);
+		char *st = tracefs_instance_file_read(s->ring[c->ring].inst, file, NULL);
 		if (!st)
 			continue;
-		unsigned long long dropped = 0, overrun = 0;
-		const char *p = strstr(st, "dropped events:");
-		if (p)
-			dropped = strtoull(p + 15, NULL, 10);
-		p = strstr(st, "\noverrun:");
-		if (!p && !strncmp(st, "overrun:", 8))
-			p = st - 1;
-		if (p)
-			overrun = strtoull(p + 9, NULL, 10);
+		unsigned long long dropped = stat_field(st, "dropped events:");
+		unsigned long long overrun = stat_field(st, "overrun:");
 		free(st);
 		if (dropped > c->dropped)
-			lost += dropped - c->dropped, c->dropped = dropped;
+			lost[c->ring] += dropped - c->dropped, c->dropped = dropped;
 		if (overrun > c->overrun)
-			lost += overrun - c->overrun, c->overrun = overrun;
+			lost[c->ring] += overrun - c->overrun, c->overrun = overrun;
 	}
-	if (lost)
-		tra_lost(s->a, lost, 0);
+	if (lost[RING_EVENT] || lost[RING_BLOB])
+		tra_lost(s->a, lost[RING_EVENT], lost[RING_BLOB]);
 }
 
+/* One pass over every buffer, the event ring's first (open_cpus). */
 static int read_all(struct tfs *s)
 {
-	for (int i = 0; i < s->ncpu; i++) {
-		if (s->cpu[i].fd < 0)
+	for (int i = 0; i < s->nbuf; i++) {
+		struct cpu_buf *c = &s->buf[i];
+		if (c->fd < 0)
 			continue;
-		int err = read_cpu(s, &s->cpu[i]);
+		int err = read_cpu(s, c);
 		if (err)
 			return fail(s, err, "tracefs source: reading %s/per_cpu/cpu%d/trace_pipe_raw: %s",
-				    s->plan.instance, i, strerror(-err));
+				    s->plan.instance[c->ring], c->cpu, strerror(-err));
 	}
 	return 0;
 }
@@ -836,19 +992,18 @@ static int tfs_poll(void *state, int timeout_ms)
 	struct tfs *s = state;
 	if (!s)
 		return -EINVAL;
-	struct pollfd pfd[256];
-	int n = 0;
-	for (int i = 0; i < s->ncpu && n < 256; i++)
-		if (s->cpu[i].fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = s->cpu[i].fd, .events = POLLIN };
+	nfds_t n = 0;
+	for (int i = 0; i < s->nbuf; i++)
+		if (s->buf[i].fd >= 0)
+			s->pfd[n++] = (struct pollfd){ .fd = s->buf[i].fd, .events = POLLIN };
 	/* the buffers wake a reader at buffer_percent full (1% here): wait in
 	 * slices and read whatever is there after each; not at all while a
-	 * CPU has more than the last pass could queue */
+	 * buffer has more than the last pass could queue */
 	int wait = timeout_ms < 0 || timeout_ms > 50 ? 50 : timeout_ms;
-	for (int i = 0; i < s->ncpu; i++)
-		if (s->cpu[i].more)
+	for (int i = 0; i < s->nbuf; i++)
+		if (s->buf[i].more)
 			wait = 0;
-	if (poll(pfd, (nfds_t)n, wait) < 0 && errno != EINTR)
+	if (poll(s->pfd, n, wait) < 0 && errno != EINTR)
 		return fail(s, -errno, "tracefs source: poll: %s", strerror(errno));
 	uint64_t horizon = mono_ns() - TFS_HORIZON_NS;
 	int err = read_all(s);
@@ -869,9 +1024,11 @@ static int tfs_drain(void *state)
 	struct tfs *s = state;
 	if (!s)
 		return -EINVAL;
-	/* stop the buffers, so what is left is finite */
-	if (s->inst)
-		tracefs_instance_file_write(s->inst, "tracing_on", "0");
+	/* stop the buffers, so what is left is finite: the events' first (an
+	 * event recorded still gets its pieces) */
+	for (int r = 0; r < NRINGS; r++)
+		if (s->ring[r].inst)
+			tracefs_instance_file_write(s->ring[r].inst, "tracing_on", "0");
 	int taken = 0;
 	for (int round = 0; round < 1 << 20; round++) {
 		int err = read_all(s);
@@ -880,8 +1037,8 @@ static int tfs_drain(void *state)
 		int got = merge(s, 0);
 		taken += got;
 		int more = 0;
-		for (int i = 0; i < s->ncpu; i++)
-			more |= s->cpu[i].head != NULL || s->cpu[i].more;
+		for (int i = 0; i < s->nbuf; i++)
+			more |= s->buf[i].head != NULL || s->buf[i].more;
 		if (!got && !more)
 			break;
 	}
@@ -895,9 +1052,9 @@ static void tfs_free(struct tfs *s)
 {
 	if (!s)
 		return;
-	if (s->cpu) {
-		for (int i = 0; i < s->ncpu; i++) {
-			struct cpu_buf *c = &s->cpu[i];
+	if (s->buf) {
+		for (int i = 0; i < s->nbuf; i++) {
+			struct cpu_buf *c = &s->buf[i];
 			if (c->fd >= 0)
 				close(c->fd);
 			if (c->kb)
@@ -908,19 +1065,30 @@ static void tfs_free(struct tfs *s)
 				free(p);
 			}
 		}
-		free(s->cpu);
+		free(s->buf);
 	}
+	free(s->pfd);
 	while (s->free_pages) {
 		struct page *p = s->free_pages;
 		s->free_pages = p->next;
 		free(p);
 	}
-	if (s->inst) {
-		tracefs_event_disable(s->inst, s->group, NULL);
-		tracefs_instance_file_write(s->inst, "tracing_on", "0");
-		if (s->instance_made)
-			tracefs_instance_destroy(s->inst);
-		tracefs_instance_free(s->inst);
+	/* the events disabled in both instances before either is removed, and
+	 * before the events are (an enabled event cannot be removed) */
+	for (int r = 0; r < NRINGS; r++) {
+		struct ring *rg = &s->ring[r];
+		if (rg->inst) {
+			tracefs_event_disable(rg->inst, s->group, NULL);
+			tracefs_instance_file_write(rg->inst, "tracing_on", "0");
+		}
+	}
+	for (int r = 0; r < NRINGS; r++) {
+		struct ring *rg = &s->ring[r];
+		if (rg->inst) {
+			if (rg->made)
+				tracefs_instance_destroy(rg->inst);
+			tracefs_instance_free(rg->inst);
+		}
 	}
 	if (s->events_made)
 		remove_events(s);
